@@ -1,0 +1,140 @@
+//! The engine's error type and the closed set of codes a UI can act on.
+//!
+//! Each module has its own `thiserror` enum; this one wraps them and maps each case to an
+//! [`ErrorCode`]. The desktop app and `--json` output receive `{code, message}`; nothing
+//! downstream parses message text.
+
+use serde::Serialize;
+
+use crate::ingest::ImportError;
+use crate::ingest::postgres::PullError;
+use crate::ledger::LedgerError;
+use crate::money::MoneyError;
+use crate::secrets::SecretError;
+use crate::workspace::WorkspaceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+/// What went wrong, in a form a program can branch on. Closed: adding a code is an API change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    WorkspaceNotFound,
+    WorkspaceExists,
+    WorkspaceDamaged,
+    KeyMissing,
+    KeyWrong,
+    KeyFileInsecure,
+    KeyExists,
+    KeychainUnavailable,
+    SchemaTooNew,
+    InvalidInput,
+    ImportRejected,
+    SourceUnreachable,
+    SourceFailed,
+    LedgerInvariant,
+    Cancelled,
+    Io,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::WorkspaceNotFound => "workspace_not_found",
+            ErrorCode::WorkspaceExists => "workspace_exists",
+            ErrorCode::WorkspaceDamaged => "workspace_damaged",
+            ErrorCode::KeyMissing => "key_missing",
+            ErrorCode::KeyWrong => "key_wrong",
+            ErrorCode::KeyFileInsecure => "key_file_insecure",
+            ErrorCode::KeyExists => "key_exists",
+            ErrorCode::KeychainUnavailable => "keychain_unavailable",
+            ErrorCode::SchemaTooNew => "schema_too_new",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::ImportRejected => "import_rejected",
+            ErrorCode::SourceUnreachable => "source_unreachable",
+            ErrorCode::SourceFailed => "source_failed",
+            ErrorCode::LedgerInvariant => "ledger_invariant",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::Io => "io",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        use WorkspaceError as W;
+        match self {
+            Error::Workspace(e) => match e {
+                W::Io { .. } => ErrorCode::Io,
+                W::NotAWorkspace { .. } => ErrorCode::WorkspaceNotFound,
+                W::AlreadyExists { .. } => ErrorCode::WorkspaceExists,
+                W::BadManifest { .. } => ErrorCode::WorkspaceDamaged,
+                W::KeyMissing { .. } => ErrorCode::KeyMissing,
+                W::WrongKey { .. } | W::KeyMalformed { .. } => ErrorCode::KeyWrong,
+                W::KeyExists { .. } => ErrorCode::KeyExists,
+                W::KeyFilePermissions { .. } => ErrorCode::KeyFileInsecure,
+                W::Secrets(s) => secret_code(s),
+                W::NewerSchema { .. } => ErrorCode::SchemaTooNew,
+                W::BadTimeZone(_) | W::InvalidSetting(_) => ErrorCode::InvalidInput,
+                W::Database(_) => ErrorCode::Internal,
+            },
+            Error::Import(e) => match e {
+                ImportError::Rejected { .. } | ImportError::UnknownFormat { .. } => ErrorCode::ImportRejected,
+                ImportError::Io { .. } => ErrorCode::Io,
+                ImportError::Database(_) => ErrorCode::Internal,
+            },
+            Error::Pull(e) => match e {
+                PullError::BadUrl(_) => ErrorCode::InvalidInput,
+                PullError::Connect { .. } => ErrorCode::SourceUnreachable,
+                PullError::Query { .. } => ErrorCode::SourceFailed,
+                PullError::Rejected { .. } | PullError::Unbalanced(_) => ErrorCode::ImportRejected,
+                PullError::Cancelled => ErrorCode::Cancelled,
+                PullError::Database(_) => ErrorCode::Internal,
+            },
+            Error::Ledger(e) => match e {
+                LedgerError::Invariant(_) => ErrorCode::LedgerInvariant,
+                LedgerError::Database(_) => ErrorCode::Internal,
+                LedgerError::Money(_) => ErrorCode::LedgerInvariant,
+            },
+            Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::Secrets(s) => secret_code(s),
+        }
+    }
+
+    /// The transport form: `{code, message}`.
+    pub fn to_transport(&self) -> TransportError {
+        TransportError { code: self.code(), message: self.to_string() }
+    }
+}
+
+fn secret_code(e: &SecretError) -> ErrorCode {
+    match e {
+        SecretError::Unavailable { .. } | SecretError::Access { .. } => ErrorCode::KeychainUnavailable,
+        SecretError::BadEncoding { .. } => ErrorCode::KeyWrong,
+    }
+}
+
+/// What crosses a process or IPC boundary.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransportError {
+    pub code: ErrorCode,
+    pub message: String,
+}

@@ -1,0 +1,416 @@
+//! Ledger queries over the mirror: balances as of any instant, the account tree with
+//! roll-ups, the trial balance, and postings (the general ledger) by account and period.
+//!
+//! Read-back invariant: every query that sums the whole ledger checks that debits equal
+//! credits per currency, and reports an invariant breach instead of a wrong number.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rusqlite::{ToSql, params_from_iter};
+use serde::Serialize;
+
+use crate::money::{Money, MoneyError, UnitRegistry};
+use crate::workspace::Workspace;
+
+/// Largest page of postings a single query returns (the desktop ledger pages through more).
+pub const MAX_PAGE: u32 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger invariant broken: {0}")]
+    Invariant(String),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// An amount as it travels to JSON and the UI: integer minor units with the unit code and
+/// its exponent (so a reader never guesses the decimals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Amount {
+    pub minor: i64,
+    #[serde(serialize_with = "ser_code")]
+    pub currency: crate::money::Unit,
+    pub exponent: u8,
+}
+
+fn ser_code<S: serde::Serializer>(u: &crate::money::Unit, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(u.code())
+}
+
+impl From<Money> for Amount {
+    fn from(m: Money) -> Amount {
+        Amount { minor: m.minor(), currency: m.unit(), exponent: m.unit().exponent() }
+    }
+}
+
+impl Amount {
+    pub fn money(&self) -> Money {
+        Money::new(self.minor, self.currency)
+    }
+}
+
+/// The balance of one account in one currency.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountBalance {
+    pub account: String,
+    pub balance: Amount,
+    pub postings: u64,
+}
+
+/// A node of the account tree: its own postings' balance and the roll-up of its subtree.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeNode {
+    pub account: String,
+    pub name: String,
+    pub depth: usize,
+    pub own: Vec<Amount>,
+    pub total: Vec<Amount>,
+    pub has_children: bool,
+}
+
+/// SQL condition and parameter for "this account or any below it".
+fn account_filter(prefix: &str) -> (String, Vec<String>) {
+    // Sub-accounts sort between "p:" and "p;" (';' follows ':'): an index range, no LIKE.
+    (
+        "(account = ? OR (account >= ? AND account < ?))".to_string(),
+        vec![prefix.to_string(), format!("{prefix}:"), format!("{prefix};")],
+    )
+}
+
+fn money(units: &UnitRegistry, minor: i64, code: &str) -> Result<Money, LedgerError> {
+    Ok(Money::new(minor, units.lookup(code)?))
+}
+
+/// Leaf balances (accounts that have postings) as of `as_of` (inclusive; `None` = all),
+/// optionally limited to an account subtree. Sorted by account, then currency.
+pub fn balances(ws: &Workspace, as_of: Option<Timestamp>, prefix: Option<&str>) -> Result<Vec<AccountBalance>, LedgerError> {
+    let mut sql = String::from("SELECT account, currency, sum(amount_minor), count(*) FROM ledger_postings WHERE created_at <= ?");
+    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(as_of.map_or(i64::MAX, |t| t.as_microsecond()))];
+    if let Some(p) = prefix {
+        let (cond, ps) = account_filter(p);
+        sql.push_str(" AND ");
+        sql.push_str(&cond);
+        params.extend(ps.into_iter().map(|p| Box::new(p) as Box<dyn ToSql>));
+    }
+    sql.push_str(" GROUP BY account, currency ORDER BY account, currency");
+    let mut stmt = ws.conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter().map(|b| b.as_ref())), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (account, currency, sum, count) = row?;
+        out.push(AccountBalance { account, balance: money(ws.units(), sum, &currency)?.into(), postings: count as u64 });
+    }
+    Ok(out)
+}
+
+/// Rolls leaf balances up the colon-separated account tree. Parents that have no postings
+/// of their own still appear, with their subtree's total. Zero totals are kept (an account
+/// that nets to zero is still an account).
+pub fn account_tree(leaves: &[AccountBalance]) -> Result<Vec<TreeNode>, LedgerError> {
+    let mut own: BTreeMap<String, Vec<Money>> = BTreeMap::new();
+    let mut total: BTreeMap<String, Vec<Money>> = BTreeMap::new();
+    for leaf in leaves {
+        add_to(own.entry(leaf.account.clone()).or_default(), leaf.balance.money())?;
+        let parts: Vec<&str> = leaf.account.split(':').collect();
+        for depth in 1..=parts.len() {
+            let path = parts[..depth].join(":");
+            add_to(total.entry(path).or_default(), leaf.balance.money())?;
+        }
+    }
+    let keys: Vec<&String> = total.keys().collect();
+    let mut nodes = Vec::with_capacity(keys.len());
+    for (i, account) in keys.iter().enumerate() {
+        let has_children = keys.get(i + 1).is_some_and(|next| next.starts_with(&format!("{account}:")));
+        nodes.push(TreeNode {
+            account: (*account).clone(),
+            name: account.rsplit(':').next().unwrap_or(account).to_string(),
+            depth: account.matches(':').count(),
+            own: own.get(*account).map(|v| v.iter().copied().map(Amount::from).collect()).unwrap_or_default(),
+            total: total[*account].iter().copied().map(Amount::from).collect(),
+            has_children,
+        });
+    }
+    // BTreeMap order puts "a:b" after "a" but also "a-x" between them; sort by path parts.
+    nodes.sort_by(|a, b| a.account.split(':').cmp(b.account.split(':')));
+    Ok(nodes)
+}
+
+fn add_to(list: &mut Vec<Money>, m: Money) -> Result<(), LedgerError> {
+    match list.iter_mut().find(|x| x.unit() == m.unit()) {
+        Some(x) => *x = x.checked_add(m)?,
+        None => {
+            list.push(m);
+            list.sort_by(|a, b| a.unit().code().cmp(b.unit().code()));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialBalanceRow {
+    pub account: String,
+    pub debit: Amount,
+    pub credit: Amount,
+    pub balance: Amount,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrencyTotals {
+    pub currency: String,
+    pub debits: Amount,
+    pub credits: Amount,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialBalance {
+    pub as_of: Option<Timestamp>,
+    pub rows: Vec<TrialBalanceRow>,
+    pub totals: Vec<CurrencyTotals>,
+}
+
+/// Every account's balance, split into debit (positive) and credit (negative) columns,
+/// with totals per currency. Debits must equal credits in every currency.
+pub fn trial_balance(ws: &Workspace, as_of: Option<Timestamp>) -> Result<TrialBalance, LedgerError> {
+    let leaves = balances(ws, as_of, None)?;
+    let mut rows = Vec::with_capacity(leaves.len());
+    let mut totals: BTreeMap<String, (Money, Money)> = BTreeMap::new();
+    for leaf in leaves {
+        let b = leaf.balance.money();
+        let zero = Money::zero(b.unit());
+        let (debit, credit) = if b.minor() >= 0 { (b, zero) } else { (zero, b.checked_neg()?) };
+        let t = totals.entry(b.unit().code().to_string()).or_insert((zero, zero));
+        t.0 = t.0.checked_add(debit)?;
+        t.1 = t.1.checked_add(credit)?;
+        rows.push(TrialBalanceRow { account: leaf.account, debit: debit.into(), credit: credit.into(), balance: b.into() });
+    }
+    let mut out_totals = Vec::new();
+    for (currency, (d, c)) in totals {
+        if d != c {
+            return Err(LedgerError::Invariant(format!(
+                "debits {} and credits {} differ in {}: the mirror holds an unbalanced entry",
+                d.format(),
+                c.format(),
+                currency.to_uppercase()
+            )));
+        }
+        out_totals.push(CurrencyTotals { currency, debits: d.into(), credits: c.into() });
+    }
+    Ok(TrialBalance { as_of, rows, totals: out_totals })
+}
+
+/// Which postings to list.
+#[derive(Debug, Clone, Default)]
+pub struct PostingFilter {
+    pub account: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub entry_type: Option<String>,
+    pub entry_id: Option<String>,
+    pub stripe_object_id: Option<String>,
+    /// Case-insensitive substring of the description, entry id or account.
+    pub text: Option<String>,
+    /// Keyset paging: postings after this (created_at µs, seq).
+    pub after: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Posting {
+    pub seq: i64,
+    pub platform_id: Option<i64>,
+    pub entry_id: String,
+    pub account: String,
+    pub amount: Amount,
+    pub entry_type: String,
+    pub stripe_object_id: Option<String>,
+    pub event_id: Option<String>,
+    pub created_at: Timestamp,
+    pub description: Option<String>,
+    pub origin: String,
+    pub import_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostingPage {
+    pub postings: Vec<Posting>,
+    /// Pass as `after` for the next page; `None` when this was the last.
+    pub next: Option<(i64, i64)>,
+}
+
+/// Postings in time order (then arrival order), filtered and paged by keyset.
+pub fn postings(ws: &Workspace, filter: &PostingFilter) -> Result<PostingPage, LedgerError> {
+    let limit = filter.limit.clamp(1, MAX_PAGE);
+    let mut conds: Vec<String> = Vec::new();
+    let mut params: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(a) = &filter.account {
+        let (cond, ps) = account_filter(a);
+        conds.push(cond);
+        params.extend(ps.into_iter().map(|p| Box::new(p) as Box<dyn ToSql>));
+    }
+    if let Some(f) = filter.from {
+        conds.push("created_at >= ?".into());
+        params.push(Box::new(f.as_microsecond()));
+    }
+    if let Some(t) = filter.to {
+        conds.push("created_at <= ?".into());
+        params.push(Box::new(t.as_microsecond()));
+    }
+    for (col, value) in [("entry_type", &filter.entry_type), ("entry_id", &filter.entry_id), ("stripe_object_id", &filter.stripe_object_id)] {
+        if let Some(v) = value {
+            conds.push(format!("{col} = ?"));
+            params.push(Box::new(v.clone()));
+        }
+    }
+    if let Some(text) = &filter.text {
+        conds.push("(instr(lower(coalesce(description, '')), ?) > 0 OR instr(lower(entry_id), ?) > 0 OR instr(lower(account), ?) > 0)".into());
+        for _ in 0..3 {
+            params.push(Box::new(text.to_lowercase()));
+        }
+    }
+    if let Some((t, s)) = filter.after {
+        conds.push("(created_at, seq) > (?, ?)".into());
+        params.push(Box::new(t));
+        params.push(Box::new(s));
+    }
+    let mut sql = String::from(
+        "SELECT seq, platform_id, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, event_id, \
+         created_at, description, origin, import_id FROM ledger_postings",
+    );
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(" ORDER BY created_at, seq LIMIT ?");
+    params.push(Box::new(i64::from(limit) + 1));
+    let mut stmt = ws.conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter().map(|b| b.as_ref())))?;
+    let mut postings = Vec::new();
+    while let Some(r) = rows.next()? {
+        let currency: String = r.get(5)?;
+        let created_us: i64 = r.get(9)?;
+        postings.push(Posting {
+            seq: r.get(0)?,
+            platform_id: r.get(1)?,
+            entry_id: r.get(2)?,
+            account: r.get(3)?,
+            amount: money(ws.units(), r.get(4)?, &currency)?.into(),
+            entry_type: r.get(6)?,
+            stripe_object_id: r.get(7)?,
+            event_id: r.get(8)?,
+            created_at: Timestamp::from_microsecond(created_us)
+                .map_err(|_| LedgerError::Invariant(format!("posting time {created_us} out of range")))?,
+            description: r.get(10)?,
+            origin: r.get(11)?,
+            import_id: r.get(12)?,
+        });
+    }
+    let next = if postings.len() > limit as usize {
+        postings.truncate(limit as usize);
+        postings.last().map(|p| (p.created_at.as_microsecond(), p.seq))
+    } else {
+        None
+    };
+    Ok(PostingPage { postings, next })
+}
+
+/// The general ledger of an account subtree for a period: opening balance, postings with
+/// running balance, closing balance, per currency.
+#[derive(Debug, Clone, Serialize)]
+pub struct GeneralLedger {
+    pub account: String,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub opening: Vec<Amount>,
+    pub lines: Vec<GeneralLedgerLine>,
+    pub closing: Vec<Amount>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GeneralLedgerLine {
+    pub posting: Posting,
+    pub running: Amount,
+}
+
+pub fn general_ledger(
+    ws: &Workspace,
+    account: &str,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limit: u32,
+) -> Result<GeneralLedger, LedgerError> {
+    let before = from.and_then(|f| f.checked_sub(jiff::SignedDuration::from_micros(1)).ok());
+    let opening_leaves = match before {
+        Some(b) => balances(ws, Some(b), Some(account))?,
+        None => Vec::new(),
+    };
+    let mut running: Vec<Money> = Vec::new();
+    for leaf in &opening_leaves {
+        add_to(&mut running, leaf.balance.money())?;
+    }
+    let opening: Vec<Amount> = running.iter().copied().map(Amount::from).collect();
+    let page = postings(
+        ws,
+        &PostingFilter { account: Some(account.to_string()), from, to, limit: limit.min(MAX_PAGE), ..PostingFilter::default() },
+    )?;
+    let mut lines = Vec::with_capacity(page.postings.len());
+    for p in page.postings {
+        add_to(&mut running, p.amount.money())?;
+        let r = running.iter().find(|m| m.unit() == p.amount.currency).copied().expect("just added");
+        lines.push(GeneralLedgerLine { posting: p, running: r.into() });
+    }
+    Ok(GeneralLedger {
+        account: account.to_string(),
+        from,
+        to,
+        opening,
+        lines,
+        closing: running.into_iter().map(Amount::from).collect(),
+        truncated: page.next.is_some(),
+    })
+}
+
+/// Counts for `closebook status` and the demo summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorSummary {
+    pub postings: u64,
+    pub entries: u64,
+    pub accounts: u64,
+    pub currencies: Vec<String>,
+    pub first_posting: Option<Timestamp>,
+    pub last_posting: Option<Timestamp>,
+    pub balances: u64,
+    pub allocations: u64,
+    pub connected_accounts: u64,
+    pub webhook_events: u64,
+    pub withdrawals: u64,
+    pub imports: u64,
+}
+
+pub fn summary(ws: &Workspace) -> Result<MirrorSummary, LedgerError> {
+    let c = &ws.conn;
+    let count = |sql: &str| -> Result<u64, LedgerError> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+    let (first, last): (Option<i64>, Option<i64>) =
+        c.query_row("SELECT min(created_at), max(created_at) FROM ledger_postings", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut stmt = c.prepare("SELECT DISTINCT currency FROM ledger_postings ORDER BY currency")?;
+    let currencies = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(MirrorSummary {
+        postings: count("SELECT count(*) FROM ledger_postings")?,
+        entries: count("SELECT count(DISTINCT entry_id) FROM ledger_postings")?,
+        accounts: count("SELECT count(DISTINCT account) FROM ledger_postings")?,
+        currencies,
+        first_posting: first.and_then(|t| Timestamp::from_microsecond(t).ok()),
+        last_posting: last.and_then(|t| Timestamp::from_microsecond(t).ok()),
+        balances: count("SELECT count(*) FROM platform_balances")?,
+        allocations: count("SELECT count(*) FROM platform_allocations")?,
+        connected_accounts: count("SELECT count(*) FROM platform_connected_accounts")?,
+        webhook_events: count("SELECT count(*) FROM platform_webhook_events")?,
+        withdrawals: count("SELECT count(*) FROM platform_withdrawals")?,
+        imports: count("SELECT count(*) FROM imports")?,
+    })
+}

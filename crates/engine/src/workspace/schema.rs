@@ -1,0 +1,152 @@
+//! Versioned, forward-only schema migrations, applied when a workspace is opened.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. Migrations are never
+//! edited once released: a change is a new migration appended to [`MIGRATIONS`].
+//! Times are `INTEGER` microseconds since the Unix epoch, UTC; amounts `INTEGER` minor units.
+
+/// Migration `i` takes a database from version `i` to version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: workspace metadata, declared units, the import log, the ledger mirror, cursors.
+    r#"
+    CREATE TABLE workspace_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE units (
+        code        TEXT PRIMARY KEY,
+        exponent    INTEGER NOT NULL CHECK (exponent BETWEEN 0 AND 18),
+        description TEXT NOT NULL DEFAULT '',
+        declared_at INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE imports (
+        id             INTEGER PRIMARY KEY,
+        kind           TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        content_sha256 TEXT,
+        rows_read      INTEGER NOT NULL,
+        rows_added     INTEGER NOT NULL,
+        rows_updated   INTEGER NOT NULL,
+        at             INTEGER NOT NULL,
+        actor          TEXT NOT NULL
+    ) STRICT;
+
+    -- One row per posting of the platform's wallet_ledger (origin 'mirror'), or of an entry
+    -- Closebook itself books (origin 'closebook'). Never updated, never deleted.
+    CREATE TABLE ledger_postings (
+        seq              INTEGER PRIMARY KEY,
+        posting_key      TEXT NOT NULL UNIQUE,
+        platform_id      INTEGER UNIQUE,
+        entry_id         TEXT NOT NULL,
+        account          TEXT NOT NULL,
+        amount_minor     INTEGER NOT NULL,
+        currency         TEXT NOT NULL,
+        entry_type       TEXT NOT NULL,
+        stripe_object_id TEXT,
+        event_id         TEXT,
+        idempotency_key  TEXT,
+        livemode         INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        created_at       INTEGER NOT NULL,
+        description      TEXT,
+        origin           TEXT NOT NULL CHECK (origin IN ('mirror', 'closebook')),
+        import_id        INTEGER REFERENCES imports(id)
+    ) STRICT;
+    CREATE INDEX ledger_postings_account_time ON ledger_postings (account, created_at);
+    CREATE INDEX ledger_postings_time ON ledger_postings (created_at);
+    CREATE INDEX ledger_postings_entry ON ledger_postings (entry_id);
+    CREATE INDEX ledger_postings_stripe_object ON ledger_postings (stripe_object_id)
+        WHERE stripe_object_id IS NOT NULL;
+    CREATE TRIGGER ledger_postings_immutable BEFORE UPDATE ON ledger_postings
+        BEGIN SELECT RAISE(ABORT, 'ledger postings are immutable: book a correction instead'); END;
+    CREATE TRIGGER ledger_postings_no_delete BEFORE DELETE ON ledger_postings
+        BEGIN SELECT RAISE(ABORT, 'ledger postings are immutable: book a correction instead'); END;
+
+    -- Incremental-sync positions (PostgreSQL pull now, the Stripe mirror later), written in
+    -- the same transaction as the rows they cover.
+    CREATE TABLE sync_cursors (
+        source     TEXT NOT NULL,
+        stream     TEXT NOT NULL,
+        position   TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (source, stream)
+    ) STRICT;
+    "#,
+    // 2: the platform's other tables (seeds 002 and 004), id holes of the PostgreSQL pull,
+    // and the append-only, hash-chained audit log.
+    r#"
+    CREATE TABLE platform_balances (
+        user_id             TEXT NOT NULL,
+        month               TEXT NOT NULL,
+        total_usd_cents     INTEGER NOT NULL CHECK (total_usd_cents >= 0),
+        allocated_usd_cents INTEGER NOT NULL CHECK (allocated_usd_cents >= 0),
+        updated_at          INTEGER NOT NULL,
+        import_id           INTEGER REFERENCES imports(id),
+        PRIMARY KEY (user_id, month)
+    ) STRICT;
+
+    CREATE TABLE platform_allocations (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL,
+        page_id      TEXT NOT NULL,
+        author_id    TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+        month        TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        import_id    INTEGER REFERENCES imports(id)
+    ) STRICT;
+    CREATE INDEX platform_allocations_month ON platform_allocations (month, author_id);
+
+    CREATE TABLE platform_connected_accounts (
+        author_id         TEXT PRIMARY KEY,
+        stripe_account_id TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        import_id         INTEGER REFERENCES imports(id)
+    ) STRICT;
+
+    CREATE TABLE platform_webhook_events (
+        event_id     TEXT PRIMARY KEY,
+        type         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        processed_at INTEGER,
+        error        TEXT,
+        import_id    INTEGER REFERENCES imports(id)
+    ) STRICT;
+
+    CREATE TABLE platform_withdrawals (
+        id                 TEXT PRIMARY KEY,
+        user_id            TEXT NOT NULL,
+        amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency           TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        requested_at       INTEGER NOT NULL,
+        stripe_transfer_id TEXT,
+        import_id          INTEGER REFERENCES imports(id)
+    ) STRICT;
+
+    -- wallet_ledger ids skipped by the PostgreSQL pull: possibly a transaction still in
+    -- flight when the pull read past it. Re-checked on later pulls until they expire.
+    CREATE TABLE pg_id_holes (
+        platform_id INTEGER PRIMARY KEY,
+        first_seen  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE audit_log (
+        seq            INTEGER PRIMARY KEY,
+        at             INTEGER NOT NULL,
+        actor          TEXT NOT NULL,
+        action         TEXT NOT NULL,
+        summary        TEXT NOT NULL,
+        payload_sha256 TEXT NOT NULL,
+        prev_hash      TEXT NOT NULL,
+        hash           TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
+];
+
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
