@@ -4,6 +4,7 @@
 //! depends on a UI toolkit. See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod ingest;

@@ -105,10 +105,13 @@ impl Mode {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Manifest {
-    format: String,
-    version: u32,
-    id: String,
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    pub id: String,
+    /// A demo workspace holds only fixture data: it may be rebuilt when its key is lost.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 /// What a workspace is: read from its database at open.
@@ -139,6 +142,7 @@ pub struct InitOptions {
     pub name: String,
     pub mode: Mode,
     pub timezone: String,
+    pub demo: bool,
 }
 
 /// An open workspace. All engine operations take one.
@@ -185,7 +189,7 @@ impl Workspace {
             }
         })?;
         let result = (|| {
-            let manifest = Manifest { format: MANIFEST_FORMAT.into(), version: MANIFEST_VERSION, id: workspace_id.clone() };
+            let manifest = Manifest { format: MANIFEST_FORMAT.into(), version: MANIFEST_VERSION, id: workspace_id.clone(), demo: options.demo };
             let conn = create_database(&dir.join(DATABASE_FILE), &key)?;
             migrate(&conn)?;
             let tx = conn.unchecked_transaction()?;
@@ -363,8 +367,29 @@ impl Workspace {
     }
 }
 
+/// Deletes a workspace whose key may be lost: its files and, if present, its key. Only
+/// for workspaces that can be rebuilt (the demo); irreversible.
+pub fn destroy_unopened(dir: &Path, source: &KeySource, secrets: &dyn SecretStore) -> Result<(), WorkspaceError> {
+    let manifest = read_manifest(dir)?;
+    for name in [MANIFEST_FILE, DATABASE_FILE, "closebook.db-wal", "closebook.db-shm"] {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(WorkspaceError::io(&dir.join(name), e)),
+        }
+    }
+    key::forget(source, secrets, &manifest.id)?;
+    let _ = fs::remove_dir(dir);
+    Ok(())
+}
+
 /// Reads the workspace id from the plaintext manifest.
 pub fn read_workspace_id(dir: &Path) -> Result<String, WorkspaceError> {
+    read_manifest(dir).map(|m| m.id)
+}
+
+/// Reads the plaintext manifest of a workspace folder.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, WorkspaceError> {
     let path = dir.join(MANIFEST_FILE);
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -381,7 +406,7 @@ pub fn read_workspace_id(dir: &Path) -> Result<String, WorkspaceError> {
             detail: format!("unsupported format {} version {}", manifest.format, manifest.version),
         });
     }
-    Ok(manifest.id)
+    Ok(manifest)
 }
 
 /// A new workspace id: `ws_` and 32 hex digits from the OS random source.
