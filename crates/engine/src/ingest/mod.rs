@@ -133,6 +133,11 @@ impl Problems {
         self.list.len() >= MAX_PROBLEMS
     }
 
+    /// Reading stopped at the limit: more problems may follow unlisted.
+    pub fn stopped_early(&mut self) {
+        self.dropped = true;
+    }
+
     pub fn into_error(mut self, source: &str) -> ImportError {
         self.list.sort_by_key(|p| p.line);
         ImportError::Rejected { input: source.to_string(), problems: self.list, truncated: self.dropped }

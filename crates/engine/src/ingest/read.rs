@@ -164,6 +164,7 @@ fn read_csv(
             }
         }
         if problems.is_full() {
+            problems.stopped_early();
             return;
         }
     }
@@ -225,6 +226,7 @@ fn read_jsonl(
             Err(e) => problems.push(Problem::new(file, line_no, None, format!("malformed JSON: {e}"))),
         }
         if problems.is_full() {
+            problems.stopped_early();
             return;
         }
     }

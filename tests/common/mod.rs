@@ -1,0 +1,71 @@
+//! Shared set-up for the integration tests: throw-away workspaces with fixed time and
+//! identity, so results are deterministic.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use closebook_engine::OpContext;
+use closebook_engine::secrets::MemorySecrets;
+use closebook_engine::workspace::{DbKey, FreshIdentity, InitOptions, KeySource, Mode, Workspace};
+use jiff::Timestamp;
+
+pub struct TestWorkspace {
+    pub ws: Workspace,
+    pub dir: tempfile::TempDir,
+    pub secrets: MemorySecrets,
+}
+
+pub fn ctx() -> OpContext {
+    OpContext::new("test:runner", Timestamp::from_second(1_793_000_000).unwrap())
+}
+
+pub fn workspace(mode: Mode) -> TestWorkspace {
+    workspace_tz(mode, "UTC")
+}
+
+pub fn workspace_tz(mode: Mode, tz: &str) -> TestWorkspace {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemorySecrets::new();
+    let ws = Workspace::init(
+        &dir.path().join("ws"),
+        InitOptions { name: "Test Platform".into(), mode, timezone: tz.into(), demo: false },
+        &KeySource::Keychain,
+        &secrets,
+        FreshIdentity { workspace_id: "ws_integration".into(), key: DbKey::from_bytes([42; 32]) },
+        &ctx(),
+    )
+    .unwrap();
+    TestWorkspace { ws, dir, secrets }
+}
+
+pub fn count(ws: &Workspace, table: &str) -> i64 {
+    ws.connection().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+/// Row counts of every table an import may write, to prove nothing was half-written.
+pub fn footprint(ws: &Workspace) -> Vec<(String, i64)> {
+    [
+        "ledger_postings",
+        "imports",
+        "audit_log",
+        "platform_balances",
+        "platform_allocations",
+        "platform_connected_accounts",
+        "platform_webhook_events",
+        "platform_withdrawals",
+        "sync_cursors",
+    ]
+    .iter()
+    .map(|t| (t.to_string(), count(ws, t)))
+    .collect()
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
