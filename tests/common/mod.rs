@@ -69,3 +69,35 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+#[cfg(unix)]
+pub mod pg;
+
+/// A digest of everything mirrored, independent of arrival order and import ids: two
+/// workspaces that mirror the same platform rows have the same digest.
+pub fn mirror_digest(ws: &Workspace) -> String {
+    use sha2::{Digest, Sha256};
+    let queries = [
+        "SELECT posting_key, platform_id, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, event_id, idempotency_key, livemode, created_at, description, origin FROM ledger_postings ORDER BY posting_key",
+        "SELECT user_id, month, total_usd_cents, allocated_usd_cents, updated_at FROM platform_balances ORDER BY user_id, month",
+        "SELECT id, user_id, page_id, author_id, amount_cents, month, updated_at FROM platform_allocations ORDER BY id",
+        "SELECT author_id, stripe_account_id, created_at FROM platform_connected_accounts ORDER BY author_id",
+        "SELECT event_id, type, status, received_at, processed_at, error FROM platform_webhook_events ORDER BY event_id",
+        "SELECT id, user_id, amount_minor, currency, status, requested_at, stripe_transfer_id FROM platform_withdrawals ORDER BY id",
+    ];
+    let mut h = Sha256::new();
+    for q in queries {
+        let mut stmt = ws.connection().prepare(q).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i).unwrap();
+                h.update(format!("{v:?}|").as_bytes());
+            }
+            h.update(b"\n");
+        }
+        h.update(b"--\n");
+    }
+    hex::encode(h.finalize())
+}

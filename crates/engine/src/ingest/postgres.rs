@@ -160,6 +160,13 @@ pub fn pull(
         .batch_execute(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET default_transaction_read_only = on;"))
         .map_err(|e| PullError::Query { table: "session".into(), detail: error_text(&e) })?;
 
+    // Remember the source (never its password) as soon as it answered, so a pull
+    // interrupted on its first page can be resumed without repeating the URL.
+    ws.conn.execute(
+        "INSERT INTO workspace_meta (key, value) VALUES ('postgres_url', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [&target],
+    )?;
     let live = ws.info().mode.is_live();
     let mut tables = Vec::new();
     let result = (|| {
@@ -185,11 +192,6 @@ pub fn pull(
             "pull.postgres",
             &format!("pulled from {target}: {written} row(s) added or updated; {outcome}"),
             &serde_json::to_value(&report).unwrap_or_default(),
-        )?;
-        ws.conn.execute(
-            "INSERT INTO workspace_meta (key, value) VALUES ('postgres_url', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [&target],
         )?;
     }
     result.map(|()| report)
