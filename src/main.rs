@@ -22,7 +22,11 @@ use serde::Serialize;
 mod render;
 
 #[derive(Parser)]
-#[command(name = "closebook", version, about = "Reconcile a Stripe platform's ledger, prepare month-end payouts, hand auditors spreadsheets they can trust.")]
+#[command(
+    name = "closebook",
+    version,
+    about = "Reconcile a Stripe platform's ledger, prepare month-end payouts, hand auditors spreadsheets they can trust."
+)]
 struct Cli {
     /// The workspace folder.
     #[arg(long, short = 'w', global = true, env = "CLOSEBOOK_WORKSPACE")]
@@ -202,6 +206,7 @@ engine_from!(
 );
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let json = cli.json;
@@ -219,6 +224,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Rust ignores SIGPIPE, so `closebook ... | head` would panic on a closed pipe. A
+/// command-line tool should simply stop, as every Unix tool does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -226,15 +241,19 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CLOSEBOOK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLOSEBOOK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 fn report_error(e: &Error, json: bool) {
     let problems = match e {
-        Error::Import(ingest::ImportError::Rejected { problems, .. }) | Error::Pull(postgres::PullError::Rejected { problems, .. }) => {
-            problems.as_slice()
-        }
+        Error::Import(ingest::ImportError::Rejected { problems, .. })
+        | Error::Pull(postgres::PullError::Rejected { problems, .. }) => problems.as_slice(),
         _ => &[],
     };
     eprintln!("error: {e}");
@@ -248,7 +267,10 @@ fn report_error(e: &Error, json: bool) {
 }
 
 fn print_json<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("output serializes"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("output serializes")
+    );
 }
 
 struct Ctx {
@@ -260,9 +282,11 @@ struct Ctx {
 
 impl Ctx {
     fn dir(&self) -> Result<&PathBuf, Failure> {
-        self.workspace
-            .as_ref()
-            .ok_or_else(|| Failure::Usage("no workspace given: pass --workspace PATH or set CLOSEBOOK_WORKSPACE".into()))
+        self.workspace.as_ref().ok_or_else(|| {
+            Failure::Usage(
+                "no workspace given: pass --workspace PATH or set CLOSEBOOK_WORKSPACE".into(),
+            )
+        })
     }
 
     fn open(&self) -> Result<Workspace, Failure> {
@@ -282,29 +306,59 @@ fn run(cli: Cli) -> Result<(), Failure> {
         json: cli.json,
     };
     match cli.command {
-        Command::Init { mode, timezone, name } => cmd_init(&ctx, &mode, &timezone, name),
+        Command::Init {
+            mode,
+            timezone,
+            name,
+        } => cmd_init(&ctx, &mode, &timezone, name),
         Command::Status => cmd_status(&ctx),
         Command::Import { kind, file, format } => cmd_import(&ctx, &kind, &file, format.as_deref()),
-        Command::Pull(PullCommand::Postgres { url, page_size }) => cmd_pull_postgres(&ctx, url, page_size),
+        Command::Pull(PullCommand::Postgres { url, page_size }) => {
+            cmd_pull_postgres(&ctx, url, page_size)
+        }
         Command::PostgresPassword { forget } => cmd_postgres_password(&ctx, forget),
         Command::Ledger(cmd) => cmd_ledger(&ctx, cmd),
-        Command::DeclareUnit { code, exponent, description } => {
+        Command::DeclareUnit {
+            code,
+            exponent,
+            description,
+        } => {
             let mut ws = ctx.open()?;
             let unit = ws.declare_unit(&code, exponent, &description, &ctx.op())?;
             if ctx.json {
                 print_json(&serde_json::json!({"code": unit.code(), "exponent": unit.exponent()}));
             } else {
-                println!("Declared unit {} with exponent {}.", unit.code(), unit.exponent());
+                println!(
+                    "Declared unit {} with exponent {}.",
+                    unit.code(),
+                    unit.exponent()
+                );
             }
             Ok(())
         }
         Command::Demo => cmd_demo(&ctx),
-        Command::Generate { out, demo, postings, seed } => {
-            let spec = if demo { generate::PlatformSpec::demo() } else { generate::PlatformSpec::scale(postings, seed) };
+        Command::Generate {
+            out,
+            demo,
+            postings,
+            seed,
+        } => {
+            let spec = if demo {
+                generate::PlatformSpec::demo()
+            } else {
+                generate::PlatformSpec::scale(postings, seed)
+            };
             let platform = generate::generate(&spec);
-            generate::write_files(&platform, &out).map_err(|e| Failure::Engine(Error::InvalidInput(format!("cannot write {}: {e}", out.display()))))?;
+            generate::write_files(&platform, &out).map_err(|e| {
+                Failure::Engine(Error::InvalidInput(format!(
+                    "cannot write {}: {e}",
+                    out.display()
+                )))
+            })?;
             if ctx.json {
-                print_json(&serde_json::json!({"out": out, "postings": platform.ledger.len(), "allocations": platform.allocations.len(), "stripe_transactions": platform.stripe.len()}));
+                print_json(
+                    &serde_json::json!({"out": out, "postings": platform.ledger.len(), "allocations": platform.allocations.len(), "stripe_transactions": platform.stripe.len()}),
+                );
             } else {
                 println!(
                     "Wrote {} ledger postings, {} allocations, {} Stripe balance transactions to {}.",
@@ -321,11 +375,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn cmd_init(ctx: &Ctx, mode: &str, timezone: &str, name: Option<String>) -> Result<(), Failure> {
     let dir = ctx.dir()?;
-    let mode = Mode::parse(mode).ok_or_else(|| Failure::Usage(format!("--mode must be test or live, not {mode}")))?;
-    let name = name.unwrap_or_else(|| dir.file_name().map_or("Workspace".into(), |n| n.to_string_lossy().into_owned()));
+    let mode = Mode::parse(mode)
+        .ok_or_else(|| Failure::Usage(format!("--mode must be test or live, not {mode}")))?;
+    let name = name.unwrap_or_else(|| {
+        dir.file_name()
+            .map_or("Workspace".into(), |n| n.to_string_lossy().into_owned())
+    });
     let ws = Workspace::init(
         dir,
-        InitOptions { name, mode, timezone: timezone.to_string(), demo: false },
+        InitOptions {
+            name,
+            mode,
+            timezone: timezone.to_string(),
+            demo: false,
+        },
         &ctx.key,
         &ctx.secrets,
         FreshIdentity::generate()?,
@@ -335,9 +398,19 @@ fn cmd_init(ctx: &Ctx, mode: &str, timezone: &str, name: Option<String>) -> Resu
         print_json(ws.info());
     } else {
         let info = ws.info();
-        println!("Created workspace \"{}\" at {} ({} mode, time zone {}).", info.name, dir.display(), info.mode.as_str(), info.timezone);
+        println!(
+            "Created workspace \"{}\" at {} ({} mode, time zone {}).",
+            info.name,
+            dir.display(),
+            info.mode.as_str(),
+            info.timezone
+        );
         println!("Its database key is in {}.", ctx.key.describe(&ctx.secrets));
-        println!("Next: closebook -w {} import ledger FILE   or   closebook -w {} pull postgres --url URL", dir.display(), dir.display());
+        println!(
+            "Next: closebook -w {} import ledger FILE   or   closebook -w {} pull postgres --url URL",
+            dir.display(),
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -345,35 +418,63 @@ fn cmd_init(ctx: &Ctx, mode: &str, timezone: &str, name: Option<String>) -> Resu
 fn cmd_status(ctx: &Ctx) -> Result<(), Failure> {
     let ws = ctx.open()?;
     let summary = ledger::summary(&ws)?;
-    let recent = closebook_engine::audit::recent(ws.connection(), 5).map_err(|e| Failure::Engine(ledger::LedgerError::from(e).into()))?;
+    let recent = closebook_engine::audit::recent(ws.connection(), 5)
+        .map_err(|e| Failure::Engine(ledger::LedgerError::from(e).into()))?;
     if ctx.json {
-        print_json(&serde_json::json!({"workspace": ws.info(), "mirror": summary, "recent_activity": recent}));
+        print_json(
+            &serde_json::json!({"workspace": ws.info(), "mirror": summary, "recent_activity": recent}),
+        );
     } else {
         render::workspace_header(&ws);
         render::summary(&ws, &summary);
         println!();
         println!("Recent activity:");
         for r in recent {
-            println!("  #{:<4} {}  {:<16} {}  ({})", r.seq, render::local_time(&ws, r.at), r.action, r.summary, r.actor);
+            println!(
+                "  #{:<4} {}  {:<16} {}  ({})",
+                r.seq,
+                render::local_time(&ws, r.at),
+                r.action,
+                r.summary,
+                r.actor
+            );
         }
     }
     Ok(())
 }
 
-fn cmd_import(ctx: &Ctx, kind: &str, file: &std::path::Path, format: Option<&str>) -> Result<(), Failure> {
+fn cmd_import(
+    ctx: &Ctx,
+    kind: &str,
+    file: &std::path::Path,
+    format: Option<&str>,
+) -> Result<(), Failure> {
     let kind = Kind::parse(kind).ok_or_else(|| {
         Failure::Usage(format!(
             "unknown import kind `{kind}`; use one of {}",
-            Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            Kind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
-    let format = format.map(|f| if f == "csv" { Format::Csv } else { Format::Jsonl });
+    let format = format.map(|f| {
+        if f == "csv" {
+            Format::Csv
+        } else {
+            Format::Jsonl
+        }
+    });
     let mut ws = ctx.open()?;
     let report = ingest::import_file(&mut ws, kind, file, format, &ctx.op())?;
     if ctx.json {
         print_json(&report);
     } else if let Some(previous) = report.already_imported_as {
-        println!("{} was already imported (import #{previous}); nothing changed.", file.display());
+        println!(
+            "{} was already imported (import #{previous}); nothing changed.",
+            file.display()
+        );
     } else {
         println!(
             "Imported {} ({}): {} rows read, {} added, {} updated, {} already present.",
@@ -397,22 +498,30 @@ fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failure> {
     let name = postgres_password_entry(&ws.info().id);
     if forget {
         ctx.secrets.delete(&name)?;
-        println!("Removed the PostgreSQL password from {}.", ctx.secrets.describe());
+        println!(
+            "Removed the PostgreSQL password from {}.",
+            ctx.secrets.describe()
+        );
         return Ok(());
     }
     if std::io::stdin().is_terminal() {
         eprintln!("Type the PostgreSQL password and press Enter (it is not echoed to any log):");
     }
     let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| Failure::Engine(Error::InvalidInput(format!("cannot read the password from stdin: {e}"))))?;
+    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        Failure::Engine(Error::InvalidInput(format!(
+            "cannot read the password from stdin: {e}"
+        )))
+    })?;
     let password = text.trim_end_matches(['\n', '\r']);
     if password.is_empty() {
         return Err(Failure::Usage("no password on stdin".into()));
     }
     ctx.secrets.set(&name, password)?;
-    println!("Stored the PostgreSQL password in {}.", ctx.secrets.describe());
+    println!(
+        "Stored the PostgreSQL password in {}.",
+        ctx.secrets.describe()
+    );
     Ok(())
 }
 
@@ -420,7 +529,9 @@ fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failure> {
 fn url_from_pg_env() -> Option<String> {
     let host = std::env::var("PGHOST").ok()?;
     let port = std::env::var("PGPORT").unwrap_or_else(|_| "5432".into());
-    let user = std::env::var("PGUSER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "postgres".into());
+    let user = std::env::var("PGUSER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "postgres".into());
     let db = std::env::var("PGDATABASE").unwrap_or_else(|_| user.clone());
     Some(format!("host={host} port={port} user={user} dbname={db}"))
 }
@@ -429,17 +540,26 @@ fn cmd_pull_postgres(ctx: &Ctx, url: Option<String>, page_size: i64) -> Result<(
     let mut ws = ctx.open()?;
     let stored: Option<String> = ws
         .connection()
-        .query_row("SELECT value FROM workspace_meta WHERE key = 'postgres_url'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
+            [],
+            |r| r.get(0),
+        )
         .ok();
     let url = url.or(stored).or_else(url_from_pg_env).ok_or_else(|| {
         Failure::Usage("no PostgreSQL source: pass --url postgres://user@host/db (or set PGHOST, PGUSER, PGDATABASE)".into())
     })?;
     if !(1..=100_000).contains(&page_size) {
-        return Err(Failure::Usage("--page-size must be between 1 and 100000".into()));
+        return Err(Failure::Usage(
+            "--page-size must be between 1 and 100000".into(),
+        ));
     }
     let password = match std::env::var("PGPASSWORD") {
         Ok(p) if !p.is_empty() => Some(p),
-        _ => ctx.secrets.get(&postgres_password_entry(&ws.info().id)).unwrap_or(None),
+        _ => ctx
+            .secrets
+            .get(&postgres_password_entry(&ws.info().id))
+            .unwrap_or(None),
     };
     let mut options = PullOptions::new(url, password);
     options.page_size = page_size;
@@ -459,10 +579,16 @@ fn cmd_pull_postgres(ctx: &Ctx, url: Option<String>, page_size: i64) -> Result<(
     } else {
         println!("Pulled from {}:", report.source);
         for t in &report.tables {
-            println!("  {:<26} {:>9} read {:>9} added {:>9} updated {:>9} unchanged", t.table, t.rows_read, t.added, t.updated, t.unchanged);
+            println!(
+                "  {:<26} {:>9} read {:>9} added {:>9} updated {:>9} unchanged",
+                t.table, t.rows_read, t.added, t.updated, t.unchanged
+            );
         }
         if report.holes_open > 0 {
-            println!("  {} wallet_ledger id(s) skipped by the platform are watched in case a late transaction fills them.", report.holes_open);
+            println!(
+                "  {} wallet_ledger id(s) skipped by the platform are watched in case a late transaction fills them.",
+                report.holes_open
+            );
         }
     }
     Ok(())
@@ -475,21 +601,33 @@ fn parse_when(ws: &Workspace, text: &str, end_of_day: bool) -> Result<Timestamp,
         && !text.contains('T')
     {
         let tz = ws.time_zone().clone();
-        let start = date.to_zoned(tz.clone()).map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
+        let start = date
+            .to_zoned(tz.clone())
+            .map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
         if !end_of_day {
             return Ok(start.timestamp());
         }
-        let next = date.tomorrow().and_then(|d| d.to_zoned(tz)).map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
+        let next = date
+            .tomorrow()
+            .and_then(|d| d.to_zoned(tz))
+            .map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
         return Ok(next.timestamp() - jiff::SignedDuration::from_micros(1));
     }
-    text.parse::<Timestamp>()
-        .map_err(|_| Failure::Usage(format!("`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant (2026-10-31T23:59:59Z)")))
+    text.parse::<Timestamp>().map_err(|_| {
+        Failure::Usage(format!(
+            "`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant (2026-10-31T23:59:59Z)"
+        ))
+    })
 }
 
 fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
-        LedgerCommand::Balances { as_of, account, flat } => {
+        LedgerCommand::Balances {
+            as_of,
+            account,
+            flat,
+        } => {
             let as_of = as_of.as_of.map(|t| parse_when(&ws, &t, true)).transpose()?;
             let leaves = ledger::balances(&ws, as_of, account.as_deref())?;
             if flat {
@@ -518,12 +656,26 @@ fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
                 render::trial_balance(&tb);
             }
         }
-        LedgerCommand::Entries { account, from, to, entry_type, entry, stripe_id, text, limit, after } => {
+        LedgerCommand::Entries {
+            account,
+            from,
+            to,
+            entry_type,
+            entry,
+            stripe_id,
+            text,
+            limit,
+            after,
+        } => {
             let after = after
                 .map(|a| {
                     a.split_once('/')
                         .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
-                        .ok_or_else(|| Failure::Usage(format!("--after `{a}` is not a cursor printed by a previous page")))
+                        .ok_or_else(|| {
+                            Failure::Usage(format!(
+                                "--after `{a}` is not a cursor printed by a previous page"
+                            ))
+                        })
                 })
                 .transpose()?;
             let filter = ledger::PostingFilter {
@@ -544,7 +696,12 @@ fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
                 render::postings(&ws, &page);
             }
         }
-        LedgerCommand::GeneralLedger { account, from, to, limit } => {
+        LedgerCommand::GeneralLedger {
+            account,
+            from,
+            to,
+            limit,
+        } => {
             let from = from.map(|t| parse_when(&ws, &t, false)).transpose()?;
             let to = to.map(|t| parse_when(&ws, &t, true)).transpose()?;
             let gl = ledger::general_ledger(&ws, &account, from, to, limit)?;
@@ -561,7 +718,9 @@ fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
 fn default_demo_dir() -> Result<PathBuf, Failure> {
     directories::ProjectDirs::from("app", "Closebook", "Closebook")
         .map(|d| d.data_dir().join("demo"))
-        .ok_or_else(|| Failure::Usage("cannot find a data folder for the demo: pass --workspace PATH".into()))
+        .ok_or_else(|| {
+            Failure::Usage("cannot find a data folder for the demo: pass --workspace PATH".into())
+        })
 }
 
 fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
@@ -589,9 +748,18 @@ fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
         return Ok(());
     }
     if outcome.rebuilt {
-        println!("The demo workspace's key was gone (a fresh keychain?), so it was rebuilt from the fixtures.");
+        println!(
+            "The demo workspace's key was gone (a fresh keychain?), so it was rebuilt from the fixtures."
+        );
     }
-    println!("{} the demo workspace.", if outcome.created { "Created" } else { "Reopened" });
+    println!(
+        "{} the demo workspace.",
+        if outcome.created {
+            "Created"
+        } else {
+            "Reopened"
+        }
+    );
     render::workspace_header(&ws);
     render::summary(&ws, &summary);
     println!();
@@ -600,14 +768,28 @@ fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
     render::tree(&top);
     let tb = ledger::trial_balance(&ws, None)?;
     for t in &tb.totals {
-        println!("Trial balance {}: debits {} = credits {} — balanced.", t.currency.to_uppercase(), t.debits.money(), t.credits.money());
+        println!(
+            "Trial balance {}: debits {} = credits {} — balanced.",
+            t.currency.to_uppercase(),
+            t.debits.money(),
+            t.credits.money()
+        );
     }
     if let Some(list) = anomalies.as_array() {
         println!();
-        println!("The demo hides {} deliberate inconsistencies for reconciliation to find (fixtures/demo/README.md).", list.len());
+        println!(
+            "The demo hides {} deliberate inconsistencies for reconciliation to find (fixtures/demo/README.md).",
+            list.len()
+        );
     }
     println!();
-    println!("Try:  closebook -w {} ledger balances --account assets", dir.display());
-    println!("      closebook -w {} ledger entries --account liabilities:creators --limit 20", dir.display());
+    println!(
+        "Try:  closebook -w {} ledger balances --account assets",
+        dir.display()
+    );
+    println!(
+        "      closebook -w {} ledger entries --account liabilities:creators --limit 20",
+        dir.display()
+    );
     Ok(())
 }

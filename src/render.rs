@@ -1,29 +1,50 @@
 //! Text output: aligned tables with amounts right-aligned in their currency's decimals.
 
 use closebook_engine::Workspace;
-use closebook_engine::ledger::{AccountBalance, Amount, GeneralLedger, MirrorSummary, PostingPage, TreeNode, TrialBalance};
+use closebook_engine::ledger::{
+    AccountBalance, Amount, GeneralLedger, MirrorSummary, PostingPage, TreeNode, TrialBalance,
+};
 use jiff::Timestamp;
 
 pub fn local_time(ws: &Workspace, t: Timestamp) -> String {
-    t.to_zoned(ws.time_zone().clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
+    t.to_zoned(ws.time_zone().clone())
+        .strftime("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
 }
 
 pub fn workspace_header(ws: &Workspace) {
     let i = ws.info();
     println!("Workspace  {} ({})", i.name, i.path.display());
-    println!("Mode       {}      Time zone  {}      Schema  v{}", i.mode.as_str(), i.timezone, i.schema_version);
+    println!(
+        "Mode       {}      Time zone  {}      Schema  v{}",
+        i.mode.as_str(),
+        i.timezone,
+        i.schema_version
+    );
 }
 
 pub fn summary(ws: &Workspace, s: &MirrorSummary) {
-    println!(
-        "Ledger     {} postings in {} entries over {} accounts ({})",
-        s.postings,
-        s.entries,
-        s.accounts,
-        s.currencies.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>().join(", ")
-    );
+    if s.postings == 0 {
+        println!("Ledger     empty: import a ledger file or pull from PostgreSQL");
+    } else {
+        println!(
+            "Ledger     {} postings in {} entries over {} accounts ({})",
+            s.postings,
+            s.entries,
+            s.accounts,
+            s.currencies
+                .iter()
+                .map(|c| c.to_uppercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if let (Some(a), Some(b)) = (s.first_posting, s.last_posting) {
-        println!("           from {} to {}", local_time(ws, a), local_time(ws, b));
+        println!(
+            "           from {} to {}",
+            local_time(ws, a),
+            local_time(ws, b)
+        );
     }
     println!(
         "Platform   {} monthly balances, {} allocations, {} connected accounts, {} webhook events, {} withdrawal requests",
@@ -39,11 +60,19 @@ pub fn as_of_line(ws: &Workspace, as_of: Option<Timestamp>) {
 }
 
 fn amounts(list: &[Amount]) -> String {
-    list.iter().map(|a| a.money().format()).collect::<Vec<_>>().join("  ")
+    list.iter()
+        .map(|a| a.money().format())
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 pub fn tree(nodes: &[TreeNode]) {
-    let width = nodes.iter().map(|n| n.depth * 2 + n.name.len()).max().unwrap_or(10).max(10);
+    let width = nodes
+        .iter()
+        .map(|n| n.depth * 2 + n.name.len())
+        .max()
+        .unwrap_or(10)
+        .max(10);
     for n in nodes {
         let label = format!("{}{}", "  ".repeat(n.depth), n.name);
         println!("  {label:<width$}  {:>24}", amounts(&n.total));
@@ -53,20 +82,44 @@ pub fn tree(nodes: &[TreeNode]) {
 pub fn flat_balances(leaves: &[AccountBalance]) {
     let width = leaves.iter().map(|l| l.account.len()).max().unwrap_or(10);
     for l in leaves {
-        println!("  {:<width$}  {:>24}  ({} postings)", l.account, l.balance.money().format(), l.postings);
+        println!(
+            "  {:<width$}  {:>24}  ({} postings)",
+            l.account,
+            l.balance.money().format(),
+            l.postings
+        );
     }
 }
 
 pub fn trial_balance(tb: &TrialBalance) {
-    let width = tb.rows.iter().map(|r| r.account.len()).max().unwrap_or(10).max(7);
+    let width = tb
+        .rows
+        .iter()
+        .map(|r| r.account.len())
+        .max()
+        .unwrap_or(10)
+        .max(7);
     println!("  {:<width$}  {:>22}  {:>22}", "Account", "Debit", "Credit");
     for r in &tb.rows {
-        let d = if r.debit.minor != 0 { r.debit.money().format() } else { String::new() };
-        let c = if r.credit.minor != 0 { r.credit.money().format() } else { String::new() };
+        let d = if r.debit.minor != 0 {
+            r.debit.money().format()
+        } else {
+            String::new()
+        };
+        let c = if r.credit.minor != 0 {
+            r.credit.money().format()
+        } else {
+            String::new()
+        };
         println!("  {:<width$}  {d:>22}  {c:>22}", r.account);
     }
     for t in &tb.totals {
-        println!("  {:<width$}  {:>22}  {:>22}", format!("Total {}", t.currency.to_uppercase()), t.debits.money().format(), t.credits.money().format());
+        println!(
+            "  {:<width$}  {:>22}  {:>22}",
+            format!("Total {}", t.currency.to_uppercase()),
+            t.debits.money().format(),
+            t.credits.money().format()
+        );
     }
 }
 
@@ -93,7 +146,14 @@ pub fn postings(ws: &Workspace, page: &PostingPage) {
 
 pub fn general_ledger(ws: &Workspace, gl: &GeneralLedger) {
     println!("General ledger of {}", gl.account);
-    println!("  Opening balance  {}", if gl.opening.is_empty() { "0".into() } else { amounts(&gl.opening) });
+    println!(
+        "  Opening balance  {}",
+        if gl.opening.is_empty() {
+            "0".into()
+        } else {
+            amounts(&gl.opening)
+        }
+    );
     for l in &gl.lines {
         let p = &l.posting;
         println!(
@@ -106,7 +166,14 @@ pub fn general_ledger(ws: &Workspace, gl: &GeneralLedger) {
             p.description.as_deref().unwrap_or("")
         );
     }
-    println!("  Closing balance  {}", if gl.closing.is_empty() { "0".into() } else { amounts(&gl.closing) });
+    println!(
+        "  Closing balance  {}",
+        if gl.closing.is_empty() {
+            "0".into()
+        } else {
+            amounts(&gl.closing)
+        }
+    );
     if gl.truncated {
         println!("  (more postings than shown: narrow the period or raise --limit)");
     }

@@ -17,7 +17,11 @@ impl Cli {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("ws");
         let key = tmp.path().join("ws.key");
-        Cli { _tmp: tmp, dir, key }
+        Cli {
+            _tmp: tmp,
+            dir,
+            key,
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -35,8 +39,17 @@ impl Cli {
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?} printed no single JSON document: {e}\n{}", String::from_utf8_lossy(&out.stdout)))
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?} printed no single JSON document: {e}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
     }
 }
 
@@ -53,34 +66,102 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 #[test]
 fn init_import_and_query_as_json() {
     let cli = Cli::new();
-    let info = cli.json(&["--json", "init", "--mode", "test", "--timezone", "Europe/Berlin", "--name", "Acme"]);
+    let info = cli.json(&[
+        "--json",
+        "init",
+        "--mode",
+        "test",
+        "--timezone",
+        "Europe/Berlin",
+        "--name",
+        "Acme",
+    ]);
     assert_eq!(info["mode"], "test");
     assert_eq!(info["timezone"], "Europe/Berlin");
     let seed = common::repo_root().join("fixtures/seed-example");
-    for (kind, file) in [("accounts", "accounts.csv"), ("ledger", "ledger.csv"), ("balances", "balances.csv"), ("allocations", "allocations.csv")] {
+    for (kind, file) in [
+        ("accounts", "accounts.csv"),
+        ("ledger", "ledger.csv"),
+        ("balances", "balances.csv"),
+        ("allocations", "allocations.csv"),
+    ] {
         let report = cli.json(&["--json", "import", kind, seed.join(file).to_str().unwrap()]);
         assert!(report["rows_added"].as_u64().unwrap() > 0, "{report}");
     }
-    let again = cli.json(&["--json", "import", "ledger", seed.join("ledger.csv").to_str().unwrap()]);
+    let again = cli.json(&[
+        "--json",
+        "import",
+        "ledger",
+        seed.join("ledger.csv").to_str().unwrap(),
+    ]);
     assert_eq!(again["already_imported_as"], 2);
 
     let balances = cli.json(&["--json", "ledger", "balances", "--account", "assets"]);
-    let stripe = balances["accounts"].as_array().unwrap().iter().find(|n| n["account"] == "assets:stripe").unwrap();
-    assert_eq!(stripe["total"][0], serde_json::json!({"minor": 1_000_000, "currency": "usd", "exponent": 2}));
+    let stripe = balances["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["account"] == "assets:stripe")
+        .unwrap();
+    assert_eq!(
+        stripe["total"][0],
+        serde_json::json!({"minor": 1_000_000, "currency": "usd", "exponent": 2})
+    );
     // As of a date: the end of that day in the workspace's time zone (Berlin, UTC+1 in December).
-    let early = cli.json(&["--json", "ledger", "balances", "--flat", "--account", "assets:stripe", "--as-of", "2024-12-03"]);
-    assert_eq!(early["balances"][0]["balance"]["minor"], 200_000 + 150_000 + 100_000);
+    let early = cli.json(&[
+        "--json",
+        "ledger",
+        "balances",
+        "--flat",
+        "--account",
+        "assets:stripe",
+        "--as-of",
+        "2024-12-03",
+    ]);
+    assert_eq!(
+        early["balances"][0]["balance"]["minor"],
+        200_000 + 150_000 + 100_000
+    );
     assert_eq!(early["as_of"], "2024-12-03T22:59:59.999999Z");
 
     let tb = cli.json(&["--json", "ledger", "trial-balance"]);
     assert_eq!(tb["totals"][0]["debits"], tb["totals"][0]["credits"]);
-    let page = cli.json(&["--json", "ledger", "entries", "--account", "liabilities:subscribers", "--limit", "3"]);
+    let page = cli.json(&[
+        "--json",
+        "ledger",
+        "entries",
+        "--account",
+        "liabilities:subscribers",
+        "--limit",
+        "3",
+    ]);
     assert_eq!(page["postings"].as_array().unwrap().len(), 3);
-    let (t, s) = (page["next"][0].as_i64().unwrap(), page["next"][1].as_i64().unwrap());
-    let rest = cli.json(&["--json", "ledger", "entries", "--account", "liabilities:subscribers", "--after", &format!("{t}/{s}")]);
+    let (t, s) = (
+        page["next"][0].as_i64().unwrap(),
+        page["next"][1].as_i64().unwrap(),
+    );
+    let rest = cli.json(&[
+        "--json",
+        "ledger",
+        "entries",
+        "--account",
+        "liabilities:subscribers",
+        "--after",
+        &format!("{t}/{s}"),
+    ]);
     assert_eq!(rest["postings"].as_array().unwrap().len(), 7);
     assert!(rest["next"].is_null());
-    let gl = cli.json(&["--json", "ledger", "general-ledger", "--account", "assets:stripe:payments", "--from", "2024-12-05", "--to", "2024-12-06"]);
+    let gl = cli.json(&[
+        "--json",
+        "ledger",
+        "general-ledger",
+        "--account",
+        "assets:stripe:payments",
+        "--from",
+        "2024-12-05",
+        "--to",
+        "2024-12-06",
+    ]);
     assert_eq!(gl["opening"][0]["minor"], 550_000);
     assert_eq!(gl["lines"].as_array().unwrap().len(), 2);
     assert_eq!(gl["closing"][0]["minor"], 750_000);
@@ -99,24 +180,60 @@ fn exit_codes_and_error_messages() {
     let cli = Cli::new();
     // Usage errors: 2.
     assert_eq!(cli.run(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(cli.run(&["import", "nonsense", "x.csv"]).status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_closebook")).args(["status"]).env_remove("CLOSEBOOK_WORKSPACE").output().unwrap();
+    assert_eq!(
+        cli.run(&["import", "nonsense", "x.csv"]).status.code(),
+        Some(2)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
+        .args(["status"])
+        .env_remove("CLOSEBOOK_WORKSPACE")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: no workspace given"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: no workspace given"),
+        "{}",
+        stderr(&out)
+    );
     // Failures: 1, first stderr line says what failed.
     let out = cli.run(&["status"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("error: ") && stderr(&out).contains("is not a Closebook workspace"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: ")
+            && stderr(&out).contains("is not a Closebook workspace"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(cli.run(&["init"]).status.code(), Some(0));
-    assert_eq!(cli.run(&["init"]).status.code(), Some(1), "a workspace is never initialised twice");
+    assert_eq!(
+        cli.run(&["init"]).status.code(),
+        Some(1),
+        "a workspace is never initialised twice"
+    );
 
-    let bad = write(cli.dir.parent().unwrap(), "bad.csv", "entry_id,account,amount_minor,currency,entry_type,created_at\ne1,a:b,12.50,usd,x,2026-10-01T00:00:00Z\ne1,c:d,-1250,usd,x,2026-10-01T00:00:00Z\n");
+    let bad = write(
+        cli.dir.parent().unwrap(),
+        "bad.csv",
+        "entry_id,account,amount_minor,currency,entry_type,created_at\ne1,a:b,12.50,usd,x,2026-10-01T00:00:00Z\ne1,c:d,-1250,usd,x,2026-10-01T00:00:00Z\n",
+    );
     let out = cli.run(&["import", "ledger", &bad]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     let mut lines = err.lines();
-    assert!(lines.next().unwrap().starts_with("error: bad.csv: rejected with 1 problem(s); nothing was imported"), "{err}");
-    assert!(lines.next().unwrap().contains("bad.csv:2: column amount_minor: `12.50`: decimal amount"), "{err}");
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("error: bad.csv: rejected with 1 problem(s); nothing was imported"),
+        "{err}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .contains("bad.csv:2: column amount_minor: `12.50`: decimal amount"),
+        "{err}"
+    );
 
     let out = cli.run(&["--json", "import", "ledger", &bad]);
     assert_eq!(out.status.code(), Some(1));
@@ -130,11 +247,21 @@ fn exit_codes_and_error_messages() {
     std::fs::write(&wrong, "11".repeat(32)).unwrap();
     #[cfg(unix)]
     std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_closebook")).arg("-w").arg(&cli.dir).arg("--key-file").arg(&wrong).args(["--json", "status"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
+        .arg("-w")
+        .arg(&cli.dir)
+        .arg("--key-file")
+        .arg(&wrong)
+        .args(["--json", "status"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["error"]["code"], "key_wrong");
-    assert!(stderr(&out).contains(&cli.dir.display().to_string()) && !stderr(&out).contains(&"11".repeat(32)));
+    assert!(
+        stderr(&out).contains(&cli.dir.display().to_string())
+            && !stderr(&out).contains(&"11".repeat(32))
+    );
 }
 
 #[test]
@@ -147,10 +274,20 @@ fn demo_creates_then_reopens_and_reports_what_it_holds() {
     assert_eq!(first["workspace"]["timezone"], "America/New_York");
     let second = cli.json(&["--json", "demo"]);
     assert_eq!(second["created"], false);
-    assert!(second["imports"].as_array().unwrap().iter().all(|i| !i["already_imported_as"].is_null()), "nothing is imported twice");
+    assert!(
+        second["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| !i["already_imported_as"].is_null()),
+        "nothing is imported twice"
+    );
     let out = cli.run(&["demo"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Reopened the demo workspace") && text.contains("balanced"), "{text}");
+    assert!(
+        text.contains("Reopened the demo workspace") && text.contains("balanced"),
+        "{text}"
+    );
     // A demo whose key is lost (a throw-away keychain) is rebuilt from the fixtures.
     std::fs::remove_file(&cli.key).unwrap();
     let rebuilt = cli.json(&["--json", "demo"]);
@@ -165,7 +302,11 @@ fn a_workspace_that_is_not_a_demo_is_never_rebuilt() {
     std::fs::remove_file(&cli.key).unwrap();
     let out = cli.run(&["demo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no key for workspace"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no key for workspace"),
+        "{}",
+        stderr(&out)
+    );
     assert!(cli.dir.join("workspace.json").exists());
 }
 
@@ -173,9 +314,23 @@ fn a_workspace_that_is_not_a_demo_is_never_rebuilt() {
 fn generate_writes_importable_files() {
     let cli = Cli::new();
     let out_dir = cli.dir.parent().unwrap().join("gen");
-    let report = cli.json(&["--json", "generate", "--out", out_dir.to_str().unwrap(), "--postings", "3000", "--seed", "9"]);
+    let report = cli.json(&[
+        "--json",
+        "generate",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--postings",
+        "3000",
+        "--seed",
+        "9",
+    ]);
     assert!(report["postings"].as_u64().unwrap() > 2000);
     assert!(cli.run(&["init"]).status.success());
-    let r = cli.json(&["--json", "import", "ledger", out_dir.join("ledger.csv").to_str().unwrap()]);
+    let r = cli.json(&[
+        "--json",
+        "import",
+        "ledger",
+        out_dir.join("ledger.csv").to_str().unwrap(),
+    ]);
     assert_eq!(r["rows_added"], report["postings"]);
 }

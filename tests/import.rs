@@ -43,7 +43,11 @@ fn a_good_ledger_file_imports_and_balances() {
     assert_eq!(tb.totals[0].debits.minor, 1000); // 941 Stripe + 59 fees = 1000 subscriber funds
     let stripe = ledger::balances(&t.ws, None, Some("assets:stripe")).unwrap();
     assert_eq!(stripe[0].balance.minor, 941);
-    assert_eq!(count(&t.ws, "audit_log"), 2, "init and the import are audited");
+    assert_eq!(
+        count(&t.ws, "audit_log"),
+        2,
+        "init and the import are audited"
+    );
 }
 
 #[test]
@@ -70,7 +74,11 @@ fn importing_the_same_file_twice_changes_nothing() {
     let path = write(t.dir.path(), "ledger.jsonl", &jsonl);
     let report = ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
     assert_eq!((report.rows_added, report.rows_unchanged), (0, 4));
-    assert_eq!(footprint(&t.ws), before, "an import that adds nothing leaves no trace");
+    assert_eq!(
+        footprint(&t.ws),
+        before,
+        "an import that adds nothing leaves no trace"
+    );
 }
 
 #[test]
@@ -80,11 +88,26 @@ fn an_unbalanced_entry_is_rejected_naming_its_lines() {
     let mut rows = GOOD.to_vec();
     rows[1] = "2,e1,liabilities:subscribers:u1,-999,usd,subscription_payment,ch_1,evt_1,false,2026-10-01T10:00:00Z,Sub";
     let path = write(t.dir.path(), "ledger.csv", &ledger_csv(&rows));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
     assert_eq!(problems.len(), 1);
     let p = &problems[0];
-    assert_eq!((p.file.as_str(), p.line, p.column.as_deref()), ("ledger.csv", 2, Some("amount_minor")));
-    assert!(p.message.contains("e1") && p.message.contains("lines 2, 3") && p.message.contains("0.01 USD"), "{}", p.message);
+    assert_eq!(
+        (p.file.as_str(), p.line, p.column.as_deref()),
+        ("ledger.csv", 2, Some("amount_minor"))
+    );
+    assert!(
+        p.message.contains("e1")
+            && p.message.contains("lines 2, 3")
+            && p.message.contains("0.01 USD"),
+        "{}",
+        p.message
+    );
     assert_eq!(footprint(&t.ws), before, "nothing half-written");
 }
 
@@ -105,8 +128,17 @@ fn every_bad_row_is_reported_in_one_run() {
         "9,e5,income:other,-100,usd,adjustment,,,false,2026-10-01T10:00:00Z,reused id",
     ];
     let path = write(t.dir.path(), "bad.csv", &ledger_csv(&rows));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    let located: Vec<(u64, Option<&str>)> = problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    let located: Vec<(u64, Option<&str>)> = problems
+        .iter()
+        .map(|p| (p.line, p.column.as_deref()))
+        .collect();
     for expected in [
         (4, Some("amount_minor")),
         (5, Some("amount_minor")),
@@ -116,12 +148,33 @@ fn every_bad_row_is_reported_in_one_run() {
         (9, Some("created_at")),
         (10, Some("account")),
     ] {
-        assert!(located.contains(&expected), "missing {expected:?} in {problems:#?}");
+        assert!(
+            located.contains(&expected),
+            "missing {expected:?} in {problems:#?}"
+        );
     }
     let decimal = problems.iter().find(|p| p.line == 4).unwrap();
-    assert!(decimal.message.contains("decimal") && decimal.message.contains("12.50"), "{}", decimal.message);
-    assert!(problems.iter().find(|p| p.line == 5).unwrap().message.contains("exponent"));
-    assert!(problems.iter().find(|p| p.line == 8).unwrap().message.contains("modes never mix"));
+    assert!(
+        decimal.message.contains("decimal") && decimal.message.contains("12.50"),
+        "{}",
+        decimal.message
+    );
+    assert!(
+        problems
+            .iter()
+            .find(|p| p.line == 5)
+            .unwrap()
+            .message
+            .contains("exponent")
+    );
+    assert!(
+        problems
+            .iter()
+            .find(|p| p.line == 8)
+            .unwrap()
+            .message
+            .contains("modes never mix")
+    );
     assert_eq!(footprint(&t.ws), before);
 }
 
@@ -129,10 +182,23 @@ fn every_bad_row_is_reported_in_one_run() {
 fn a_reused_id_with_other_content_is_refused_within_and_across_files() {
     let mut t = workspace(Mode::Test);
     let mut rows = GOOD.to_vec();
-    rows.push("4,e2,assets:stripe:payments,-60,usd,stripe_fee,ch_1,evt_1,false,2026-10-01T10:00:00Z,Fee");
+    rows.push(
+        "4,e2,assets:stripe:payments,-60,usd,stripe_fee,ch_1,evt_1,false,2026-10-01T10:00:00Z,Fee",
+    );
     let path = write(t.dir.path(), "dup.csv", &ledger_csv(&rows));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    assert!(problems.iter().any(|p| p.line == 6 && p.message.contains("used again")), "{problems:#?}");
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.line == 6 && p.message.contains("used again")),
+        "{problems:#?}"
+    );
 
     let path = write(t.dir.path(), "good.csv", &ledger_csv(GOOD));
     ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
@@ -146,8 +212,19 @@ fn a_reused_id_with_other_content_is_refused_within_and_across_files() {
             "10,e9,income:other,-500,usd,adjustment,,,false,2026-10-02T10:00:00Z,x",
         ]),
     );
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    assert!(problems[0].message.contains("already belongs to a posting of entry e1"), "{problems:#?}");
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems[0]
+            .message
+            .contains("already belongs to a posting of entry e1"),
+        "{problems:#?}"
+    );
     // The same entry with a changed posting is refused: mirrored rows never change.
     let path = write(
         t.dir.path(),
@@ -157,8 +234,17 @@ fn a_reused_id_with_other_content_is_refused_within_and_across_files() {
             "4,e2,assets:stripe:payments,-60,usd,stripe_fee,ch_1,evt_1,false,2026-10-01T10:00:00Z,Fee",
         ]),
     );
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    assert!(problems[0].message.contains("never change"), "{problems:#?}");
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems[0].message.contains("never change"),
+        "{problems:#?}"
+    );
     assert_eq!(footprint(&t.ws), before);
 }
 
@@ -174,17 +260,38 @@ fn postings_without_ids_are_keyed_by_line_order() {
     let path = write(t.dir.path(), "noid-again.csv", &format!("{text}\n"));
     let r = ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
     assert_eq!((r.rows_added, r.rows_unchanged), (0, 2));
-    let page = ledger::postings(&t.ws, &ledger::PostingFilter { limit: 10, ..Default::default() }).unwrap();
-    assert_eq!(page.postings[0].created_at.to_string(), "2026-10-01T08:00:00Z", "offsets are honoured");
+    let page = ledger::postings(
+        &t.ws,
+        &ledger::PostingFilter {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        page.postings[0].created_at.to_string(),
+        "2026-10-01T08:00:00Z",
+        "offsets are honoured"
+    );
 }
 
 #[test]
 fn a_live_workspace_refuses_test_rows() {
     let mut t = workspace(Mode::Live);
     let path = write(t.dir.path(), "ledger.csv", &ledger_csv(GOOD));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
     assert_eq!(problems.len(), 4);
-    assert!(problems.iter().all(|p| p.column.as_deref() == Some("livemode")));
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.column.as_deref() == Some("livemode"))
+    );
 }
 
 #[test]
@@ -195,9 +302,21 @@ fn declared_units_import_and_never_mix_with_money() {
         "2,c1,liabilities:credits:org1,-500,ai_credit,adjustment,,,false,2026-10-01T10:00:00Z,grant",
     ];
     let path = write(t.dir.path(), "credits.csv", &ledger_csv(&rows));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    assert!(problems[0].message.contains("unknown currency or unit `ai_credit`"), "{problems:#?}");
-    t.ws.declare_unit("ai_credit", 0, "AI credits (seed 003)", &ctx()).unwrap();
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems[0]
+            .message
+            .contains("unknown currency or unit `ai_credit`"),
+        "{problems:#?}"
+    );
+    t.ws.declare_unit("ai_credit", 0, "AI credits (seed 003)", &ctx())
+        .unwrap();
     // One entry with a usd leg and a credits leg: each unit must balance on its own.
     let mixed = [
         "1,c1,assets:credits:ai,500,ai_credit,adjustment,,,false,2026-10-01T10:00:00Z,grant",
@@ -206,8 +325,17 @@ fn declared_units_import_and_never_mix_with_money() {
         "4,c1,liabilities:credits:org1,-499,usd,adjustment,,,false,2026-10-01T10:00:00Z,grant",
     ];
     let path = write(t.dir.path(), "mixed.csv", &ledger_csv(&mixed));
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-    assert!(problems[0].message.contains("0.01 USD") && !problems[0].message.contains("ai_credit"), "{problems:#?}");
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &path,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems[0].message.contains("0.01 USD") && !problems[0].message.contains("ai_credit"),
+        "{problems:#?}"
+    );
     let path = write(t.dir.path(), "credits2.csv", &ledger_csv(&rows));
     ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
     let tb = ledger::trial_balance(&t.ws, None).unwrap();
@@ -219,27 +347,76 @@ fn file_level_problems_are_clear() {
     let mut t = workspace(Mode::Test);
     let cases: &[(&str, &str, &str)] = &[
         ("empty.csv", "", "empty"),
-        ("missing.csv", "entry_id,account,amount_minor\ne1,a,1\n", "required column(s) missing from the header: currency, entry_type, created_at"),
-        ("dupcol.csv", "entry_id,entry_id,account,amount_minor,currency,entry_type,created_at\n", "appears twice"),
-        ("ragged.csv", "entry_id,account,amount_minor,currency,entry_type,created_at\ne1,a:b,1,usd\n", "has 4 fields but the header has 6"),
+        (
+            "missing.csv",
+            "entry_id,account,amount_minor\ne1,a,1\n",
+            "required column(s) missing from the header: currency, entry_type, created_at",
+        ),
+        (
+            "dupcol.csv",
+            "entry_id,entry_id,account,amount_minor,currency,entry_type,created_at\n",
+            "appears twice",
+        ),
+        (
+            "ragged.csv",
+            "entry_id,account,amount_minor,currency,entry_type,created_at\ne1,a:b,1,usd\n",
+            "has 4 fields but the header has 6",
+        ),
         ("notjson.jsonl", "{\"entry_id\": \"e1\"\n", "malformed JSON"),
         ("array.jsonl", "[1,2]\n", "one JSON object"),
-        ("floats.jsonl", r#"{"entry_id":"e1","account":"a:b","amount_minor":12.5,"currency":"usd","entry_type":"x","created_at":"2026-10-01T00:00:00Z"}"#, "never decimals"),
-        ("nokey.jsonl", r#"{"entry_id":"e1"}"#, "required key(s) missing"),
+        (
+            "floats.jsonl",
+            r#"{"entry_id":"e1","account":"a:b","amount_minor":12.5,"currency":"usd","entry_type":"x","created_at":"2026-10-01T00:00:00Z"}"#,
+            "never decimals",
+        ),
+        (
+            "nokey.jsonl",
+            r#"{"entry_id":"e1"}"#,
+            "required key(s) missing",
+        ),
     ];
     for (name, text, expect) in cases {
         let path = write(t.dir.path(), name, text);
-        let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()));
-        assert!(problems.iter().any(|p| p.message.contains(expect) && p.file == *name), "{name}: {problems:#?}");
+        let problems = rejected(ingest::import_file(
+            &mut t.ws,
+            Kind::Ledger,
+            &path,
+            None,
+            &ctx(),
+        ));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains(expect) && p.file == *name),
+            "{name}: {problems:#?}"
+        );
     }
     let latin1 = t.dir.path().join("latin1.csv");
     std::fs::write(&latin1, b"entry_id,account,amount_minor,currency,entry_type,created_at\ne\xe9,a:b,1,usd,x,2026-10-01T00:00:00Z\n").unwrap();
-    let problems = rejected(ingest::import_file(&mut t.ws, Kind::Ledger, &latin1, None, &ctx()));
-    assert!(problems[0].message.contains("UTF-8") && problems[0].line == 2, "{problems:#?}");
+    let problems = rejected(ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &latin1,
+        None,
+        &ctx(),
+    ));
+    assert!(
+        problems[0].message.contains("UTF-8") && problems[0].line == 2,
+        "{problems:#?}"
+    );
     let unknown = write(t.dir.path(), "ledger.txt", "x");
-    assert!(matches!(ingest::import_file(&mut t.ws, Kind::Ledger, &unknown, None, &ctx()), Err(ImportError::UnknownFormat { .. })));
     assert!(matches!(
-        ingest::import_file(&mut t.ws, Kind::Ledger, &t.dir.path().join("absent.csv"), None, &ctx()),
+        ingest::import_file(&mut t.ws, Kind::Ledger, &unknown, None, &ctx()),
+        Err(ImportError::UnknownFormat { .. })
+    ));
+    assert!(matches!(
+        ingest::import_file(
+            &mut t.ws,
+            Kind::Ledger,
+            &t.dir.path().join("absent.csv"),
+            None,
+            &ctx()
+        ),
         Err(ImportError::Io { .. })
     ));
     assert_eq!(count(&t.ws, "imports"), 0);
@@ -254,7 +431,11 @@ fn the_problem_list_is_bounded() {
     }
     let path = write(t.dir.path(), "many.csv", &text);
     match ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()) {
-        Err(ImportError::Rejected { problems, truncated, .. }) => {
+        Err(ImportError::Rejected {
+            problems,
+            truncated,
+            ..
+        }) => {
             assert_eq!(problems.len(), ingest::MAX_PROBLEMS);
             assert!(truncated);
         }
@@ -266,11 +447,31 @@ fn the_problem_list_is_bounded() {
 fn every_other_kind_imports_from_csv_and_jsonl() {
     let mut t = workspace(Mode::Test);
     let files: &[(Kind, &str, &str)] = &[
-        (Kind::Balances, "balances.csv", "user_id,month,total_usd_cents,allocated_usd_cents,updated_at\nu1,2026-10,1000,700,2026-10-20T00:00:00Z\n"),
-        (Kind::Allocations, "allocations.jsonl", r#"{"id":"a1","user_id":"u1","page_id":"p1","author_id":"c1","amount_cents":700,"month":"2026-10","updated_at":"2026-10-20T00:00:00Z"}"#),
-        (Kind::Accounts, "accounts.csv", "author_id,stripe_account_id,created_at\nc1,acct_123,2026-09-01T00:00:00Z\n"),
-        (Kind::WebhookEvents, "events.jsonl", r#"{"event_id":"evt_1","type":"charge.succeeded","status":"received","received_at":"2026-10-01T00:00:00Z","processed_at":null}"#),
-        (Kind::Withdrawals, "withdrawals.csv", "id,user_id,amount_minor,currency,status,requested_at,stripe_transfer_id\nw1,c1,2500,usd,pending,2026-10-05T00:00:00Z,\n"),
+        (
+            Kind::Balances,
+            "balances.csv",
+            "user_id,month,total_usd_cents,allocated_usd_cents,updated_at\nu1,2026-10,1000,700,2026-10-20T00:00:00Z\n",
+        ),
+        (
+            Kind::Allocations,
+            "allocations.jsonl",
+            r#"{"id":"a1","user_id":"u1","page_id":"p1","author_id":"c1","amount_cents":700,"month":"2026-10","updated_at":"2026-10-20T00:00:00Z"}"#,
+        ),
+        (
+            Kind::Accounts,
+            "accounts.csv",
+            "author_id,stripe_account_id,created_at\nc1,acct_123,2026-09-01T00:00:00Z\n",
+        ),
+        (
+            Kind::WebhookEvents,
+            "events.jsonl",
+            r#"{"event_id":"evt_1","type":"charge.succeeded","status":"received","received_at":"2026-10-01T00:00:00Z","processed_at":null}"#,
+        ),
+        (
+            Kind::Withdrawals,
+            "withdrawals.csv",
+            "id,user_id,amount_minor,currency,status,requested_at,stripe_transfer_id\nw1,c1,2500,usd,pending,2026-10-05T00:00:00Z,\n",
+        ),
     ];
     for (kind, name, text) in files {
         let path = write(t.dir.path(), name, text);
@@ -278,7 +479,16 @@ fn every_other_kind_imports_from_csv_and_jsonl() {
         assert_eq!(r.rows_added, 1, "{name}");
     }
     let s = ledger::summary(&t.ws).unwrap();
-    assert_eq!((s.balances, s.allocations, s.connected_accounts, s.webhook_events, s.withdrawals), (1, 1, 1, 1, 1));
+    assert_eq!(
+        (
+            s.balances,
+            s.allocations,
+            s.connected_accounts,
+            s.webhook_events,
+            s.withdrawals
+        ),
+        (1, 1, 1, 1, 1)
+    );
 }
 
 #[test]
@@ -289,32 +499,128 @@ fn mutable_tables_take_newer_versions_only() {
         ingest::import_file(&mut t.ws, kind, &path, Some(Format::Csv), &ctx())
     };
     let h = "user_id,month,total_usd_cents,allocated_usd_cents,updated_at\n";
-    imp(&mut t, "b1", Kind::Balances, &format!("{h}u1,2026-10,1000,100,2026-10-02T00:00:00Z\n")).unwrap();
-    let r = imp(&mut t, "b2", Kind::Balances, &format!("{h}u1,2026-10,1000,300,2026-10-03T00:00:00Z\n")).unwrap();
+    imp(
+        &mut t,
+        "b1",
+        Kind::Balances,
+        &format!("{h}u1,2026-10,1000,100,2026-10-02T00:00:00Z\n"),
+    )
+    .unwrap();
+    let r = imp(
+        &mut t,
+        "b2",
+        Kind::Balances,
+        &format!("{h}u1,2026-10,1000,300,2026-10-03T00:00:00Z\n"),
+    )
+    .unwrap();
     assert_eq!(r.rows_updated, 1);
-    let r = imp(&mut t, "b3", Kind::Balances, &format!("{h}u1,2026-10,1000,200,2026-10-01T00:00:00Z\n")).unwrap();
-    assert_eq!((r.rows_updated, r.rows_unchanged), (0, 1), "an older version is ignored");
-    let problems = rejected(imp(&mut t, "b4", Kind::Balances, &format!("{h}u1,2026-10,1000,999,2026-10-03T00:00:00Z\n")));
-    assert!(problems[0].message.contains("same updated_at but different content"), "{problems:#?}");
-    let problems = rejected(imp(&mut t, "b5", Kind::Balances, &format!("{h}u2,2026-13,1000,2000,2026-10-03T00:00:00Z\nu3,2026-10,-5,0,2026-10-03T00:00:00Z\n")));
-    let cols: Vec<_> = problems.iter().map(|p| (p.line, p.column.clone().unwrap())).collect();
-    assert!(cols.contains(&(2, "month".into())) && cols.contains(&(2, "allocated_usd_cents".into())) && cols.contains(&(3, "total_usd_cents".into())), "{cols:?}");
-    let allocated: i64 = t.ws.connection().query_row("SELECT allocated_usd_cents FROM platform_balances", [], |r| r.get(0)).unwrap();
+    let r = imp(
+        &mut t,
+        "b3",
+        Kind::Balances,
+        &format!("{h}u1,2026-10,1000,200,2026-10-01T00:00:00Z\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.rows_updated, r.rows_unchanged),
+        (0, 1),
+        "an older version is ignored"
+    );
+    let problems = rejected(imp(
+        &mut t,
+        "b4",
+        Kind::Balances,
+        &format!("{h}u1,2026-10,1000,999,2026-10-03T00:00:00Z\n"),
+    ));
+    assert!(
+        problems[0]
+            .message
+            .contains("same updated_at but different content"),
+        "{problems:#?}"
+    );
+    let problems = rejected(imp(
+        &mut t,
+        "b5",
+        Kind::Balances,
+        &format!(
+            "{h}u2,2026-13,1000,2000,2026-10-03T00:00:00Z\nu3,2026-10,-5,0,2026-10-03T00:00:00Z\n"
+        ),
+    ));
+    let cols: Vec<_> = problems
+        .iter()
+        .map(|p| (p.line, p.column.clone().unwrap()))
+        .collect();
+    assert!(
+        cols.contains(&(2, "month".into()))
+            && cols.contains(&(2, "allocated_usd_cents".into()))
+            && cols.contains(&(3, "total_usd_cents".into())),
+        "{cols:?}"
+    );
+    let allocated: i64 =
+        t.ws.connection()
+            .query_row(
+                "SELECT allocated_usd_cents FROM platform_balances",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
     assert_eq!(allocated, 300);
 
     let h = "event_id,type,status,received_at,processed_at,error\n";
-    imp(&mut t, "w1", Kind::WebhookEvents, &format!("{h}evt_1,charge.succeeded,received,2026-10-01T00:00:00Z,,\n")).unwrap();
-    let r = imp(&mut t, "w2", Kind::WebhookEvents, &format!("{h}evt_1,charge.succeeded,failed,2026-10-01T00:00:00Z,2026-10-01T00:00:05Z,timeout\n")).unwrap();
+    imp(
+        &mut t,
+        "w1",
+        Kind::WebhookEvents,
+        &format!("{h}evt_1,charge.succeeded,received,2026-10-01T00:00:00Z,,\n"),
+    )
+    .unwrap();
+    let r = imp(
+        &mut t,
+        "w2",
+        Kind::WebhookEvents,
+        &format!(
+            "{h}evt_1,charge.succeeded,failed,2026-10-01T00:00:00Z,2026-10-01T00:00:05Z,timeout\n"
+        ),
+    )
+    .unwrap();
     assert_eq!(r.rows_updated, 1, "status may progress");
-    let problems = rejected(imp(&mut t, "w3", Kind::WebhookEvents, &format!("{h}evt_1,charge.refunded,failed,2026-10-01T00:00:00Z,2026-10-01T00:00:05Z,timeout\n")));
+    let problems = rejected(imp(
+        &mut t,
+        "w3",
+        Kind::WebhookEvents,
+        &format!(
+            "{h}evt_1,charge.refunded,failed,2026-10-01T00:00:00Z,2026-10-01T00:00:05Z,timeout\n"
+        ),
+    ));
     assert_eq!(problems[0].column.as_deref(), Some("type"));
-    let problems = rejected(imp(&mut t, "w4", Kind::WebhookEvents, &format!("{h}evt_2,charge.succeeded,done,2026-10-01T00:00:00Z,,\n")));
+    let problems = rejected(imp(
+        &mut t,
+        "w4",
+        Kind::WebhookEvents,
+        &format!("{h}evt_2,charge.succeeded,done,2026-10-01T00:00:00Z,,\n"),
+    ));
     assert_eq!(problems[0].column.as_deref(), Some("status"));
 
     let h = "id,user_id,amount_minor,currency,status,requested_at\n";
-    let problems = rejected(imp(&mut t, "x1", Kind::Withdrawals, &format!("{h}w1,c1,0,usd,pending,2026-10-05T00:00:00Z\nw2,c1,10,usd,pending,2026-10-05\n")));
-    let cols: Vec<_> = problems.iter().map(|p| (p.line, p.column.clone().unwrap())).collect();
-    assert_eq!(cols, vec![(2, "amount_minor".into()), (3, "requested_at".into())]);
-    let problems = rejected(imp(&mut t, "a1", Kind::Accounts, "author_id,stripe_account_id,created_at\nc1,ba_123,2026-10-05T00:00:00Z\n"));
+    let problems = rejected(imp(
+        &mut t,
+        "x1",
+        Kind::Withdrawals,
+        &format!("{h}w1,c1,0,usd,pending,2026-10-05T00:00:00Z\nw2,c1,10,usd,pending,2026-10-05\n"),
+    ));
+    let cols: Vec<_> = problems
+        .iter()
+        .map(|p| (p.line, p.column.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![(2, "amount_minor".into()), (3, "requested_at".into())]
+    );
+    let problems = rejected(imp(
+        &mut t,
+        "a1",
+        Kind::Accounts,
+        "author_id,stripe_account_id,created_at\nc1,ba_123,2026-10-05T00:00:00Z\n",
+    ));
     assert_eq!(problems[0].column.as_deref(), Some("stripe_account_id"));
 }

@@ -18,8 +18,17 @@ fn reader(server: &PgServer) -> PullOptions {
     PullOptions::new(server.url(READER), Some(READER_PASSWORD.to_string()))
 }
 
-fn pull(t: &mut common::TestWorkspace, options: &PullOptions) -> Result<pull_api::PullReport, PullError> {
-    pull_api::pull(&mut t.ws, options, &ctx(), &AtomicBool::new(false), &mut |_| {})
+fn pull(
+    t: &mut common::TestWorkspace,
+    options: &PullOptions,
+) -> Result<pull_api::PullReport, PullError> {
+    pull_api::pull(
+        &mut t.ws,
+        options,
+        &ctx(),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
 }
 
 fn demo_dir() -> std::path::PathBuf {
@@ -50,7 +59,14 @@ fn a_pull_as_a_select_only_role_mirrors_every_table_exactly_as_the_files_do() {
     let b = serde_json::to_value(ledger::trial_balance(&expected.ws, None).unwrap()).unwrap();
     assert_eq!(a, b);
     // The stored source carries no password.
-    let url: String = t.ws.connection().query_row("SELECT value FROM workspace_meta WHERE key = 'postgres_url'", [], |r| r.get(0)).unwrap();
+    let url: String =
+        t.ws.connection()
+            .query_row(
+                "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
     assert!(!url.contains(READER_PASSWORD));
 }
 
@@ -62,7 +78,10 @@ fn a_second_pull_changes_nothing_and_a_third_takes_only_what_is_new() {
     pull(&mut t, &reader(&server)).unwrap();
     let digest = mirror_digest(&t.ws);
     let again = pull(&mut t, &reader(&server)).unwrap();
-    assert!(again.tables.iter().all(|t| t.added == 0 && t.updated == 0), "{again:?}");
+    assert!(
+        again.tables.iter().all(|t| t.added == 0 && t.updated == 0),
+        "{again:?}"
+    );
     assert_eq!(mirror_digest(&t.ws), digest);
 
     let mut c = server.owner();
@@ -76,12 +95,26 @@ fn a_second_pull_changes_nothing_and_a_third_takes_only_what_is_new() {
     )
     .unwrap();
     let third = pull(&mut t, &reader(&server)).unwrap();
-    let by = |name: &str| third.tables.iter().find(|t| t.table == name).unwrap().clone();
+    let by = |name: &str| {
+        third
+            .tables
+            .iter()
+            .find(|t| t.table == name)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by("wallet_ledger").added, 2);
     assert_eq!(by("usd_allocations").updated, 1);
     assert_eq!(by("withdrawal_requests").updated, 1);
     assert_eq!(by("stripe_webhook_events").added, 1);
-    let status: String = t.ws.connection().query_row("SELECT status FROM platform_withdrawals WHERE id = 'wd_00001'", [], |r| r.get(0)).unwrap();
+    let status: String =
+        t.ws.connection()
+            .query_row(
+                "SELECT status FROM platform_withdrawals WHERE id = 'wd_00001'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
     assert_eq!(status, "rejected");
 }
 
@@ -107,7 +140,11 @@ fn an_interrupted_pull_resumes_to_exactly_the_clean_result() {
         assert!(matches!(err, PullError::Cancelled), "{err}");
         assert!(count(&t.ws, "ledger_postings") < 6900);
         pull(&mut t, &options).unwrap();
-        assert_eq!(mirror_digest(&t.ws), target, "stopped after {stop_after} pages");
+        assert_eq!(
+            mirror_digest(&t.ws),
+            target,
+            "stopped after {stop_after} pages"
+        );
     }
 }
 
@@ -122,25 +159,62 @@ fn a_killed_cli_pull_resumes_without_gaps_or_duplicates() {
     let bin = env!("CARGO_BIN_EXE_closebook");
     let cli = |args: &[&str]| {
         let mut c = Command::new(bin);
-        c.arg("-w").arg(&dir).arg("--key-file").arg(&key).args(args).env("PGPASSWORD", READER_PASSWORD).env_remove("CLOSEBOOK_WORKSPACE");
+        c.arg("-w")
+            .arg(&dir)
+            .arg("--key-file")
+            .arg(&key)
+            .args(args)
+            .env("PGPASSWORD", READER_PASSWORD)
+            .env_remove("CLOSEBOOK_WORKSPACE");
         c
     };
-    assert!(cli(&["init", "--mode", "test"]).stdout(Stdio::null()).status().unwrap().success());
+    assert!(
+        cli(&["init", "--mode", "test"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    );
     let url = server.url(READER);
     // Kill the pull at a few different moments, then let one run to the end.
     for delay_ms in [15u64, 40, 90, 160] {
-        let mut child = cli(&["pull", "postgres", "--url", &url, "--page-size", "50"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = cli(&["pull", "postgres", "--url", &url, "--page-size", "50"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
     }
-    let out = cli(&["pull", "postgres", "--page-size", "50"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(&["pull", "postgres", "--page-size", "50"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let secrets = closebook_engine::secrets::MemorySecrets::new();
-    let ws = closebook_engine::Workspace::open(&dir, &closebook_engine::workspace::KeySource::File(key.clone()), &secrets).unwrap();
+    let ws = closebook_engine::Workspace::open(
+        &dir,
+        &closebook_engine::workspace::KeySource::File(key.clone()),
+        &secrets,
+    )
+    .unwrap();
     assert_eq!(mirror_digest(&ws), target);
-    let url_stored: String = ws.connection().query_row("SELECT value FROM workspace_meta WHERE key = 'postgres_url'", [], |r| r.get(0)).unwrap();
-    assert_eq!(url_stored, url, "the last source is remembered (without any password)");
+    let url_stored: String = ws
+        .connection()
+        .query_row(
+            "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        url_stored, url,
+        "the last source is remembered (without any password)"
+    );
 }
 
 #[test]
@@ -173,8 +247,15 @@ fn ids_skipped_by_an_in_flight_transaction_are_picked_up_later() {
     insert(&mut c, 10, "e4", "income:other", -1);
     assert_eq!(pull(&mut t, &reader(&server)).unwrap().holes_open, 2);
     let mut later = ctx();
-    later.now = later.now + Duration::from_secs(2 * 3600);
-    let r = pull_api::pull(&mut t.ws, &reader(&server), &later, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    later.now += Duration::from_secs(2 * 3600);
+    let r = pull_api::pull(
+        &mut t.ws,
+        &reader(&server),
+        &later,
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(r.holes_open, 0);
 }
 
@@ -192,8 +273,15 @@ fn bad_platform_rows_are_refused_with_their_ids_and_good_pages_stay() {
     .unwrap();
     let mut t = workspace(Mode::Test);
     let err = pull(&mut t, &reader(&server)).unwrap_err();
-    assert!(matches!(&err, PullError::Unbalanced(ids) if ids == "e2"), "{err}");
-    assert_eq!(count(&t.ws, "ledger_postings"), 2, "the balanced entry before it is kept");
+    assert!(
+        matches!(&err, PullError::Unbalanced(ids) if ids == "e2"),
+        "{err}"
+    );
+    assert_eq!(
+        count(&t.ws, "ledger_postings"),
+        2,
+        "the balanced entry before it is kept"
+    );
     c.batch_execute(
         "DELETE FROM wallet_ledger WHERE entry_id = 'e2';
          INSERT INTO wallet_ledger (id, entry_id, account, amount_minor, currency, entry_type, livemode, created_at) VALUES
@@ -204,10 +292,23 @@ fn bad_platform_rows_are_refused_with_their_ids_and_good_pages_stay() {
     )
     .unwrap();
     match pull(&mut t, &reader(&server)).unwrap_err() {
-        PullError::Rejected { input, problems, .. } => {
+        PullError::Rejected {
+            input, problems, ..
+        } => {
             assert_eq!(input, "postgres:wallet_ledger");
-            let located: Vec<(u64, Option<&str>)> = problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
-            assert_eq!(located, vec![(5, Some("currency")), (6, Some("currency")), (7, Some("livemode")), (8, Some("livemode"))]);
+            let located: Vec<(u64, Option<&str>)> = problems
+                .iter()
+                .map(|p| (p.line, p.column.as_deref()))
+                .collect();
+            assert_eq!(
+                located,
+                vec![
+                    (5, Some("currency")),
+                    (6, Some("currency")),
+                    (7, Some("livemode")),
+                    (8, Some("livemode"))
+                ]
+            );
         }
         other => panic!("{other}"),
     }
@@ -222,16 +323,40 @@ fn connection_failures_are_clear_and_secret_free() {
     let err = pull(&mut t, &wrong).unwrap_err();
     assert!(matches!(err, PullError::Connect { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("password authentication failed") && !text.contains("not-the-password"), "{text}");
+    assert!(
+        text.contains("password authentication failed") && !text.contains("not-the-password"),
+        "{text}"
+    );
     // A password written into the URL is used but never stored or shown.
     let inline = PullOptions::new(server.url_with_password(READER, READER_PASSWORD), None);
     pull(&mut t, &inline).unwrap();
-    let url: String = t.ws.connection().query_row("SELECT value FROM workspace_meta WHERE key = 'postgres_url'", [], |r| r.get(0)).unwrap();
+    let url: String =
+        t.ws.connection()
+            .query_row(
+                "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
     assert_eq!(url, server.url(READER));
     assert!(!format!("{inline:?}").contains(READER_PASSWORD));
     // Nothing listens here.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = pull(&mut t, &PullOptions::new(format!("postgres://{OWNER}@127.0.0.1:{closed}/platform"), None)).unwrap_err();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = pull(
+        &mut t,
+        &PullOptions::new(
+            format!("postgres://{OWNER}@127.0.0.1:{closed}/platform"),
+            None,
+        ),
+    )
+    .unwrap_err();
     assert!(matches!(err, PullError::Connect { .. }), "{err}");
-    assert!(matches!(pull(&mut t, &PullOptions::new("postgres://[bad", None)).unwrap_err(), PullError::BadUrl(_)));
+    assert!(matches!(
+        pull(&mut t, &PullOptions::new("postgres://[bad", None)).unwrap_err(),
+        PullError::BadUrl(_)
+    ));
 }

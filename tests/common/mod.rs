@@ -16,7 +16,10 @@ pub struct TestWorkspace {
 }
 
 pub fn ctx() -> OpContext {
-    OpContext::new("test:runner", Timestamp::from_second(1_793_000_000).unwrap())
+    OpContext::new(
+        "test:runner",
+        Timestamp::from_second(1_793_000_000).unwrap(),
+    )
 }
 
 pub fn workspace(mode: Mode) -> TestWorkspace {
@@ -28,10 +31,18 @@ pub fn workspace_tz(mode: Mode, tz: &str) -> TestWorkspace {
     let secrets = MemorySecrets::new();
     let ws = Workspace::init(
         &dir.path().join("ws"),
-        InitOptions { name: "Test Platform".into(), mode, timezone: tz.into(), demo: false },
+        InitOptions {
+            name: "Test Platform".into(),
+            mode,
+            timezone: tz.into(),
+            demo: false,
+        },
         &KeySource::Keychain,
         &secrets,
-        FreshIdentity { workspace_id: "ws_integration".into(), key: DbKey::from_bytes([42; 32]) },
+        FreshIdentity {
+            workspace_id: "ws_integration".into(),
+            key: DbKey::from_bytes([42; 32]),
+        },
         &ctx(),
     )
     .unwrap();
@@ -39,7 +50,9 @@ pub fn workspace_tz(mode: Mode, tz: &str) -> TestWorkspace {
 }
 
 pub fn count(ws: &Workspace, table: &str) -> i64 {
-    ws.connection().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    ws.connection()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
 }
 
 /// Row counts of every table an import may write, to prove nothing was half-written.

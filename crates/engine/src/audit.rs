@@ -21,25 +21,63 @@ pub fn append(
     summary: &str,
     payload: &serde_json::Value,
 ) -> rusqlite::Result<i64> {
-    let prev: Option<(i64, String)> =
-        conn.query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let prev: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
     let (seq, prev_hash) = match prev {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS_HASH.to_string()),
     };
     let payload_sha256 = hex::encode(Sha256::digest(payload.to_string().as_bytes()));
-    let hash = record_hash(&prev_hash, seq, at.as_microsecond(), actor, action, summary, &payload_sha256);
+    let hash = record_hash(
+        &prev_hash,
+        seq,
+        at.as_microsecond(),
+        actor,
+        action,
+        summary,
+        &payload_sha256,
+    );
     conn.execute(
         "INSERT INTO audit_log (seq, at, actor, action, summary, payload_sha256, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at.as_microsecond(), actor, action, summary, payload_sha256, prev_hash, hash],
+        params![
+            seq,
+            at.as_microsecond(),
+            actor,
+            action,
+            summary,
+            payload_sha256,
+            prev_hash,
+            hash
+        ],
     )?;
     Ok(seq)
 }
 
-pub(crate) fn record_hash(prev_hash: &str, seq: i64, at_us: i64, actor: &str, action: &str, summary: &str, payload_sha256: &str) -> String {
+pub(crate) fn record_hash(
+    prev_hash: &str,
+    seq: i64,
+    at_us: i64,
+    actor: &str,
+    action: &str,
+    summary: &str,
+    payload_sha256: &str,
+) -> String {
     let mut h = Sha256::new();
-    for field in [prev_hash, &seq.to_string(), &at_us.to_string(), actor, action, summary, payload_sha256] {
+    for field in [
+        prev_hash,
+        &seq.to_string(),
+        &at_us.to_string(),
+        actor,
+        action,
+        summary,
+        payload_sha256,
+    ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }

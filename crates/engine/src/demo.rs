@@ -7,17 +7,43 @@ use serde::Serialize;
 
 use crate::ingest::{self, Format, ImportReport, Kind};
 use crate::secrets::SecretStore;
-use crate::workspace::{self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError};
+use crate::workspace::{
+    self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError,
+};
 use crate::{Error, OpContext};
 
 /// The demo's import files, in import order, embedded at build time.
 pub const FILES: &[(Kind, &str, &[u8])] = &[
-    (Kind::Accounts, "accounts.csv", include_bytes!("../../../fixtures/demo/accounts.csv")),
-    (Kind::Ledger, "ledger.csv", include_bytes!("../../../fixtures/demo/ledger.csv")),
-    (Kind::Balances, "balances.csv", include_bytes!("../../../fixtures/demo/balances.csv")),
-    (Kind::Allocations, "allocations.csv", include_bytes!("../../../fixtures/demo/allocations.csv")),
-    (Kind::WebhookEvents, "webhook_events.csv", include_bytes!("../../../fixtures/demo/webhook_events.csv")),
-    (Kind::Withdrawals, "withdrawals.csv", include_bytes!("../../../fixtures/demo/withdrawals.csv")),
+    (
+        Kind::Accounts,
+        "accounts.csv",
+        include_bytes!("../../../fixtures/demo/accounts.csv"),
+    ),
+    (
+        Kind::Ledger,
+        "ledger.csv",
+        include_bytes!("../../../fixtures/demo/ledger.csv"),
+    ),
+    (
+        Kind::Balances,
+        "balances.csv",
+        include_bytes!("../../../fixtures/demo/balances.csv"),
+    ),
+    (
+        Kind::Allocations,
+        "allocations.csv",
+        include_bytes!("../../../fixtures/demo/allocations.csv"),
+    ),
+    (
+        Kind::WebhookEvents,
+        "webhook_events.csv",
+        include_bytes!("../../../fixtures/demo/webhook_events.csv"),
+    ),
+    (
+        Kind::Withdrawals,
+        "withdrawals.csv",
+        include_bytes!("../../../fixtures/demo/withdrawals.csv"),
+    ),
 ];
 
 /// Stripe's side of the demo (served by the Stripe simulator) and the planted anomalies.
@@ -45,11 +71,19 @@ pub fn open_or_create(
     secrets: &dyn SecretStore,
     ctx: &OpContext,
 ) -> Result<(Workspace, DemoOutcome), Error> {
-    let mut outcome = DemoOutcome { created: false, rebuilt: false, imports: Vec::new() };
+    let mut outcome = DemoOutcome {
+        created: false,
+        rebuilt: false,
+        imports: Vec::new(),
+    };
     let mut ws = match Workspace::open(dir, source, secrets) {
         Ok(ws) => ws,
-        Err(WorkspaceError::NotAWorkspace { .. }) if !dir.exists() || is_empty_dir(dir) => create(dir, source, secrets, ctx, &mut outcome)?,
-        Err(WorkspaceError::KeyMissing { .. }) if workspace::read_manifest(dir).is_ok_and(|m| m.demo) => {
+        Err(WorkspaceError::NotAWorkspace { .. }) if !dir.exists() || is_empty_dir(dir) => {
+            create(dir, source, secrets, ctx, &mut outcome)?
+        }
+        Err(WorkspaceError::KeyMissing { .. })
+            if workspace::read_manifest(dir).is_ok_and(|m| m.demo) =>
+        {
             workspace::destroy_unopened(dir, source, secrets)?;
             outcome.rebuilt = true;
             create(dir, source, secrets, ctx, &mut outcome)?
@@ -57,7 +91,14 @@ pub fn open_or_create(
         Err(e) => return Err(e.into()),
     };
     for (kind, name, bytes) in FILES {
-        outcome.imports.push(ingest::import_bytes(&mut ws, *kind, name, bytes, Format::Csv, ctx)?);
+        outcome.imports.push(ingest::import_bytes(
+            &mut ws,
+            *kind,
+            name,
+            bytes,
+            Format::Csv,
+            ctx,
+        )?);
     }
     Ok((ws, outcome))
 }
@@ -69,8 +110,20 @@ fn create(
     ctx: &OpContext,
     outcome: &mut DemoOutcome,
 ) -> Result<Workspace, Error> {
-    let options = InitOptions { name: NAME.into(), mode: Mode::Test, timezone: TIMEZONE.into(), demo: true };
-    let ws = Workspace::init(dir, options, source, secrets, FreshIdentity::generate()?, ctx)?;
+    let options = InitOptions {
+        name: NAME.into(),
+        mode: Mode::Test,
+        timezone: TIMEZONE.into(),
+        demo: true,
+    };
+    let ws = Workspace::init(
+        dir,
+        options,
+        source,
+        secrets,
+        FreshIdentity::generate()?,
+        ctx,
+    )?;
     outcome.created = true;
     Ok(ws)
 }

@@ -97,7 +97,9 @@ impl Error {
                 W::Database(_) => ErrorCode::Internal,
             },
             Error::Import(e) => match e {
-                ImportError::Rejected { .. } | ImportError::UnknownFormat { .. } => ErrorCode::ImportRejected,
+                ImportError::Rejected { .. } | ImportError::UnknownFormat { .. } => {
+                    ErrorCode::ImportRejected
+                }
                 ImportError::Io { .. } => ErrorCode::Io,
                 ImportError::Database(_) => ErrorCode::Internal,
             },
@@ -121,13 +123,18 @@ impl Error {
 
     /// The transport form: `{code, message}`.
     pub fn to_transport(&self) -> TransportError {
-        TransportError { code: self.code(), message: self.to_string() }
+        TransportError {
+            code: self.code(),
+            message: self.to_string(),
+        }
     }
 }
 
 fn secret_code(e: &SecretError) -> ErrorCode {
     match e {
-        SecretError::Unavailable { .. } | SecretError::Access { .. } => ErrorCode::KeychainUnavailable,
+        SecretError::Unavailable { .. } | SecretError::Access { .. } => {
+            ErrorCode::KeychainUnavailable
+        }
         SecretError::BadEncoding { .. } => ErrorCode::KeyWrong,
     }
 }

@@ -200,7 +200,14 @@ pub struct Platform {
 }
 
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const PRICES: &[(i64, u32)] = &[(500, 25), (1000, 35), (1500, 10), (2000, 15), (3000, 10), (5000, 5)];
+const PRICES: &[(i64, u32)] = &[
+    (500, 25),
+    (1000, 35),
+    (1500, 10),
+    (2000, 15),
+    (3000, 10),
+    (5000, 5),
+];
 const STRIPE_FEE_BPS: u32 = 290;
 const STRIPE_FEE_FIXED: i64 = 30;
 const DISPUTE_FEE: i64 = 1500;
@@ -211,6 +218,21 @@ struct Gen {
     livemode: bool,
     p: Platform,
     entry_seq: u64,
+}
+
+/// One Stripe balance transaction to record.
+struct Txn<'a> {
+    kind: &'a str,
+    category: &'a str,
+    source: &'a str,
+    amount: i64,
+    fee: i64,
+    at: Timestamp,
+    /// Days until the funds are available (0: at once).
+    available_days: i64,
+    destination: Option<String>,
+    event_id: &'a str,
+    event_type: &'a str,
 }
 
 /// A charge as Stripe made it and as the platform booked it.
@@ -228,7 +250,9 @@ struct Charge {
 
 impl Gen {
     fn stripe_id(&mut self, prefix: &str) -> String {
-        let tail: String = (0..24).map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char).collect();
+        let tail: String = (0..24)
+            .map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char)
+            .collect();
         format!("{prefix}_{tail}")
     }
 
@@ -240,14 +264,30 @@ impl Gen {
     }
 
     fn random_time(&mut self, date: Date) -> Timestamp {
-        let (h, m, s) = (self.rng.random_range(6..23), self.rng.random_range(0..60), self.rng.random_range(0..60));
+        let (h, m, s) = (
+            self.rng.random_range(6..23),
+            self.rng.random_range(0..60),
+            self.rng.random_range(0..60),
+        );
         self.local(date, h, m, s)
     }
 
-    fn entry(&mut self, kind: &str, at: Timestamp, stripe: Option<&str>, event: Option<&str>, description: String, postings: &[(&str, i64)]) -> String {
+    fn entry(
+        &mut self,
+        kind: &str,
+        at: Timestamp,
+        stripe: Option<&str>,
+        event: Option<&str>,
+        description: String,
+        postings: &[(&str, i64)],
+    ) -> String {
         self.entry_seq += 1;
         let entry_id = format!("je_{:08}", self.entry_seq);
-        debug_assert_eq!(postings.iter().map(|p| p.1).sum::<i64>(), 0, "generated entries balance");
+        debug_assert_eq!(
+            postings.iter().map(|p| p.1).sum::<i64>(),
+            0,
+            "generated entries balance"
+        );
         for (account, amount) in postings {
             self.p.ledger.push(LedgerLine {
                 id: 0,
@@ -268,14 +308,33 @@ impl Gen {
         entry_id
     }
 
-    fn stripe_txn(&mut self, kind: &str, category: &str, source: &str, amount: i64, fee: i64, at: Timestamp, available_days: i64, destination: Option<String>, event_id: &str, event_type: &str) {
+    fn stripe_txn(&mut self, t: Txn<'_>) {
+        let Txn {
+            kind,
+            category,
+            source,
+            amount,
+            fee,
+            at,
+            available_days,
+            destination,
+            event_id,
+            event_type,
+        } = t;
         let id = self.stripe_id("txn");
         let available_on = if available_days == 0 {
             at.as_second()
         } else {
             // Stripe makes card funds available at midnight UTC, N days later.
-            let day = at.to_zoned(TimeZone::UTC).date().checked_add(available_days.days()).expect("date in range");
-            day.to_zoned(TimeZone::UTC).expect("midnight exists").timestamp().as_second()
+            let day = at
+                .to_zoned(TimeZone::UTC)
+                .date()
+                .checked_add(available_days.days())
+                .expect("date in range");
+            day.to_zoned(TimeZone::UTC)
+                .expect("midnight exists")
+                .timestamp()
+                .as_second()
         };
         self.p.stripe.push(StripeActivity {
             id,
@@ -294,9 +353,21 @@ impl Gen {
         });
     }
 
-    fn webhook(&mut self, event: &str, kind: &str, at: Timestamp, status: &str, error: Option<&str>) {
+    fn webhook(
+        &mut self,
+        event: &str,
+        kind: &str,
+        at: Timestamp,
+        status: &str,
+        error: Option<&str>,
+    ) {
         let received = at.checked_add(2.seconds()).expect("in range");
-        let processed = (status != "received").then(|| received.checked_add(1.second()).expect("in range").to_string());
+        let processed = (status != "received").then(|| {
+            received
+                .checked_add(1.second())
+                .expect("in range")
+                .to_string()
+        });
         self.p.webhook_events.push(WebhookLine {
             event_id: event.into(),
             kind: kind.into(),
@@ -320,15 +391,33 @@ fn month_label(d: Date) -> String {
 /// Generates a platform. Pure: the spec decides everything.
 pub fn generate(spec: &PlatformSpec) -> Platform {
     let tz = TimeZone::get(&spec.timezone).expect("spec time zone is valid");
-    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(spec.seed), tz, livemode: spec.livemode, p: Platform::default(), entry_seq: 0 };
+    let mut g = Gen {
+        rng: ChaCha8Rng::seed_from_u64(spec.seed),
+        tz,
+        livemode: spec.livemode,
+        p: Platform::default(),
+        entry_seq: 0,
+    };
     let creators: Vec<String> = (1..=spec.creators).map(|i| format!("cr_{i:05}")).collect();
-    let users: Vec<String> = (1..=spec.subscribers).map(|i| format!("u_{i:06}")).collect();
+    let users: Vec<String> = (1..=spec.subscribers)
+        .map(|i| format!("u_{i:06}"))
+        .collect();
     let tier_total: u32 = PRICES.iter().map(|p| p.1).sum();
     let plans: Vec<(i64, i8)> = users
         .iter()
         .map(|_| {
             let mut pick = g.rng.random_range(0..tier_total);
-            let price = PRICES.iter().find(|(_, w)| if pick < *w { true } else { pick -= w; false }).map_or(1000, |p| p.0);
+            let price = PRICES
+                .iter()
+                .find(|(_, w)| {
+                    if pick < *w {
+                        true
+                    } else {
+                        pick -= w;
+                        false
+                    }
+                })
+                .map_or(1000, |p| p.0);
             (price, g.rng.random_range(1..=28))
         })
         .collect();
@@ -337,12 +426,18 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
     let weight_total: u32 = weights.iter().sum();
 
     // Connected accounts, created before the first month.
-    let account_day = month_date(spec.first_month, 0, 1).checked_sub(20.days()).expect("in range");
+    let account_day = month_date(spec.first_month, 0, 1)
+        .checked_sub(20.days())
+        .expect("in range");
     let with_account = spec.creators.saturating_sub(spec.creators_without_account) as usize;
     for c in creators.iter().take(with_account) {
         let acct = g.stripe_id("acct");
         let at = g.random_time(account_day);
-        g.p.accounts.push(AccountLine { author_id: c.clone(), stripe_account_id: acct, created_at: at.to_string() });
+        g.p.accounts.push(AccountLine {
+            author_id: c.clone(),
+            stripe_account_id: acct,
+            created_at: at.to_string(),
+        });
     }
 
     let mut charges: Vec<Charge> = Vec::new();
@@ -352,22 +447,47 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             let at = g.random_time(date);
             let id = g.stripe_id("ch");
             let event = g.stripe_id("evt");
-            let fee = apply_bps_half_even(*price, STRIPE_FEE_BPS).expect("small") + STRIPE_FEE_FIXED;
+            let fee =
+                apply_bps_half_even(*price, STRIPE_FEE_BPS).expect("small") + STRIPE_FEE_FIXED;
             let refunded = g.rng.random_range(0..1000) < spec.refunds_per_mille;
-            charges.push(Charge { user: u, month, id, event, amount: *price, fee, at, refunded });
+            charges.push(Charge {
+                user: u,
+                month,
+                id,
+                event,
+                amount: *price,
+                fee,
+                at,
+                refunded,
+            });
         }
     }
     charges.sort_by_key(|c| c.at);
 
     let open_month = spec.months as usize - 1;
-    let plan = if spec.anomalies { plan_anomalies(&charges, open_month) } else { AnomalyPlan::default() };
+    let plan = if spec.anomalies {
+        plan_anomalies(&charges, open_month)
+    } else {
+        AnomalyPlan::default()
+    };
 
     // Stripe's side and the platform's bookings of charges, refunds, disputes.
     let mut credited: BTreeMap<(usize, usize), i64> = BTreeMap::new(); // (user, month) -> booked subscription money
     let mut last_touch: BTreeMap<(usize, usize), Timestamp> = BTreeMap::new();
     let mut disputes_left = spec.disputes;
     for (i, ch) in charges.iter().enumerate() {
-        g.stripe_txn("charge", "charge", &ch.id, ch.amount, ch.fee, ch.at, 2, None, &ch.event, "charge.succeeded");
+        g.stripe_txn(Txn {
+            kind: "charge",
+            category: "charge",
+            source: &ch.id,
+            amount: ch.amount,
+            fee: ch.fee,
+            at: ch.at,
+            available_days: 2,
+            destination: None,
+            event_id: &ch.event,
+            event_type: "charge.succeeded",
+        });
         let user = users[ch.user].clone();
         let sub_account = format!("liabilities:subscribers:{user}");
         let label = month_label(month_date(spec.first_month, ch.month as u32, 1));
@@ -378,22 +498,60 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
         } else {
             ch.at
         };
-        let missing = plan.missed_webhook == Some(i) || plan.failed_webhook == Some(i) || plan.missing_in_ledger == Some(i);
+        let missing = plan.missed_webhook == Some(i)
+            || plan.failed_webhook == Some(i)
+            || plan.missing_in_ledger == Some(i);
         if plan.missed_webhook != Some(i) {
-            let (status, error) = if plan.failed_webhook == Some(i) { ("failed", Some("handler timed out after 30s")) } else { ("processed", None) };
+            let (status, error) = if plan.failed_webhook == Some(i) {
+                ("failed", Some("handler timed out after 30s"))
+            } else {
+                ("processed", None)
+            };
             g.webhook(&ch.event, "charge.succeeded", ch.at, status, error);
         }
         if !missing {
-            let amount = if plan.amount_mismatch == Some(i) { ch.amount + 100 } else { ch.amount };
-            let fee = if plan.fee_mismatch == Some(i) { ch.fee - 5 } else { ch.fee };
+            let amount = if plan.amount_mismatch == Some(i) {
+                ch.amount + 100
+            } else {
+                ch.amount
+            };
+            let fee = if plan.fee_mismatch == Some(i) {
+                ch.fee - 5
+            } else {
+                ch.fee
+            };
             let desc = format!("Subscription {label} of {user}");
-            let e1 = g.entry("subscription_payment", booked_at, Some(&ch.id), Some(&ch.event), desc.clone(), &[("assets:stripe:payments", amount), (&sub_account, -amount)]);
-            let e2 = g.entry("stripe_fee", booked_at, Some(&ch.id), Some(&ch.event), format!("Stripe fee on {}", ch.id), &[("expenses:stripe_fees", fee), ("assets:stripe:payments", -fee)]);
+            let e1 = g.entry(
+                "subscription_payment",
+                booked_at,
+                Some(&ch.id),
+                Some(&ch.event),
+                desc.clone(),
+                &[("assets:stripe:payments", amount), (&sub_account, -amount)],
+            );
+            let e2 = g.entry(
+                "stripe_fee",
+                booked_at,
+                Some(&ch.id),
+                Some(&ch.event),
+                format!("Stripe fee on {}", ch.id),
+                &[
+                    ("expenses:stripe_fees", fee),
+                    ("assets:stripe:payments", -fee),
+                ],
+            );
             *credited.entry((ch.user, ch.month)).or_default() += amount;
             last_touch.insert((ch.user, ch.month), booked_at);
             if plan.duplicate == Some(i) {
                 let later = booked_at.checked_add(47.seconds()).expect("in range");
-                let dup = g.entry("subscription_payment", later, Some(&ch.id), Some(&ch.event), format!("{desc} (webhook redelivered)"), &[("assets:stripe:payments", amount), (&sub_account, -amount)]);
+                let dup = g.entry(
+                    "subscription_payment",
+                    later,
+                    Some(&ch.id),
+                    Some(&ch.event),
+                    format!("{desc} (webhook redelivered)"),
+                    &[("assets:stripe:payments", amount), (&sub_account, -amount)],
+                );
                 *credited.entry((ch.user, ch.month)).or_default() += amount;
                 g.p.anomalies.push(Anomaly {
                     kind: "duplicate".into(),
@@ -413,7 +571,10 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                     entry_ids: vec![e1.clone()],
                     stripe_amount: Some(ch.amount),
                     ledger_amount: Some(amount),
-                    description: format!("charge {} is {} cents at Stripe but booked as {} cents", ch.id, ch.amount, amount),
+                    description: format!(
+                        "charge {} is {} cents at Stripe but booked as {} cents",
+                        ch.id, ch.amount, amount
+                    ),
                 });
             }
             if plan.fee_mismatch == Some(i) {
@@ -424,7 +585,10 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                     entry_ids: vec![e2],
                     stripe_amount: Some(ch.fee),
                     ledger_amount: Some(fee),
-                    description: format!("Stripe took a fee of {} cents on {} but {} cents were booked", ch.fee, ch.id, fee),
+                    description: format!(
+                        "Stripe took a fee of {} cents on {} but {} cents were booked",
+                        ch.fee, ch.id, fee
+                    ),
                 });
             }
             if plan.timing == Some(i) {
@@ -435,16 +599,28 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                     entry_ids: vec![e1],
                     stripe_amount: Some(ch.amount),
                     ledger_amount: Some(amount),
-                    description: format!("charge {} was made at {} but booked at {} (after midnight in {})", ch.id, ch.at, booked_at, spec.timezone),
+                    description: format!(
+                        "charge {} was made at {} but booked at {} (after midnight in {})",
+                        ch.id, ch.at, booked_at, spec.timezone
+                    ),
                 });
             }
         } else {
             let (kind, why) = if plan.missed_webhook == Some(i) {
-                ("missed_webhook", "its charge.succeeded event never reached the platform (no row in stripe_webhook_events)")
+                (
+                    "missed_webhook",
+                    "its charge.succeeded event never reached the platform (no row in stripe_webhook_events)",
+                )
             } else if plan.failed_webhook == Some(i) {
-                ("missed_webhook", "its charge.succeeded event is marked failed in stripe_webhook_events")
+                (
+                    "missed_webhook",
+                    "its charge.succeeded event is marked failed in stripe_webhook_events",
+                )
             } else {
-                ("missing_in_ledger", "the event was processed but no entry was booked")
+                (
+                    "missing_in_ledger",
+                    "the event was processed but no entry was booked",
+                )
             };
             g.p.anomalies.push(Anomaly {
                 kind: kind.into(),
@@ -453,38 +629,115 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 entry_ids: vec![],
                 stripe_amount: Some(ch.amount),
                 ledger_amount: None,
-                description: format!("charge {} ({} cents) is not in the ledger: {why}", ch.id, ch.amount),
+                description: format!(
+                    "charge {} ({} cents) is not in the ledger: {why}",
+                    ch.id, ch.amount
+                ),
             });
         }
         if ch.refunded && !missing {
-            let refund_at = ch.at.checked_add(jiff::SignedDuration::from_hours(50)).expect("in range");
+            let refund_at = ch
+                .at
+                .checked_add(jiff::SignedDuration::from_hours(50))
+                .expect("in range");
             let re = g.stripe_id("re");
             let evt = g.stripe_id("evt");
-            g.stripe_txn("refund", "refund", &re, -ch.amount, 0, refund_at, 0, None, &evt, "charge.refunded");
+            g.stripe_txn(Txn {
+                kind: "refund",
+                category: "refund",
+                source: &re,
+                amount: -ch.amount,
+                fee: 0,
+                at: refund_at,
+                available_days: 0,
+                destination: None,
+                event_id: &evt,
+                event_type: "charge.refunded",
+            });
             g.webhook(&evt, "charge.refunded", refund_at, "processed", None);
             let booked = credited.get(&(ch.user, ch.month)).copied().unwrap_or(0);
             let amount = ch.amount.min(booked);
-            g.entry("refund", refund_at, Some(&re), Some(&evt), format!("Refund of {} to {user}", ch.id), &[(&sub_account, amount), ("assets:stripe:payments", -amount)]);
+            g.entry(
+                "refund",
+                refund_at,
+                Some(&re),
+                Some(&evt),
+                format!("Refund of {} to {user}", ch.id),
+                &[(&sub_account, amount), ("assets:stripe:payments", -amount)],
+            );
             *credited.entry((ch.user, ch.month)).or_default() -= amount;
             last_touch.insert((ch.user, ch.month), refund_at);
-        } else if !ch.refunded && !missing && disputes_left > 0 && ch.month == 1.min(open_month) && ch.amount >= 2000 && plan.is_clean(i) {
+        } else if !ch.refunded
+            && !missing
+            && disputes_left > 0
+            && ch.month == 1.min(open_month)
+            && ch.amount >= 2000
+            && plan.is_clean(i)
+        {
             disputes_left -= 1;
-            let at = ch.at.checked_add(jiff::SignedDuration::from_hours(24 * 9)).expect("in range");
+            let at = ch
+                .at
+                .checked_add(jiff::SignedDuration::from_hours(24 * 9))
+                .expect("in range");
             let dp = g.stripe_id("dp");
             let evt = g.stripe_id("evt");
-            g.stripe_txn("adjustment", "dispute", &dp, -ch.amount, DISPUTE_FEE, at, 0, None, &evt, "charge.dispute.created");
+            g.stripe_txn(Txn {
+                kind: "adjustment",
+                category: "dispute",
+                source: &dp,
+                amount: -ch.amount,
+                fee: DISPUTE_FEE,
+                at,
+                available_days: 0,
+                destination: None,
+                event_id: &evt,
+                event_type: "charge.dispute.created",
+            });
             g.webhook(&evt, "charge.dispute.created", at, "processed", None);
-            g.entry("dispute", at, Some(&dp), Some(&evt), format!("Dispute on {}", ch.id), &[("expenses:disputes", ch.amount), ("assets:stripe:payments", -ch.amount)]);
-            g.entry("stripe_fee", at, Some(&dp), Some(&evt), format!("Dispute fee on {dp}"), &[("expenses:stripe_fees", DISPUTE_FEE), ("assets:stripe:payments", -DISPUTE_FEE)]);
+            g.entry(
+                "dispute",
+                at,
+                Some(&dp),
+                Some(&evt),
+                format!("Dispute on {}", ch.id),
+                &[
+                    ("expenses:disputes", ch.amount),
+                    ("assets:stripe:payments", -ch.amount),
+                ],
+            );
+            g.entry(
+                "stripe_fee",
+                at,
+                Some(&dp),
+                Some(&evt),
+                format!("Dispute fee on {dp}"),
+                &[
+                    ("expenses:stripe_fees", DISPUTE_FEE),
+                    ("assets:stripe:payments", -DISPUTE_FEE),
+                ],
+            );
         }
     }
     if let Some(i) = plan.refund_missing_in_stripe {
         // The platform booked a refund that Stripe never made (the API call failed).
         let ch = &charges[i];
         let user = &users[ch.user];
-        let at = ch.at.checked_add(jiff::SignedDuration::from_hours(30)).expect("in range");
+        let at = ch
+            .at
+            .checked_add(jiff::SignedDuration::from_hours(30))
+            .expect("in range");
         let re = g.stripe_id("re");
-        let e = g.entry("refund", at, Some(&re), None, format!("Refund of {} to {user}", ch.id), &[(&format!("liabilities:subscribers:{user}"), ch.amount), ("assets:stripe:payments", -ch.amount)]);
+        let e = g.entry(
+            "refund",
+            at,
+            Some(&re),
+            None,
+            format!("Refund of {} to {user}", ch.id),
+            &[
+                (&format!("liabilities:subscribers:{user}"), ch.amount),
+                ("assets:stripe:payments", -ch.amount),
+            ],
+        );
         *credited.entry((ch.user, ch.month)).or_default() -= ch.amount;
         g.p.anomalies.push(Anomaly {
             kind: "missing_in_stripe".into(),
@@ -493,7 +746,10 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             entry_ids: vec![e],
             stripe_amount: None,
             ledger_amount: Some(-ch.amount),
-            description: format!("refund {re} of {} cents is booked but Stripe has no such refund", ch.amount),
+            description: format!(
+                "refund {re} of {} cents is booked but Stripe has no such refund",
+                ch.amount
+            ),
         });
     }
 
@@ -506,7 +762,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
         let mut gross: BTreeMap<usize, i64> = BTreeMap::new();
         let mut month_allocs: Vec<(usize, usize, i64)> = Vec::new();
         let mut unallocated: Vec<(usize, i64)> = Vec::new();
-        for u in 0..users.len() {
+        for (u, user) in users.iter().enumerate() {
             let total = credited.get(&(u, month)).copied().unwrap_or(0).max(0);
             let mut allocated = 0;
             let mut touched = last_touch.get(&(u, month)).copied();
@@ -516,19 +772,34 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 let n = g.rng.random_range(1..=3usize);
                 let mut remaining = budget;
                 for k in 0..n {
-                    let amount = if k + 1 == n { remaining } else { remaining * g.rng.random_range(30..70) / 100 };
+                    let amount = if k + 1 == n {
+                        remaining
+                    } else {
+                        remaining * g.rng.random_range(30..70) / 100
+                    };
                     if amount <= 0 {
                         continue;
                     }
                     remaining -= amount;
                     let mut pick = g.rng.random_range(0..weight_total);
-                    let c = weights.iter().position(|w| if pick < *w { true } else { pick -= w; false }).unwrap_or(0);
+                    let c = weights
+                        .iter()
+                        .position(|w| {
+                            if pick < *w {
+                                true
+                            } else {
+                                pick -= w;
+                                false
+                            }
+                        })
+                        .unwrap_or(0);
                     let days_before_end: i64 = g.rng.random_range(1..=20);
-                    let when = g.random_time(end.checked_sub(days_before_end.days()).expect("in range"));
+                    let when =
+                        g.random_time(end.checked_sub(days_before_end.days()).expect("in range"));
                     alloc_seq += 1;
                     g.p.allocations.push(AllocationLine {
                         id: format!("al_{alloc_seq:09}"),
-                        user_id: users[u].clone(),
+                        user_id: user.clone(),
                         page_id: format!("pg_{:05}_{}", c + 1, g.rng.random_range(1..=4)),
                         author_id: creators[c].clone(),
                         amount_cents: amount,
@@ -543,7 +814,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             }
             if let Some(t) = touched {
                 g.p.balances.push(BalanceLine {
-                    user_id: users[u].clone(),
+                    user_id: user.clone(),
                     month: label.clone(),
                     total_usd_cents: total,
                     allocated_usd_cents: allocated,
@@ -560,18 +831,42 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
         // Month-end, booked by the platform on the 1st of the next month.
         let at = g.local(end, 0, 10, 0);
         for (u, c, amount) in &month_allocs {
-            let (ua, ca) = (format!("liabilities:subscribers:{}", users[*u]), format!("liabilities:creators:{}", creators[*c]));
-            g.entry("allocation", at, None, None, format!("Allocation {label} from {} to {}", users[*u], creators[*c]), &[(&ua, *amount), (&ca, -*amount)]);
+            let (ua, ca) = (
+                format!("liabilities:subscribers:{}", users[*u]),
+                format!("liabilities:creators:{}", creators[*c]),
+            );
+            g.entry(
+                "allocation",
+                at,
+                None,
+                None,
+                format!("Allocation {label} from {} to {}", users[*u], creators[*c]),
+                &[(&ua, *amount), (&ca, -*amount)],
+            );
         }
         for (c, amount) in &gross {
             let fee = apply_bps_half_even(*amount, spec.platform_fee_bps).expect("small");
             let ca = format!("liabilities:creators:{}", creators[*c]);
-            g.entry("platform_fee", at, None, None, format!("Platform fee {label} on {}", creators[*c]), &[(&ca, fee), ("income:platform_fees", -fee)]);
+            g.entry(
+                "platform_fee",
+                at,
+                None,
+                None,
+                format!("Platform fee {label} on {}", creators[*c]),
+                &[(&ca, fee), ("income:platform_fees", -fee)],
+            );
             *carried.entry(*c).or_default() += amount - fee;
         }
         for (u, amount) in &unallocated {
             let ua = format!("liabilities:subscribers:{}", users[*u]);
-            g.entry("unallocated_sweep", at, None, None, format!("Unallocated {label} of {}", users[*u]), &[(&ua, *amount), ("income:unallocated", -*amount)]);
+            g.entry(
+                "unallocated_sweep",
+                at,
+                None,
+                None,
+                format!("Unallocated {label} of {}", users[*u]),
+                &[(&ua, *amount), ("income:unallocated", -*amount)],
+            );
         }
         let transfer_at = g.local(end, 9, 0, 0);
         let mut revenue = 0;
@@ -582,13 +877,34 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             let tr = g.stripe_id("tr");
             let evt = g.stripe_id("evt");
             let acct = g.p.accounts[*c].stripe_account_id.clone();
-            g.stripe_txn("transfer", "transfer", &tr, -*owed, 0, transfer_at, 0, Some(acct), &evt, "transfer.created");
+            g.stripe_txn(Txn {
+                kind: "transfer",
+                category: "transfer",
+                source: &tr,
+                amount: -*owed,
+                fee: 0,
+                at: transfer_at,
+                available_days: 0,
+                destination: Some(acct),
+                event_id: &evt,
+                event_type: "transfer.created",
+            });
             g.webhook(&evt, "transfer.created", transfer_at, "processed", None);
             let ca = format!("liabilities:creators:{}", creators[*c]);
-            g.entry("transfer", transfer_at, Some(&tr), Some(&evt), format!("Payout {label} to {}", creators[*c]), &[(&ca, *owed), ("assets:stripe:payments", -*owed)]);
+            g.entry(
+                "transfer",
+                transfer_at,
+                Some(&tr),
+                Some(&evt),
+                format!("Payout {label} to {}", creators[*c]),
+                &[(&ca, *owed), ("assets:stripe:payments", -*owed)],
+            );
             *owed = 0;
         }
-        revenue += gross.values().map(|a| apply_bps_half_even(*a, spec.platform_fee_bps).expect("small")).sum::<i64>();
+        revenue += gross
+            .values()
+            .map(|a| apply_bps_half_even(*a, spec.platform_fee_bps).expect("small"))
+            .sum::<i64>();
         revenue += unallocated.iter().map(|(_, a)| a).sum::<i64>();
         // Half of the month's platform revenue goes to the bank on the 3rd.
         let payout = revenue / 2;
@@ -596,9 +912,27 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             let at = g.local(end.checked_add(2.days()).expect("in range"), 10, 0, 0);
             let po = g.stripe_id("po");
             let evt = g.stripe_id("evt");
-            g.stripe_txn("payout", "payout", &po, -payout, 0, at, 0, None, &evt, "payout.paid");
+            g.stripe_txn(Txn {
+                kind: "payout",
+                category: "payout",
+                source: &po,
+                amount: -payout,
+                fee: 0,
+                at,
+                available_days: 0,
+                destination: None,
+                event_id: &evt,
+                event_type: "payout.paid",
+            });
             g.webhook(&evt, "payout.paid", at, "processed", None);
-            g.entry("payout", at, Some(&po), Some(&evt), format!("Payout {label} to the platform's bank"), &[("assets:bank", payout), ("assets:stripe:payments", -payout)]);
+            g.entry(
+                "payout",
+                at,
+                Some(&po),
+                Some(&evt),
+                format!("Payout {label} to the platform's bank"),
+                &[("assets:bank", payout), ("assets:stripe:payments", -payout)],
+            );
         }
     }
 
@@ -606,7 +940,11 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
     let open_date = month_date(spec.first_month, open_month as u32, 1);
     for k in 0..spec.creators.min(5) as usize {
         let status = ["pending", "pending", "approved", "rejected", "pending"][k];
-        let at = g.random_time(open_date.checked_add((3 + 4 * k as i64).days()).expect("in range"));
+        let at = g.random_time(
+            open_date
+                .checked_add((3 + 4 * k as i64).days())
+                .expect("in range"),
+        );
         g.p.withdrawals.push(WithdrawalLine {
             id: format!("wd_{:05}", k + 1),
             user_id: creators[k].clone(),
@@ -619,12 +957,18 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
     }
 
     // Platform ids follow booking time, as a BIGSERIAL would.
-    g.p.ledger.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.entry_id.cmp(&b.entry_id)));
+    g.p.ledger
+        .sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.entry_id.cmp(&b.entry_id)));
     for (i, line) in g.p.ledger.iter_mut().enumerate() {
         line.id = i as i64 + 1;
     }
-    g.p.stripe.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-    g.p.webhook_events.sort_by(|a, b| a.received_at.cmp(&b.received_at).then_with(|| a.event_id.cmp(&b.event_id)));
+    g.p.stripe
+        .sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+    g.p.webhook_events.sort_by(|a, b| {
+        a.received_at
+            .cmp(&b.received_at)
+            .then_with(|| a.event_id.cmp(&b.event_id))
+    });
     g.p
 }
 
@@ -660,7 +1004,9 @@ impl AnomalyPlan {
 fn plan_anomalies(charges: &[Charge], open_month: usize) -> AnomalyPlan {
     // Distinct, unrefunded charges of the open month, spread through it; the timing
     // anomaly needs a charge late in its day (the generator's times run 06:00–23:59).
-    let candidates: Vec<usize> = (0..charges.len()).filter(|&i| charges[i].month == open_month && !charges[i].refunded).collect();
+    let candidates: Vec<usize> = (0..charges.len())
+        .filter(|&i| charges[i].month == open_month && !charges[i].refunded)
+        .collect();
     let pick = |k: usize| candidates.get(k * candidates.len() / 9).copied();
     AnomalyPlan {
         missed_webhook: pick(0),

@@ -42,7 +42,11 @@ fn ser_code<S: serde::Serializer>(u: &crate::money::Unit, s: S) -> Result<S::Ok,
 
 impl From<Money> for Amount {
     fn from(m: Money) -> Amount {
-        Amount { minor: m.minor(), currency: m.unit(), exponent: m.unit().exponent() }
+        Amount {
+            minor: m.minor(),
+            currency: m.unit(),
+            exponent: m.unit().exponent(),
+        }
     }
 }
 
@@ -76,7 +80,11 @@ fn account_filter(prefix: &str) -> (String, Vec<String>) {
     // Sub-accounts sort between "p:" and "p;" (';' follows ':'): an index range, no LIKE.
     (
         "(account = ? OR (account >= ? AND account < ?))".to_string(),
-        vec![prefix.to_string(), format!("{prefix}:"), format!("{prefix};")],
+        vec![
+            prefix.to_string(),
+            format!("{prefix}:"),
+            format!("{prefix};"),
+        ],
     )
 }
 
@@ -86,9 +94,16 @@ fn money(units: &UnitRegistry, minor: i64, code: &str) -> Result<Money, LedgerEr
 
 /// Leaf balances (accounts that have postings) as of `as_of` (inclusive; `None` = all),
 /// optionally limited to an account subtree. Sorted by account, then currency.
-pub fn balances(ws: &Workspace, as_of: Option<Timestamp>, prefix: Option<&str>) -> Result<Vec<AccountBalance>, LedgerError> {
-    let mut sql = String::from("SELECT account, currency, sum(amount_minor), count(*) FROM ledger_postings WHERE created_at <= ?");
-    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(as_of.map_or(i64::MAX, |t| t.as_microsecond()))];
+pub fn balances(
+    ws: &Workspace,
+    as_of: Option<Timestamp>,
+    prefix: Option<&str>,
+) -> Result<Vec<AccountBalance>, LedgerError> {
+    let mut sql = String::from(
+        "SELECT account, currency, sum(amount_minor), count(*) FROM ledger_postings WHERE created_at <= ?",
+    );
+    let mut params: Vec<Box<dyn ToSql>> =
+        vec![Box::new(as_of.map_or(i64::MAX, |t| t.as_microsecond()))];
     if let Some(p) = prefix {
         let (cond, ps) = account_filter(p);
         sql.push_str(" AND ");
@@ -98,12 +113,21 @@ pub fn balances(ws: &Workspace, as_of: Option<Timestamp>, prefix: Option<&str>) 
     sql.push_str(" GROUP BY account, currency ORDER BY account, currency");
     let mut stmt = ws.conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params.iter().map(|b| b.as_ref())), |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (account, currency, sum, count) = row?;
-        out.push(AccountBalance { account, balance: money(ws.units(), sum, &currency)?.into(), postings: count as u64 });
+        out.push(AccountBalance {
+            account,
+            balance: money(ws.units(), sum, &currency)?.into(),
+            postings: count as u64,
+        });
     }
     Ok(out)
 }
@@ -115,7 +139,10 @@ pub fn account_tree(leaves: &[AccountBalance]) -> Result<Vec<TreeNode>, LedgerEr
     let mut own: BTreeMap<String, Vec<Money>> = BTreeMap::new();
     let mut total: BTreeMap<String, Vec<Money>> = BTreeMap::new();
     for leaf in leaves {
-        add_to(own.entry(leaf.account.clone()).or_default(), leaf.balance.money())?;
+        add_to(
+            own.entry(leaf.account.clone()).or_default(),
+            leaf.balance.money(),
+        )?;
         let parts: Vec<&str> = leaf.account.split(':').collect();
         for depth in 1..=parts.len() {
             let path = parts[..depth].join(":");
@@ -125,12 +152,17 @@ pub fn account_tree(leaves: &[AccountBalance]) -> Result<Vec<TreeNode>, LedgerEr
     let keys: Vec<&String> = total.keys().collect();
     let mut nodes = Vec::with_capacity(keys.len());
     for (i, account) in keys.iter().enumerate() {
-        let has_children = keys.get(i + 1).is_some_and(|next| next.starts_with(&format!("{account}:")));
+        let has_children = keys
+            .get(i + 1)
+            .is_some_and(|next| next.starts_with(&format!("{account}:")));
         nodes.push(TreeNode {
             account: (*account).clone(),
             name: account.rsplit(':').next().unwrap_or(account).to_string(),
             depth: account.matches(':').count(),
-            own: own.get(*account).map(|v| v.iter().copied().map(Amount::from).collect()).unwrap_or_default(),
+            own: own
+                .get(*account)
+                .map(|v| v.iter().copied().map(Amount::from).collect())
+                .unwrap_or_default(),
             total: total[*account].iter().copied().map(Amount::from).collect(),
             has_children,
         });
@@ -175,18 +207,32 @@ pub struct TrialBalance {
 
 /// Every account's balance, split into debit (positive) and credit (negative) columns,
 /// with totals per currency. Debits must equal credits in every currency.
-pub fn trial_balance(ws: &Workspace, as_of: Option<Timestamp>) -> Result<TrialBalance, LedgerError> {
+pub fn trial_balance(
+    ws: &Workspace,
+    as_of: Option<Timestamp>,
+) -> Result<TrialBalance, LedgerError> {
     let leaves = balances(ws, as_of, None)?;
     let mut rows = Vec::with_capacity(leaves.len());
     let mut totals: BTreeMap<String, (Money, Money)> = BTreeMap::new();
     for leaf in leaves {
         let b = leaf.balance.money();
         let zero = Money::zero(b.unit());
-        let (debit, credit) = if b.minor() >= 0 { (b, zero) } else { (zero, b.checked_neg()?) };
-        let t = totals.entry(b.unit().code().to_string()).or_insert((zero, zero));
+        let (debit, credit) = if b.minor() >= 0 {
+            (b, zero)
+        } else {
+            (zero, b.checked_neg()?)
+        };
+        let t = totals
+            .entry(b.unit().code().to_string())
+            .or_insert((zero, zero));
         t.0 = t.0.checked_add(debit)?;
         t.1 = t.1.checked_add(credit)?;
-        rows.push(TrialBalanceRow { account: leaf.account, debit: debit.into(), credit: credit.into(), balance: b.into() });
+        rows.push(TrialBalanceRow {
+            account: leaf.account,
+            debit: debit.into(),
+            credit: credit.into(),
+            balance: b.into(),
+        });
     }
     let mut out_totals = Vec::new();
     for (currency, (d, c)) in totals {
@@ -198,9 +244,17 @@ pub fn trial_balance(ws: &Workspace, as_of: Option<Timestamp>) -> Result<TrialBa
                 currency.to_uppercase()
             )));
         }
-        out_totals.push(CurrencyTotals { currency, debits: d.into(), credits: c.into() });
+        out_totals.push(CurrencyTotals {
+            currency,
+            debits: d.into(),
+            credits: c.into(),
+        });
     }
-    Ok(TrialBalance { as_of, rows, totals: out_totals })
+    Ok(TrialBalance {
+        as_of,
+        rows,
+        totals: out_totals,
+    })
 }
 
 /// Which postings to list.
@@ -260,7 +314,11 @@ pub fn postings(ws: &Workspace, filter: &PostingFilter) -> Result<PostingPage, L
         conds.push("created_at <= ?".into());
         params.push(Box::new(t.as_microsecond()));
     }
-    for (col, value) in [("entry_type", &filter.entry_type), ("entry_id", &filter.entry_id), ("stripe_object_id", &filter.stripe_object_id)] {
+    for (col, value) in [
+        ("entry_type", &filter.entry_type),
+        ("entry_id", &filter.entry_id),
+        ("stripe_object_id", &filter.stripe_object_id),
+    ] {
         if let Some(v) = value {
             conds.push(format!("{col} = ?"));
             params.push(Box::new(v.clone()));
@@ -302,8 +360,9 @@ pub fn postings(ws: &Workspace, filter: &PostingFilter) -> Result<PostingPage, L
             entry_type: r.get(6)?,
             stripe_object_id: r.get(7)?,
             event_id: r.get(8)?,
-            created_at: Timestamp::from_microsecond(created_us)
-                .map_err(|_| LedgerError::Invariant(format!("posting time {created_us} out of range")))?,
+            created_at: Timestamp::from_microsecond(created_us).map_err(|_| {
+                LedgerError::Invariant(format!("posting time {created_us} out of range"))
+            })?,
             description: r.get(10)?,
             origin: r.get(11)?,
             import_id: r.get(12)?,
@@ -311,7 +370,9 @@ pub fn postings(ws: &Workspace, filter: &PostingFilter) -> Result<PostingPage, L
     }
     let next = if postings.len() > limit as usize {
         postings.truncate(limit as usize);
-        postings.last().map(|p| (p.created_at.as_microsecond(), p.seq))
+        postings
+            .last()
+            .map(|p| (p.created_at.as_microsecond(), p.seq))
     } else {
         None
     };
@@ -356,13 +417,26 @@ pub fn general_ledger(
     let opening: Vec<Amount> = running.iter().copied().map(Amount::from).collect();
     let page = postings(
         ws,
-        &PostingFilter { account: Some(account.to_string()), from, to, limit: limit.min(MAX_PAGE), ..PostingFilter::default() },
+        &PostingFilter {
+            account: Some(account.to_string()),
+            from,
+            to,
+            limit: limit.min(MAX_PAGE),
+            ..PostingFilter::default()
+        },
     )?;
     let mut lines = Vec::with_capacity(page.postings.len());
     for p in page.postings {
         add_to(&mut running, p.amount.money())?;
-        let r = running.iter().find(|m| m.unit() == p.amount.currency).copied().expect("just added");
-        lines.push(GeneralLedgerLine { posting: p, running: r.into() });
+        let r = running
+            .iter()
+            .find(|m| m.unit() == p.amount.currency)
+            .copied()
+            .expect("just added");
+        lines.push(GeneralLedgerLine {
+            posting: p,
+            running: r.into(),
+        });
     }
     Ok(GeneralLedger {
         account: account.to_string(),
@@ -394,11 +468,18 @@ pub struct MirrorSummary {
 
 pub fn summary(ws: &Workspace) -> Result<MirrorSummary, LedgerError> {
     let c = &ws.conn;
-    let count = |sql: &str| -> Result<u64, LedgerError> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
-    let (first, last): (Option<i64>, Option<i64>) =
-        c.query_row("SELECT min(created_at), max(created_at) FROM ledger_postings", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let count = |sql: &str| -> Result<u64, LedgerError> {
+        Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+    };
+    let (first, last): (Option<i64>, Option<i64>) = c.query_row(
+        "SELECT min(created_at), max(created_at) FROM ledger_postings",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let mut stmt = c.prepare("SELECT DISTINCT currency FROM ledger_postings ORDER BY currency")?;
-    let currencies = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    let currencies = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(MirrorSummary {
         postings: count("SELECT count(*) FROM ledger_postings")?,
         entries: count("SELECT count(DISTINCT entry_id) FROM ledger_postings")?,

@@ -28,7 +28,10 @@ pub struct OpContext {
 
 impl OpContext {
     pub fn new(actor: impl Into<String>, now: Timestamp) -> OpContext {
-        OpContext { actor: actor.into(), now }
+        OpContext {
+            actor: actor.into(),
+            now,
+        }
     }
 
     /// The operating-system user, for actions not done as a roster person.
@@ -36,6 +39,9 @@ impl OpContext {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_string());
-        OpContext { actor: format!("os:{user}"), now }
+        OpContext {
+            actor: format!("os:{user}"),
+            now,
+        }
     }
 }

@@ -22,7 +22,11 @@ pub const MAX_EXPONENT: u8 = 18;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
     #[error("arithmetic overflow in {op} of {left} and {right} minor units")]
-    Overflow { op: &'static str, left: i128, right: i128 },
+    Overflow {
+        op: &'static str,
+        left: i128,
+        right: i128,
+    },
     #[error("cannot combine {left} with {right}: amounts in different units never mix")]
     UnitMismatch { left: String, right: String },
     #[error("unknown currency or unit `{0}` (not in ISO 4217 and not declared in this workspace)")]
@@ -30,7 +34,11 @@ pub enum MoneyError {
     #[error("invalid unit code `{code}`: {reason}")]
     InvalidUnitCode { code: String, reason: &'static str },
     #[error("cannot read `{input}` as an amount of {unit}: {reason}")]
-    Parse { input: String, unit: String, reason: String },
+    Parse {
+        input: String,
+        unit: String,
+        reason: String,
+    },
     #[error("division by zero")]
     DivisionByZero,
 }
@@ -60,7 +68,10 @@ impl Unit {
     /// Builds a unit after checking its code: 1–16 characters of `a-z`, `0-9` or `_`,
     /// starting with a letter. Upper-case input is folded to lower case.
     pub fn new(code: &str, exponent: u8, kind: UnitKind) -> Result<Unit> {
-        let invalid = |reason| MoneyError::InvalidUnitCode { code: code.to_string(), reason };
+        let invalid = |reason| MoneyError::InvalidUnitCode {
+            code: code.to_string(),
+            reason,
+        };
         if code.is_empty() || code.len() > MAX_UNIT_CODE_LEN {
             return Err(invalid("a unit code has 1 to 16 characters"));
         }
@@ -72,11 +83,18 @@ impl Unit {
             let b = b.to_ascii_lowercase();
             let ok = b.is_ascii_lowercase() || (i > 0 && (b.is_ascii_digit() || b == b'_'));
             if !ok {
-                return Err(invalid("use letters, digits and `_`, starting with a letter"));
+                return Err(invalid(
+                    "use letters, digits and `_`, starting with a letter",
+                ));
             }
             bytes[i] = b;
         }
-        Ok(Unit { code: bytes, len: code.len() as u8, exponent, kind })
+        Ok(Unit {
+            code: bytes,
+            len: code.len() as u8,
+            exponent,
+            kind,
+        })
     }
 
     /// The ISO 4217 currency with this code (any case), if there is one.
@@ -88,7 +106,10 @@ impl Unit {
         ISO_4217
             .binary_search_by(|(c, _)| c.cmp(&upper.as_str()))
             .ok()
-            .map(|i| Unit::new(code, ISO_4217[i].1, UnitKind::Currency).expect("ISO table codes are valid"))
+            .map(|i| {
+                Unit::new(code, ISO_4217[i].1, UnitKind::Currency)
+                    .expect("ISO table codes are valid")
+            })
     }
 
     /// The code as stored: lower case (`usd`, `ai_credit`).
@@ -196,22 +217,34 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_unit(&other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow {
-            op: "addition",
-            left: self.minor.into(),
-            right: other.minor.into(),
-        })?;
-        Ok(Money { minor, unit: self.unit })
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow {
+                op: "addition",
+                left: self.minor.into(),
+                right: other.minor.into(),
+            })?;
+        Ok(Money {
+            minor,
+            unit: self.unit,
+        })
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_unit(&other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow {
-            op: "subtraction",
-            left: self.minor.into(),
-            right: other.minor.into(),
-        })?;
-        Ok(Money { minor, unit: self.unit })
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow {
+                op: "subtraction",
+                left: self.minor.into(),
+                right: other.minor.into(),
+            })?;
+        Ok(Money {
+            minor,
+            unit: self.unit,
+        })
     }
 
     pub fn checked_neg(self) -> Result<Money> {
@@ -220,7 +253,10 @@ impl Money {
             left: self.minor.into(),
             right: 0,
         })?;
-        Ok(Money { minor, unit: self.unit })
+        Ok(Money {
+            minor,
+            unit: self.unit,
+        })
     }
 
     /// Multiplies by a plain count (a quantity, never a rate: rates go through
@@ -231,17 +267,25 @@ impl Money {
             left: self.minor.into(),
             right: count.into(),
         })?;
-        Ok(Money { minor, unit: self.unit })
+        Ok(Money {
+            minor,
+            unit: self.unit,
+        })
     }
 
     /// Sums amounts of one unit; an empty sum is zero of `unit`.
     pub fn sum<I: IntoIterator<Item = Money>>(unit: Unit, items: I) -> Result<Money> {
-        items.into_iter().try_fold(Money::zero(unit), Money::checked_add)
+        items
+            .into_iter()
+            .try_fold(Money::zero(unit), Money::checked_add)
     }
 
     /// `basis_points / 10_000` of this amount, rounded half-even to the minor unit.
     pub fn bps_half_even(self, basis_points: u32) -> Result<Money> {
-        Ok(Money { minor: apply_bps_half_even(self.minor, basis_points)?, unit: self.unit })
+        Ok(Money {
+            minor: apply_bps_half_even(self.minor, basis_points)?,
+            unit: self.unit,
+        })
     }
 
     /// Reads a decimal amount written in major units (`1234.56`, `-0.5`, `1,234.56`) exactly.
@@ -252,7 +296,11 @@ impl Money {
 
     /// `1,234.56 USD`, `-1,235 JPY`, `12.345 BHD`.
     pub fn format(&self) -> String {
-        format!("{} {}", format_minor(self.minor, self.unit.exponent, true), self.unit.display_code())
+        format!(
+            "{} {}",
+            format_minor(self.minor, self.unit.exponent, true),
+            self.unit.display_code()
+        )
     }
 
     /// With the currency's usual symbol where one is unambiguous (`$1,234.56`, `¥1,235`,
@@ -261,7 +309,11 @@ impl Money {
         match symbol(self.unit) {
             Some(sym) => {
                 let digits = format_minor_u(self.minor.unsigned_abs(), self.unit.exponent, true);
-                if self.minor < 0 { format!("-{sym}{digits}") } else { format!("{sym}{digits}") }
+                if self.minor < 0 {
+                    format!("-{sym}{digits}")
+                } else {
+                    format!("{sym}{digits}")
+                }
             }
             None => self.format(),
         }
@@ -293,7 +345,11 @@ pub fn div_round_half_even(numerator: i128, denominator: i128) -> Result<i128> {
     }
     let (n, d) = if denominator < 0 {
         (
-            numerator.checked_neg().ok_or(MoneyError::Overflow { op: "division", left: numerator, right: denominator })?,
+            numerator.checked_neg().ok_or(MoneyError::Overflow {
+                op: "division",
+                left: numerator,
+                right: denominator,
+            })?,
             -denominator,
         )
     } else {
@@ -302,7 +358,11 @@ pub fn div_round_half_even(numerator: i128, denominator: i128) -> Result<i128> {
     let q = n.div_euclid(d);
     let r = n.rem_euclid(d); // 0 <= r < d, and n = q*d + r
     let twice = r * 2;
-    let rounded = if twice > d || (twice == d && q % 2 != 0) { q + 1 } else { q };
+    let rounded = if twice > d || (twice == d && q % 2 != 0) {
+        q + 1
+    } else {
+        q
+    };
     Ok(rounded)
 }
 
@@ -348,14 +408,22 @@ fn format_minor_u(abs: u64, exponent: u8, grouped: bool) -> String {
     } else {
         ("0".to_string(), format!("{digits:0>exp$}"))
     };
-    let int_part = if grouped { group_thousands(&int_part) } else { int_part };
-    if exp == 0 { int_part } else { format!("{int_part}.{frac_part}") }
+    let int_part = if grouped {
+        group_thousands(&int_part)
+    } else {
+        int_part
+    };
+    if exp == 0 {
+        int_part
+    } else {
+        format!("{int_part}.{frac_part}")
+    }
 }
 
 fn group_thousands(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -386,7 +454,9 @@ fn parse_major(input: &str, unit: Unit) -> Result<i64> {
     }
     let int_digits: String = int_part.chars().filter(|c| *c != ',').collect();
     if int_digits.is_empty() || !int_digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err("expected digits, optionally grouped with `,`, and one `.`"));
+        return Err(err(
+            "expected digits, optionally grouped with `,`, and one `.`",
+        ));
     }
     if int_part.contains(',') && !valid_grouping(int_part) {
         return Err(err("thousands separators must group digits by three"));
@@ -404,11 +474,20 @@ fn parse_major(input: &str, unit: Unit) -> Result<i64> {
     let overflow = || err("amount too large");
     let mut minor: i64 = 0;
     for b in int_digits.bytes() {
-        minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(b - b'0'))).ok_or_else(overflow)?;
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(b - b'0')))
+            .ok_or_else(overflow)?;
     }
     for i in 0..usize::from(unit.exponent) {
-        let d = frac_part.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
-        minor = minor.checked_mul(10).and_then(|m| m.checked_add(d)).ok_or_else(overflow)?;
+        let d = frac_part
+            .as_bytes()
+            .get(i)
+            .map_or(0, |b| i64::from(b - b'0'));
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(d))
+            .ok_or_else(overflow)?;
     }
     Ok(if negative { -minor } else { minor })
 }
@@ -429,14 +508,18 @@ pub fn parse_minor_units(input: &str) -> std::result::Result<i64, &'static str> 
     }
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         if digits.contains('.') {
-            return Err("decimal amount; amounts are integers in minor units (cents), e.g. 1250 for 12.50");
+            return Err(
+                "decimal amount; amounts are integers in minor units (cents), e.g. 1250 for 12.50",
+            );
         }
         if digits.contains(['e', 'E']) {
             return Err("exponent notation; amounts are integers in minor units");
         }
         return Err("not an integer number of minor units");
     }
-    input.parse::<i64>().map_err(|_| "amount out of range for 64-bit minor units")
+    input
+        .parse::<i64>()
+        .map_err(|_| "amount out of range for 64-bit minor units")
 }
 
 #[cfg(test)]

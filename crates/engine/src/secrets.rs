@@ -12,7 +12,9 @@ pub const KEYCHAIN_SERVICE: &str = "closebook";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("the OS keychain is not available ({detail}); unlock it or use a key file (--key-file)")]
+    #[error(
+        "the OS keychain is not available ({detail}); unlock it or use a key file (--key-file)"
+    )]
     Unavailable { detail: String },
     #[error("the OS keychain refused access to `{name}` ({detail})")]
     Access { name: String, detail: String },
@@ -43,10 +45,20 @@ impl OsKeychain {
 fn map_keyring_error(name: &str, e: keyring::Error) -> SecretError {
     use keyring::Error as K;
     match e {
-        K::NoDefaultStore | K::PlatformFailure(_) => SecretError::Unavailable { detail: e.to_string() },
-        K::NoStorageAccess(_) => SecretError::Access { name: name.to_string(), detail: e.to_string() },
-        K::BadEncoding(_) => SecretError::BadEncoding { name: name.to_string() },
-        other => SecretError::Access { name: name.to_string(), detail: other.to_string() },
+        K::NoDefaultStore | K::PlatformFailure(_) => SecretError::Unavailable {
+            detail: e.to_string(),
+        },
+        K::NoStorageAccess(_) => SecretError::Access {
+            name: name.to_string(),
+            detail: e.to_string(),
+        },
+        K::BadEncoding(_) => SecretError::BadEncoding {
+            name: name.to_string(),
+        },
+        other => SecretError::Access {
+            name: name.to_string(),
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -60,7 +72,9 @@ impl SecretStore for OsKeychain {
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
-        self.entry(name)?.set_password(value).map_err(|e| map_keyring_error(name, e))
+        self.entry(name)?
+            .set_password(value)
+            .map_err(|e| map_keyring_error(name, e))
     }
 
     fn delete(&self, name: &str) -> Result<(), SecretError> {
@@ -88,7 +102,13 @@ impl MemorySecrets {
 
     /// Entry names present, for tests that check deletion.
     pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.entries.lock().expect("poisoned").keys().cloned().collect();
+        let mut v: Vec<String> = self
+            .entries
+            .lock()
+            .expect("poisoned")
+            .keys()
+            .cloned()
+            .collect();
         v.sort();
         v
     }
@@ -100,7 +120,10 @@ impl SecretStore for MemorySecrets {
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
-        self.entries.lock().expect("poisoned").insert(name.to_string(), value.to_string());
+        self.entries
+            .lock()
+            .expect("poisoned")
+            .insert(name.to_string(), value.to_string());
         Ok(())
     }
 

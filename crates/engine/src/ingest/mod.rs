@@ -35,8 +35,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::Ledger, Kind::Balances, Kind::Allocations, Kind::Accounts, Kind::WebhookEvents, Kind::Withdrawals];
+    pub const ALL: [Kind; 6] = [
+        Kind::Ledger,
+        Kind::Balances,
+        Kind::Allocations,
+        Kind::Accounts,
+        Kind::WebhookEvents,
+        Kind::Withdrawals,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -68,12 +74,40 @@ impl Kind {
     /// Columns a file must have (`contracts/FILES.md`).
     pub fn required_columns(self) -> &'static [&'static str] {
         match self {
-            Kind::Ledger => &["entry_id", "account", "amount_minor", "currency", "entry_type", "created_at"],
-            Kind::Balances => &["user_id", "month", "total_usd_cents", "allocated_usd_cents", "updated_at"],
-            Kind::Allocations => &["id", "user_id", "page_id", "author_id", "amount_cents", "month", "updated_at"],
+            Kind::Ledger => &[
+                "entry_id",
+                "account",
+                "amount_minor",
+                "currency",
+                "entry_type",
+                "created_at",
+            ],
+            Kind::Balances => &[
+                "user_id",
+                "month",
+                "total_usd_cents",
+                "allocated_usd_cents",
+                "updated_at",
+            ],
+            Kind::Allocations => &[
+                "id",
+                "user_id",
+                "page_id",
+                "author_id",
+                "amount_cents",
+                "month",
+                "updated_at",
+            ],
             Kind::Accounts => &["author_id", "stripe_account_id", "created_at"],
             Kind::WebhookEvents => &["event_id", "type", "status", "received_at"],
-            Kind::Withdrawals => &["id", "user_id", "amount_minor", "currency", "status", "requested_at"],
+            Kind::Withdrawals => &[
+                "id",
+                "user_id",
+                "amount_minor",
+                "currency",
+                "status",
+                "requested_at",
+            ],
         }
     }
 }
@@ -95,7 +129,12 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(file: &str, line: u64, column: Option<&str>, message: String) -> Problem {
-        Problem { file: file.to_string(), line, column: column.map(str::to_string), message }
+        Problem {
+            file: file.to_string(),
+            line,
+            column: column.map(str::to_string),
+            message,
+        }
     }
 }
 
@@ -140,14 +179,22 @@ impl Problems {
 
     pub fn into_error(mut self, source: &str) -> ImportError {
         self.list.sort_by_key(|p| p.line);
-        ImportError::Rejected { input: source.to_string(), problems: self.list, truncated: self.dropped }
+        ImportError::Rejected {
+            input: source.to_string(),
+            problems: self.list,
+            truncated: self.dropped,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{input}: rejected with {} problem(s){}; nothing was imported. Fix the file and import it again", problems.len(), if *truncated { " (only the first ones are listed)" } else { "" })]
-    Rejected { input: String, problems: Vec<Problem>, truncated: bool },
+    Rejected {
+        input: String,
+        problems: Vec<Problem>,
+        truncated: bool,
+    },
     #[error("cannot read {path}: {detail}")]
     Io { path: String, detail: String },
     #[error("cannot tell the format of {path}: name it .csv or .jsonl, or pass --format")]
@@ -181,9 +228,19 @@ pub fn import_file(
     ctx: &OpContext,
 ) -> Result<ImportReport, ImportError> {
     let display = path.display().to_string();
-    let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| ImportError::UnknownFormat { path: display.clone() })?;
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Io { path: display.clone(), detail: e.to_string() })?;
-    let file_name = path.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned());
+    let format =
+        format
+            .or_else(|| Format::from_path(path))
+            .ok_or_else(|| ImportError::UnknownFormat {
+                path: display.clone(),
+            })?;
+    let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
+        path: display.clone(),
+        detail: e.to_string(),
+    })?;
+    let file_name = path
+        .file_name()
+        .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
     import_bytes(ws, kind, &file_name, &bytes, format, ctx)
 }
 
@@ -239,7 +296,10 @@ pub fn import_bytes(
         ctx.now,
         &ctx.actor,
         "import.file",
-        &format!("imported {kind} file {file}: {} added, {} updated, {} unchanged", counts.added, counts.updated, counts.unchanged),
+        &format!(
+            "imported {kind} file {file}: {} added, {} updated, {} unchanged",
+            counts.added, counts.updated, counts.unchanged
+        ),
         &serde_json::json!({"kind": kind, "file": file, "sha256": sha256, "rows": report.rows_read, "added": counts.added, "updated": counts.updated}),
     )?;
     tx.commit()?;

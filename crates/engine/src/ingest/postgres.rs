@@ -47,15 +47,25 @@ const SOURCE: &str = "postgres";
 pub enum PullError {
     #[error("cannot use the PostgreSQL connection settings: {0}")]
     BadUrl(String),
-    #[error("cannot reach the platform database at {target}: {detail}; check the URL, that the server runs, and the password (PGPASSWORD or the keychain)")]
+    #[error(
+        "cannot reach the platform database at {target}: {detail}; check the URL, that the server runs, and the password (PGPASSWORD or the keychain)"
+    )]
     Connect { target: String, detail: String },
     #[error("the platform database refused a query on {table}: {detail}")]
     Query { table: String, detail: String },
     #[error("{}: rejected with {} problem(s){}; what was pulled before stays, the rest was not written. Fix the rows on the platform and pull again", input, problems.len(), if *truncated { " (first ones listed)" } else { "" })]
-    Rejected { input: String, problems: Vec<Problem>, truncated: bool },
-    #[error("wallet_ledger entries that do not balance on the platform: {0}; they were not mirrored")]
+    Rejected {
+        input: String,
+        problems: Vec<Problem>,
+        truncated: bool,
+    },
+    #[error(
+        "wallet_ledger entries that do not balance on the platform: {0}; they were not mirrored"
+    )]
     Unbalanced(String),
-    #[error("the pull was cancelled; everything pulled so far is kept and the next pull resumes from there")]
+    #[error(
+        "the pull was cancelled; everything pulled so far is kept and the next pull resumes from there"
+    )]
     Cancelled,
     #[error("workspace database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -64,9 +74,20 @@ pub enum PullError {
 impl From<super::ImportError> for PullError {
     fn from(e: super::ImportError) -> PullError {
         match e {
-            super::ImportError::Rejected { input, problems, truncated } => PullError::Rejected { input, problems, truncated },
+            super::ImportError::Rejected {
+                input,
+                problems,
+                truncated,
+            } => PullError::Rejected {
+                input,
+                problems,
+                truncated,
+            },
             super::ImportError::Database(d) => PullError::Database(d),
-            other => PullError::Query { table: "?".into(), detail: other.to_string() },
+            other => PullError::Query {
+                table: "?".into(),
+                detail: other.to_string(),
+            },
         }
     }
 }
@@ -85,7 +106,10 @@ pub struct PullOptions {
 
 impl std::fmt::Debug for PullOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PullOptions").field("url", &redact_url(&self.url)).field("page_size", &self.page_size).finish_non_exhaustive()
+        f.debug_struct("PullOptions")
+            .field("url", &redact_url(&self.url))
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,7 +127,10 @@ impl PullOptions {
 
 /// The URL with any password removed, safe to show and to store.
 pub fn redact_url(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
         let scheme = &url[..url.len() - rest.len()];
         if let Some((userinfo, host)) = rest.split_once('@')
             && let Some((user, _)) = userinfo.split_once(':')
@@ -112,7 +139,10 @@ pub fn redact_url(url: &str) -> String {
         }
         return url.to_string();
     }
-    url.split_whitespace().filter(|kv| !kv.starts_with("password=")).collect::<Vec<_>>().join(" ")
+    url.split_whitespace()
+        .filter(|kv| !kv.starts_with("password="))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Progress reported after each page.
@@ -148,17 +178,28 @@ pub fn pull(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(&PullProgress),
 ) -> Result<PullReport, PullError> {
-    let mut config: Config = options.url.parse().map_err(|e: postgres::Error| PullError::BadUrl(e.to_string()))?;
+    let mut config: Config = options
+        .url
+        .parse()
+        .map_err(|e: postgres::Error| PullError::BadUrl(e.to_string()))?;
     if let Some(p) = &options.password {
         config.password(p);
     }
     config.connect_timeout(CONNECT_TIMEOUT);
     config.application_name("closebook");
     let target = redact_url(&options.url);
-    let mut client = config.connect(NoTls).map_err(|e| PullError::Connect { target: target.clone(), detail: error_text(&e) })?;
+    let mut client = config.connect(NoTls).map_err(|e| PullError::Connect {
+        target: target.clone(),
+        detail: error_text(&e),
+    })?;
     client
-        .batch_execute(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET default_transaction_read_only = on;"))
-        .map_err(|e| PullError::Query { table: "session".into(), detail: error_text(&e) })?;
+        .batch_execute(&format!(
+            "SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET default_transaction_read_only = on;"
+        ))
+        .map_err(|e| PullError::Query {
+            table: "session".into(),
+            detail: error_text(&e),
+        })?;
 
     // Remember the source (never its password) as soon as it answered, so a pull
     // interrupted on its first page can be resumed without repeating the URL.
@@ -170,14 +211,44 @@ pub fn pull(
     let live = ws.info().mode.is_live();
     let mut tables = Vec::new();
     let result = (|| {
-        tables.push(pull_ledger(ws, &mut client, options, ctx, live, cancel, progress)?);
-        for kind in [Kind::Balances, Kind::Allocations, Kind::Accounts, Kind::WebhookEvents, Kind::Withdrawals] {
-            tables.push(pull_table(ws, &mut client, kind, options, ctx, cancel, progress)?);
+        tables.push(pull_ledger(
+            ws,
+            &mut client,
+            options,
+            ctx,
+            live,
+            cancel,
+            progress,
+        )?);
+        for kind in [
+            Kind::Balances,
+            Kind::Allocations,
+            Kind::Accounts,
+            Kind::WebhookEvents,
+            Kind::Withdrawals,
+        ] {
+            tables.push(pull_table(
+                ws,
+                &mut client,
+                kind,
+                options,
+                ctx,
+                cancel,
+                progress,
+            )?);
         }
         Ok::<(), PullError>(())
     })();
-    let holes_open: u64 = ws.conn.query_row("SELECT count(*) FROM pg_id_holes", [], |r| r.get::<_, i64>(0))? as u64;
-    let report = PullReport { source: target.clone(), tables, holes_open };
+    let holes_open: u64 = ws
+        .conn
+        .query_row("SELECT count(*) FROM pg_id_holes", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64;
+    let report = PullReport {
+        source: target.clone(),
+        tables,
+        holes_open,
+    };
     // The pull is recorded even when it stopped part-way: what it wrote is real.
     let written: u64 = report.tables.iter().map(|t| t.added + t.updated).sum();
     let outcome = match &result {
@@ -265,11 +336,18 @@ fn to_record(row: &Row, cols: &[Col], line: u64) -> PgRecord {
     let mut cells = HashMap::with_capacity(cols.len());
     for (i, col) in cols.iter().enumerate() {
         let value = match col {
-            Col::Text(_) => row.get::<_, Option<String>>(i).map_or(Owned::Null, Owned::Text),
+            Col::Text(_) => row
+                .get::<_, Option<String>>(i)
+                .map_or(Owned::Null, Owned::Text),
             Col::Int(_) => row.get::<_, Option<i64>>(i).map_or(Owned::Null, Owned::Int),
-            Col::Bool(_) => row.get::<_, Option<bool>>(i).map_or(Owned::Null, Owned::Bool),
+            Col::Bool(_) => row
+                .get::<_, Option<bool>>(i)
+                .map_or(Owned::Null, Owned::Bool),
             Col::Time(_) => row.get::<_, Option<i64>>(i).map_or(Owned::Null, |us| {
-                jiff::Timestamp::from_microsecond(us).map_or(Owned::Text(format!("invalid:{us}")), |t| Owned::Text(t.to_string()))
+                jiff::Timestamp::from_microsecond(us)
+                    .map_or(Owned::Text(format!("invalid:{us}")), |t| {
+                        Owned::Text(t.to_string())
+                    })
             }),
         };
         cells.insert(col.name(), value);
@@ -293,15 +371,27 @@ const LEDGER_COLS: &[Col] = &[
 ];
 
 fn select_list(cols: &[Col]) -> String {
-    cols.iter().map(|c| c.select()).collect::<Vec<_>>().join(", ")
+    cols.iter()
+        .map(|c| c.select())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn get_cursor(conn: &Connection, stream: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT position FROM sync_cursors WHERE source = ?1 AND stream = ?2", params![SOURCE, stream], |r| r.get(0))
-        .optional()
+    conn.query_row(
+        "SELECT position FROM sync_cursors WHERE source = ?1 AND stream = ?2",
+        params![SOURCE, stream],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
-fn set_cursor(conn: &Connection, stream: &str, position: &str, ctx: &OpContext) -> rusqlite::Result<()> {
+fn set_cursor(
+    conn: &Connection,
+    stream: &str,
+    position: &str,
+    ctx: &OpContext,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO sync_cursors (source, stream, position, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (source, stream) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
@@ -310,8 +400,16 @@ fn set_cursor(conn: &Connection, stream: &str, position: &str, ctx: &OpContext) 
     Ok(())
 }
 
-fn query(tx: &mut postgres::Transaction<'_>, table: &str, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>, PullError> {
-    tx.query(sql, params).map_err(|e| PullError::Query { table: table.to_string(), detail: error_text(&e) })
+fn query(
+    tx: &mut postgres::Transaction<'_>,
+    table: &str,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<Row>, PullError> {
+    tx.query(sql, params).map_err(|e| PullError::Query {
+        table: table.to_string(),
+        detail: error_text(&e),
+    })
 }
 
 fn pull_ledger(
@@ -325,33 +423,58 @@ fn pull_ledger(
 ) -> Result<TableReport, PullError> {
     let table = "wallet_ledger";
     let source = "postgres:wallet_ledger";
-    let mut report = TableReport { table: table.into(), ..TableReport::default() };
+    let mut report = TableReport {
+        table: table.into(),
+        ..TableReport::default()
+    };
     let mut pg = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .map_err(|e| PullError::Query { table: table.into(), detail: error_text(&e) })?;
+        .map_err(|e| PullError::Query {
+            table: table.into(),
+            detail: error_text(&e),
+        })?;
     let cols = select_list(LEDGER_COLS);
     let units = ws.units().clone();
 
     // 1. Holes left by earlier pulls: rows that have appeared since, and their entries.
     let retention_us = i64::try_from(options.hole_retention.as_micros()).unwrap_or(i64::MAX);
-    ws.conn.execute("DELETE FROM pg_id_holes WHERE first_seen < ?1", [ctx.now.as_microsecond().saturating_sub(retention_us)])?;
+    ws.conn.execute(
+        "DELETE FROM pg_id_holes WHERE first_seen < ?1",
+        [ctx.now.as_microsecond().saturating_sub(retention_us)],
+    )?;
     let holes: Vec<i64> = {
-        let mut stmt = ws.conn.prepare("SELECT platform_id FROM pg_id_holes ORDER BY platform_id")?;
-        stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        let mut stmt = ws
+            .conn
+            .prepare("SELECT platform_id FROM pg_id_holes ORDER BY platform_id")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
     };
     if !holes.is_empty() {
-        let found = query(&mut pg, table, &format!("SELECT {cols} FROM wallet_ledger WHERE id = ANY($1) ORDER BY id"), &[&holes])?;
+        let found = query(
+            &mut pg,
+            table,
+            &format!("SELECT {cols} FROM wallet_ledger WHERE id = ANY($1) ORDER BY id"),
+            &[&holes],
+        )?;
         if !found.is_empty() {
             let entry_ids: Vec<String> = found.iter().map(|r| r.get::<_, String>(1)).collect();
-            let rows = query(&mut pg, table, &format!("SELECT {cols} FROM wallet_ledger WHERE entry_id = ANY($1) ORDER BY id"), &[&entry_ids])?;
+            let rows = query(
+                &mut pg,
+                table,
+                &format!("SELECT {cols} FROM wallet_ledger WHERE entry_id = ANY($1) ORDER BY id"),
+                &[&entry_ids],
+            )?;
             let tx = ws.conn.unchecked_transaction()?;
             let import_id = store::begin_import(&tx, Kind::Ledger, source, None, ctx)?;
             let counts = write_ledger_rows(&tx, &rows, import_id, source, &units, live)?;
             for r in &found {
-                tx.execute("DELETE FROM pg_id_holes WHERE platform_id = ?1", [r.get::<_, i64>(0)])?;
+                tx.execute(
+                    "DELETE FROM pg_id_holes WHERE platform_id = ?1",
+                    [r.get::<_, i64>(0)],
+                )?;
             }
             store::finish_import(&tx, import_id, rows.len() as u64, counts)?;
             tx.commit()?;
@@ -361,7 +484,9 @@ fn pull_ledger(
     }
 
     // 2. New rows after the cursor, page by page.
-    let mut cursor: i64 = get_cursor(&ws.conn, table)?.and_then(|p| p.parse().ok()).unwrap_or(0);
+    let mut cursor: i64 = get_cursor(&ws.conn, table)?
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let mut last_fetched = cursor;
     let mut open: Vec<Row> = Vec::new(); // postings of entries not yet balanced, in id order
     loop {
@@ -393,7 +518,11 @@ fn pull_ledger(
         open.extend(page);
         // Entries that balance are complete; the entry of the last row of a full page is
         // held back in case it continues on the next page.
-        let held_entry: Option<String> = if full_page { open.last().map(|r| r.get(1)) } else { None };
+        let held_entry: Option<String> = if full_page {
+            open.last().map(|r| r.get(1))
+        } else {
+            None
+        };
         let (ready, rest) = split_balanced(open, held_entry.as_deref());
         open = rest;
         let tx = ws.conn.unchecked_transaction()?;
@@ -416,12 +545,19 @@ fn pull_ledger(
         .max(cursor);
         set_cursor(&tx, table, &cursor.to_string(), ctx)?;
         tx.commit()?;
-        progress(&PullProgress { table: "wallet_ledger", pages: report.pages, rows: report.rows_read });
+        progress(&PullProgress {
+            table: "wallet_ledger",
+            pages: report.pages,
+            rows: report.rows_read,
+        });
         if !full_page {
             break;
         }
     }
-    pg.commit().map_err(|e| PullError::Query { table: table.into(), detail: error_text(&e) })?;
+    pg.commit().map_err(|e| PullError::Query {
+        table: table.into(),
+        detail: error_text(&e),
+    })?;
     if !open.is_empty() {
         let mut ids: Vec<String> = open.iter().map(|r| r.get::<_, String>(1)).collect();
         ids.dedup();
@@ -443,7 +579,11 @@ fn split_balanced(rows: Vec<Row>, held: Option<&str>) -> (Vec<Row>, Vec<Row>) {
     for r in &rows {
         *sums.entry((r.get(1), r.get(4))).or_default() += i128::from(r.get::<_, i64>(3));
     }
-    let unbalanced: std::collections::HashSet<String> = sums.into_iter().filter(|(_, s)| *s != 0).map(|((e, _), _)| e).collect();
+    let unbalanced: std::collections::HashSet<String> = sums
+        .into_iter()
+        .filter(|(_, s)| *s != 0)
+        .map(|((e, _), _)| e)
+        .collect();
     rows.into_iter().partition(|r| {
         let e: String = r.get(1);
         !unbalanced.contains(&e) && held != Some(e.as_str())
@@ -475,7 +615,14 @@ fn write_ledger_rows(
     let mut counts = Counts::default();
     if problems.is_empty() {
         for entry in &entries {
-            counts.add(store::write_entry(conn, entry, import_id, "mirror", source, &mut problems)?);
+            counts.add(store::write_entry(
+                conn,
+                entry,
+                import_id,
+                "mirror",
+                source,
+                &mut problems,
+            )?);
         }
     }
     if !problems.is_empty() {
@@ -495,7 +642,13 @@ struct TablePaging {
 fn paging(kind: Kind) -> TablePaging {
     match kind {
         Kind::Balances => TablePaging {
-            cols: &[Col::Text("user_id"), Col::Text("month"), Col::Int("total_usd_cents"), Col::Int("allocated_usd_cents"), Col::Time("updated_at")],
+            cols: &[
+                Col::Text("user_id"),
+                Col::Text("month"),
+                Col::Int("total_usd_cents"),
+                Col::Int("allocated_usd_cents"),
+                Col::Time("updated_at"),
+            ],
             changed: Some("updated_at"),
             key: &["user_id", "month"],
         },
@@ -513,7 +666,11 @@ fn paging(kind: Kind) -> TablePaging {
             key: &["id"],
         },
         Kind::Accounts => TablePaging {
-            cols: &[Col::Text("author_id"), Col::Text("stripe_account_id"), Col::Time("created_at")],
+            cols: &[
+                Col::Text("author_id"),
+                Col::Text("stripe_account_id"),
+                Col::Time("created_at"),
+            ],
             changed: Some("created_at"),
             key: &["author_id"],
         },
@@ -570,43 +727,84 @@ fn pull_table(
     let spec = TableSpec::of(kind);
     let paging = paging(kind);
     let units = ws.units().clone();
-    let mut report = TableReport { table: table.into(), ..TableReport::default() };
-    let stored: Option<KeysetCursor> = get_cursor(&ws.conn, table)?.and_then(|p| serde_json::from_str(&p).ok());
+    let mut report = TableReport {
+        table: table.into(),
+        ..TableReport::default()
+    };
+    let stored: Option<KeysetCursor> =
+        get_cursor(&ws.conn, table)?.and_then(|p| serde_json::from_str(&p).ok());
     let lag_us = i64::try_from(options.lag.as_micros()).unwrap_or(i64::MAX);
     let mut cursor = match stored {
         Some(c) if c.in_pass => c,
         // A new pass starts a lag window before the last one ended (timestamp tables),
         // or from the beginning (key-only tables).
-        Some(c) if paging.changed.is_some() => KeysetCursor { changed_us: c.changed_us.saturating_sub(lag_us), key: Vec::new(), in_pass: true },
-        _ => KeysetCursor { changed_us: i64::MIN, key: Vec::new(), in_pass: true },
+        Some(c) if paging.changed.is_some() => KeysetCursor {
+            changed_us: c.changed_us.saturating_sub(lag_us),
+            key: Vec::new(),
+            in_pass: true,
+        },
+        _ => KeysetCursor {
+            changed_us: i64::MIN,
+            key: Vec::new(),
+            in_pass: true,
+        },
     };
     let mut pg = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .map_err(|e| PullError::Query { table: table.into(), detail: error_text(&e) })?;
+        .map_err(|e| PullError::Query {
+            table: table.into(),
+            detail: error_text(&e),
+        })?;
     let cols = select_list(paging.cols);
-    let key_cols = paging.key.iter().map(|k| format!("{k}::text")).collect::<Vec<_>>().join(", ");
-    let changed_us = paging.changed.map(|c| format!("(extract(epoch from {c}) * 1000000)::int8"));
+    let key_cols = paging
+        .key
+        .iter()
+        .map(|k| format!("{k}::text"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let changed_us = paging
+        .changed
+        .map(|c| format!("(extract(epoch from {c}) * 1000000)::int8"));
     let mut max_changed = cursor.changed_us;
     let mut ordinal = 0u64;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(PullError::Cancelled);
         }
-        let key_params: Vec<String> = if cursor.key.is_empty() { vec![String::new(); paging.key.len()] } else { cursor.key.clone() };
-        let key_placeholders: Vec<String> = (0..paging.key.len()).map(|i| format!("${}", i + 3)).collect();
+        let key_params: Vec<String> = if cursor.key.is_empty() {
+            vec![String::new(); paging.key.len()]
+        } else {
+            cursor.key.clone()
+        };
+        let key_placeholders: Vec<String> = (0..paging.key.len())
+            .map(|i| format!("${}", i + 3))
+            .collect();
         let (order, filter) = match &changed_us {
             Some(c) => (
                 format!("{c}, {key_cols}"),
-                format!("({c}, {key_cols}) > ($1::int8, {})", key_placeholders.join(", ")),
+                format!(
+                    "({c}, {key_cols}) > ($1::int8, {})",
+                    key_placeholders.join(", ")
+                ),
             ),
-            None => (key_cols.clone(), format!("$1::int8 IS NOT NULL AND ({key_cols}) > ({})", key_placeholders.join(", "))),
+            None => (
+                key_cols.clone(),
+                format!(
+                    "$1::int8 IS NOT NULL AND ({key_cols}) > ({})",
+                    key_placeholders.join(", ")
+                ),
+            ),
         };
-        let extra = changed_us.as_deref().map_or(String::new(), |c| format!(", {c}"));
-        let sql = format!("SELECT {cols}{extra} FROM {table} WHERE {filter} ORDER BY {order} LIMIT $2");
-        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&cursor.changed_us, &options.page_size];
+        let extra = changed_us
+            .as_deref()
+            .map_or(String::new(), |c| format!(", {c}"));
+        let sql =
+            format!("SELECT {cols}{extra} FROM {table} WHERE {filter} ORDER BY {order} LIMIT $2");
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            vec![&cursor.changed_us, &options.page_size];
         for k in &key_params {
             params.push(k);
         }
@@ -648,21 +846,49 @@ fn pull_table(
             } else {
                 cursor.changed_us = 0;
             }
-            cursor.key = paging.key.iter().map(|k| {
-                let i = paging.cols.iter().position(|c| c.name() == *k).expect("key column is selected");
-                last.get::<_, String>(i)
-            }).collect();
+            cursor.key = paging
+                .key
+                .iter()
+                .map(|k| {
+                    let i = paging
+                        .cols
+                        .iter()
+                        .position(|c| c.name() == *k)
+                        .expect("key column is selected");
+                    last.get::<_, String>(i)
+                })
+                .collect();
         }
         if !full_page {
-            cursor = KeysetCursor { changed_us: if paging.changed.is_some() { max_changed } else { 0 }, key: Vec::new(), in_pass: false };
+            cursor = KeysetCursor {
+                changed_us: if paging.changed.is_some() {
+                    max_changed
+                } else {
+                    0
+                },
+                key: Vec::new(),
+                in_pass: false,
+            };
         }
-        set_cursor(&tx, table, &serde_json::to_string(&cursor).expect("cursor serializes"), ctx)?;
+        set_cursor(
+            &tx,
+            table,
+            &serde_json::to_string(&cursor).expect("cursor serializes"),
+            ctx,
+        )?;
         tx.commit()?;
-        progress(&PullProgress { table, pages: report.pages, rows: report.rows_read });
+        progress(&PullProgress {
+            table,
+            pages: report.pages,
+            rows: report.rows_read,
+        });
         if !full_page {
             break;
         }
     }
-    pg.commit().map_err(|e| PullError::Query { table: table.into(), detail: error_text(&e) })?;
+    pg.commit().map_err(|e| PullError::Query {
+        table: table.into(),
+        detail: error_text(&e),
+    })?;
     Ok(report)
 }

@@ -114,32 +114,57 @@ fn read_csv(
     problems: &mut Problems,
     each: &mut dyn FnMut(&dyn Record, &mut Problems),
 ) {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(input);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            problems.push(Problem::new(file, 1, None, format!("cannot read the header row: {}", csv_error_text(&e))));
+            problems.push(Problem::new(
+                file,
+                1,
+                None,
+                format!("cannot read the header row: {}", csv_error_text(&e)),
+            ));
             return;
         }
     };
     if headers.is_empty() || (headers.len() == 1 && headers.get(0) == Some("")) {
-        problems.push(Problem::new(file, 1, None, "the file is empty: a header row naming the columns is required".into()));
+        problems.push(Problem::new(
+            file,
+            1,
+            None,
+            "the file is empty: a header row naming the columns is required".into(),
+        ));
         return;
     }
     let mut columns = HashMap::new();
     for (i, name) in headers.iter().enumerate() {
         let name = name.trim();
         if columns.insert(name.to_string(), i).is_some() {
-            problems.push(Problem::new(file, 1, Some(name), "this column appears twice in the header".into()));
+            problems.push(Problem::new(
+                file,
+                1,
+                Some(name),
+                "this column appears twice in the header".into(),
+            ));
         }
     }
-    let missing: Vec<&str> = required.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !columns.contains_key(*c))
+        .collect();
     if !missing.is_empty() {
         problems.push(Problem::new(
             file,
             1,
             None,
-            format!("required column(s) missing from the header: {}", missing.join(", ")),
+            format!(
+                "required column(s) missing from the header: {}",
+                missing.join(", ")
+            ),
         ));
     }
     if !problems.is_empty() {
@@ -151,14 +176,21 @@ fn read_csv(
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                let rec = CsvRecord { line, columns: &columns, record: std::mem::take(&mut record) };
+                let rec = CsvRecord {
+                    line,
+                    columns: &columns,
+                    record: std::mem::take(&mut record),
+                };
                 each(&rec, problems);
                 record = rec.record;
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 problems.push(Problem::new(file, line, None, csv_error_text(&e)));
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
                     return;
                 }
             }
@@ -172,7 +204,9 @@ fn read_csv(
 
 fn csv_error_text(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("this row has {len} fields but the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_string(),
@@ -197,7 +231,12 @@ fn read_jsonl(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                problems.push(Problem::new(file, line_no + 1, None, format!("read error: {e}")));
+                problems.push(Problem::new(
+                    file,
+                    line_no + 1,
+                    None,
+                    format!("read error: {e}"),
+                ));
                 return;
             }
         }
@@ -205,25 +244,59 @@ fn read_jsonl(
         let text = match std::str::from_utf8(&buf) {
             Ok(t) => t.trim_end_matches(['\n', '\r']),
             Err(_) => {
-                problems.push(Problem::new(file, line_no, None, "the line is not valid UTF-8 text".into()));
+                problems.push(Problem::new(
+                    file,
+                    line_no,
+                    None,
+                    "the line is not valid UTF-8 text".into(),
+                ));
                 continue;
             }
         };
-        let text = if line_no == 1 { text.trim_start_matches('\u{feff}') } else { text };
+        let text = if line_no == 1 {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            text
+        };
         if text.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(object)) => {
-                let missing: Vec<&str> = required.iter().copied().filter(|c| !object.contains_key(*c)).collect();
+                let missing: Vec<&str> = required
+                    .iter()
+                    .copied()
+                    .filter(|c| !object.contains_key(*c))
+                    .collect();
                 if !missing.is_empty() {
-                    problems.push(Problem::new(file, line_no, None, format!("required key(s) missing: {}", missing.join(", "))));
+                    problems.push(Problem::new(
+                        file,
+                        line_no,
+                        None,
+                        format!("required key(s) missing: {}", missing.join(", ")),
+                    ));
                 } else {
-                    each(&JsonRecord { line: line_no, object }, problems);
+                    each(
+                        &JsonRecord {
+                            line: line_no,
+                            object,
+                        },
+                        problems,
+                    );
                 }
             }
-            Ok(_) => problems.push(Problem::new(file, line_no, None, "each line must be one JSON object".into())),
-            Err(e) => problems.push(Problem::new(file, line_no, None, format!("malformed JSON: {e}"))),
+            Ok(_) => problems.push(Problem::new(
+                file,
+                line_no,
+                None,
+                "each line must be one JSON object".into(),
+            )),
+            Err(e) => problems.push(Problem::new(
+                file,
+                line_no,
+                None,
+                format!("malformed JSON: {e}"),
+            )),
         }
         if problems.is_full() {
             problems.stopped_early();

@@ -18,7 +18,12 @@ pub struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     pub fn new(rec: &'a dyn Record, file: &'a str, problems: &'a mut Problems) -> Cells<'a> {
-        Cells { rec, file, problems, failed: false }
+        Cells {
+            rec,
+            file,
+            problems,
+            failed: false,
+        }
     }
 
     pub fn line(&self) -> u64 {
@@ -31,7 +36,12 @@ impl<'a> Cells<'a> {
 
     pub fn problem(&mut self, column: &str, message: impl Into<String>) {
         self.failed = true;
-        self.problems.push(Problem::new(self.file, self.rec.line(), Some(column), message.into()));
+        self.problems.push(Problem::new(
+            self.file,
+            self.rec.line(),
+            Some(column),
+            message.into(),
+        ));
     }
 
     /// A required, non-empty text cell.
@@ -127,12 +137,20 @@ impl<'a> Cells<'a> {
     fn parse_timestamp(&mut self, column: &str, text: &str) -> Option<i64> {
         match text.trim().parse::<Timestamp>() {
             Ok(ts) if ts.subsec_nanosecond() % 1000 != 0 => {
-                self.problem(column, format!("`{text}` is more precise than a microsecond"));
+                self.problem(
+                    column,
+                    format!("`{text}` is more precise than a microsecond"),
+                );
                 None
             }
             Ok(ts) => Some(ts.as_microsecond()),
             Err(_) => {
-                self.problem(column, format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2025-01-31T23:59:59Z"));
+                self.problem(
+                    column,
+                    format!(
+                        "`{text}` is not an RFC 3339 time with an offset, e.g. 2025-01-31T23:59:59Z"
+                    ),
+                );
                 None
             }
         }
@@ -201,13 +219,21 @@ pub struct LedgerRow {
 impl LedgerRow {
     /// Same content, ignoring where it was read from.
     pub fn same_content(&self, other: &LedgerRow) -> bool {
-        LedgerRow { line: 0, ..self.clone() } == LedgerRow { line: 0, ..other.clone() }
+        LedgerRow {
+            line: 0,
+            ..self.clone()
+        } == LedgerRow {
+            line: 0,
+            ..other.clone()
+        }
     }
 }
 
 pub fn valid_account(account: &str) -> Result<(), &'static str> {
     if account.split(':').any(|seg| seg.is_empty()) {
-        return Err("an account is a colon-separated path with no empty part, e.g. assets:stripe:payments");
+        return Err(
+            "an account is a colon-separated path with no empty part, e.g. assets:stripe:payments",
+        );
     }
     if account.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("an account name may not contain spaces or control characters");
@@ -215,7 +241,11 @@ pub fn valid_account(account: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-pub fn parse_ledger(cells: &mut Cells<'_>, units: &UnitRegistry, live_workspace: bool) -> Option<LedgerRow> {
+pub fn parse_ledger(
+    cells: &mut Cells<'_>,
+    units: &UnitRegistry,
+    live_workspace: bool,
+) -> Option<LedgerRow> {
     let id = cells.opt_int("id");
     if let Some(i) = id
         && i <= 0
@@ -237,8 +267,15 @@ pub fn parse_ledger(cells: &mut Cells<'_>, units: &UnitRegistry, live_workspace:
     let idempotency_key = cells.opt_text("idempotency_key");
     let livemode = cells.bool_or("livemode", false);
     if livemode != live_workspace {
-        let (row, ws) = if livemode { ("live", "test") } else { ("test", "live") };
-        cells.problem("livemode", format!("a {row}-mode posting cannot enter a {ws}-mode workspace: modes never mix"));
+        let (row, ws) = if livemode {
+            ("live", "test")
+        } else {
+            ("test", "live")
+        };
+        cells.problem(
+            "livemode",
+            format!("a {row}-mode posting cannot enter a {ws}-mode workspace: modes never mix"),
+        );
     }
     let created_at = cells.timestamp("created_at");
     let description = cells.opt_text("description");
@@ -264,7 +301,11 @@ pub fn parse_ledger(cells: &mut Cells<'_>, units: &UnitRegistry, live_workspace:
 
 /// Parses a record of one of the platform's other tables into the values of its
 /// [`TableSpec`](super::store::TableSpec) columns, in order.
-pub fn parse_table_row(kind: Kind, cells: &mut Cells<'_>, units: &UnitRegistry) -> Option<Vec<Value>> {
+pub fn parse_table_row(
+    kind: Kind,
+    cells: &mut Cells<'_>,
+    units: &UnitRegistry,
+) -> Option<Vec<Value>> {
     let t = |v: Option<String>| v.map(Value::Text);
     let ot = |v: Option<String>| Some(v.map_or(Value::Null, Value::Text));
     let i = |v: Option<i64>| v.map(Value::Integer);
@@ -278,9 +319,18 @@ pub fn parse_table_row(kind: Kind, cells: &mut Cells<'_>, units: &UnitRegistry) 
             if let (Some(tot), Some(alloc)) = (total, allocated)
                 && alloc > tot
             {
-                cells.problem("allocated_usd_cents", format!("{alloc} allocated exceeds the total of {tot}"));
+                cells.problem(
+                    "allocated_usd_cents",
+                    format!("{alloc} allocated exceeds the total of {tot}"),
+                );
             }
-            vec![user, month, i(total), i(allocated), i(cells.timestamp("updated_at"))]
+            vec![
+                user,
+                month,
+                i(total),
+                i(allocated),
+                i(cells.timestamp("updated_at")),
+            ]
         }
         Kind::Allocations => vec![
             t(cells.text("id")),
@@ -297,7 +347,10 @@ pub fn parse_table_row(kind: Kind, cells: &mut Cells<'_>, units: &UnitRegistry) 
             if let Some(a) = &acct
                 && !a.starts_with("acct_")
             {
-                cells.problem("stripe_account_id", format!("`{a}` is not a Stripe account id (acct_…)"));
+                cells.problem(
+                    "stripe_account_id",
+                    format!("`{a}` is not a Stripe account id (acct_…)"),
+                );
             }
             vec![author, t(acct), i(cells.timestamp("created_at"))]
         }
@@ -306,7 +359,10 @@ pub fn parse_table_row(kind: Kind, cells: &mut Cells<'_>, units: &UnitRegistry) 
             if let Some(s) = &status
                 && !["received", "processed", "failed"].contains(&s.as_str())
             {
-                cells.problem("status", format!("`{s}` is not one of received, processed, failed"));
+                cells.problem(
+                    "status",
+                    format!("`{s}` is not one of received, processed, failed"),
+                );
             }
             vec![
                 t(cells.text("event_id")),
@@ -322,13 +378,19 @@ pub fn parse_table_row(kind: Kind, cells: &mut Cells<'_>, units: &UnitRegistry) 
             if let Some(a) = amount
                 && a <= 0
             {
-                cells.problem("amount_minor", format!("{a}: a withdrawal amount is positive"));
+                cells.problem(
+                    "amount_minor",
+                    format!("{a}: a withdrawal amount is positive"),
+                );
             }
             let status = cells.text("status");
             if let Some(s) = &status
                 && !["pending", "approved", "paid", "rejected", "failed"].contains(&s.as_str())
             {
-                cells.problem("status", format!("`{s}` is not one of pending, approved, paid, rejected, failed"));
+                cells.problem(
+                    "status",
+                    format!("`{s}` is not one of pending, approved, paid, rejected, failed"),
+                );
             }
             vec![
                 t(cells.text("id")),

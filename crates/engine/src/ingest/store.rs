@@ -50,22 +50,40 @@ impl Counts {
     }
 }
 
-pub fn parse(ws: &Workspace, kind: Kind, file: &str, format: Format, bytes: &[u8], problems: &mut Problems) -> Parsed {
+pub fn parse(
+    ws: &Workspace,
+    kind: Kind,
+    file: &str,
+    format: Format,
+    bytes: &[u8],
+    problems: &mut Problems,
+) -> Parsed {
     let units = ws.units();
     let live = ws.info().mode.is_live();
     let mut ledger = Vec::new();
     let mut table = Vec::new();
-    read::for_each_record(format, bytes, file, kind.required_columns(), problems, |rec, problems| {
-        let mut cells = Cells::new(rec, file, problems);
-        if kind == Kind::Ledger {
-            if let Some(row) = rows::parse_ledger(&mut cells, units, live) {
-                ledger.push(row);
+    read::for_each_record(
+        format,
+        bytes,
+        file,
+        kind.required_columns(),
+        problems,
+        |rec, problems| {
+            let mut cells = Cells::new(rec, file, problems);
+            if kind == Kind::Ledger {
+                if let Some(row) = rows::parse_ledger(&mut cells, units, live) {
+                    ledger.push(row);
+                }
+            } else if let Some(values) = rows::parse_table_row(kind, &mut cells, units) {
+                table.push((rec.line(), values));
             }
-        } else if let Some(values) = rows::parse_table_row(kind, &mut cells, units) {
-            table.push((rec.line(), values));
-        }
-    });
-    if kind == Kind::Ledger { Parsed::Ledger(ledger) } else { Parsed::Table(kind, table) }
+        },
+    );
+    if kind == Kind::Ledger {
+        Parsed::Ledger(ledger)
+    } else {
+        Parsed::Table(kind, table)
+    }
 }
 
 pub fn find_import(conn: &Connection, kind: Kind, sha256: &str) -> rusqlite::Result<Option<i64>> {
@@ -77,7 +95,13 @@ pub fn find_import(conn: &Connection, kind: Kind, sha256: &str) -> rusqlite::Res
     .optional()
 }
 
-pub fn begin_import(conn: &Connection, kind: Kind, source: &str, sha256: Option<&str>, ctx: &OpContext) -> rusqlite::Result<i64> {
+pub fn begin_import(
+    conn: &Connection,
+    kind: Kind,
+    source: &str,
+    sha256: Option<&str>,
+    ctx: &OpContext,
+) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO imports (kind, source, content_sha256, rows_read, rows_added, rows_updated, at, actor)
          VALUES (?1, ?2, ?3, 0, 0, 0, ?4, ?5)",
@@ -86,10 +110,20 @@ pub fn begin_import(conn: &Connection, kind: Kind, source: &str, sha256: Option<
     Ok(conn.last_insert_rowid())
 }
 
-pub fn finish_import(conn: &Connection, import_id: i64, rows_read: u64, counts: Counts) -> rusqlite::Result<()> {
+pub fn finish_import(
+    conn: &Connection,
+    import_id: i64,
+    rows_read: u64,
+    counts: Counts,
+) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE imports SET rows_read = ?2, rows_added = ?3, rows_updated = ?4 WHERE id = ?1",
-        params![import_id, rows_read as i64, counts.added as i64, counts.updated as i64],
+        params![
+            import_id,
+            rows_read as i64,
+            counts.added as i64,
+            counts.updated as i64
+        ],
     )?;
     Ok(())
 }
@@ -127,7 +161,12 @@ pub fn posting_key(row: &LedgerRow, ordinal_in_entry: usize) -> String {
 /// Groups postings into entries in order of first appearance and checks, before anything
 /// is written, that each entry balances per currency and that no key repeats with other
 /// content. Returns (key, row) per entry.
-pub fn group_entries<'r>(rows: &'r [LedgerRow], file: &str, units: &UnitRegistry, problems: &mut Problems) -> Vec<Vec<(String, &'r LedgerRow)>> {
+pub fn group_entries<'r>(
+    rows: &'r [LedgerRow],
+    file: &str,
+    units: &UnitRegistry,
+    problems: &mut Problems,
+) -> Vec<Vec<(String, &'r LedgerRow)>> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut entries: Vec<Vec<(String, &LedgerRow)>> = Vec::new();
     let mut keys: HashMap<String, &LedgerRow> = HashMap::new();
@@ -143,7 +182,11 @@ pub fn group_entries<'r>(rows: &'r [LedgerRow], file: &str, units: &UnitRegistry
                     file,
                     row.line,
                     Some("id"),
-                    format!("id {} is used again (first at line {}) with different content", row.id.unwrap_or_default(), first.line),
+                    format!(
+                        "id {} is used again (first at line {}) with different content",
+                        row.id.unwrap_or_default(),
+                        first.line
+                    ),
                 ));
             }
             continue; // an exact repeat adds nothing
@@ -203,7 +246,9 @@ fn write_ledger(
     }
     let mut counts = Counts::default();
     for entry in &entries {
-        counts.add(write_entry(conn, entry, import_id, "mirror", file, problems)?);
+        counts.add(write_entry(
+            conn, entry, import_id, "mirror", file, problems,
+        )?);
         if problems.is_full() {
             break;
         }
@@ -221,7 +266,9 @@ pub fn write_entry(
     problems: &mut Problems,
 ) -> rusqlite::Result<Counts> {
     let entry_id = &entry[0].1.entry_id;
-    let mut existing_stmt = conn.prepare_cached(&format!("SELECT {POSTING_COLUMNS} FROM ledger_postings WHERE entry_id = ?1"))?;
+    let mut existing_stmt = conn.prepare_cached(&format!(
+        "SELECT {POSTING_COLUMNS} FROM ledger_postings WHERE entry_id = ?1"
+    ))?;
     let existing: Vec<(String, LedgerRow)> = existing_stmt
         .query_map([entry_id], |r| {
             Ok((
@@ -268,7 +315,10 @@ pub fn write_entry(
         }
     }
     if new_postings.is_empty() {
-        return Ok(Counts { unchanged, ..Counts::default() });
+        return Ok(Counts {
+            unchanged,
+            ..Counts::default()
+        });
     }
     if !existing.is_empty() {
         let mut sums: HashMap<&str, i128> = HashMap::new();
@@ -312,7 +362,9 @@ pub fn write_entry(
         ]);
         match result {
             Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
                 let owner: Option<String> = conn
                     .query_row(
                         "SELECT entry_id FROM ledger_postings WHERE posting_key = ?1 OR platform_id = ?2",
@@ -334,7 +386,11 @@ pub fn write_entry(
             Err(e) => return Err(e),
         }
     }
-    Ok(Counts { added: new_postings.len() as u64, unchanged, ..Counts::default() })
+    Ok(Counts {
+        added: new_postings.len() as u64,
+        unchanged,
+        ..Counts::default()
+    })
 }
 
 /// How one of the platform's mutable tables is mirrored.
@@ -354,14 +410,28 @@ impl TableSpec {
         match kind {
             Kind::Balances => &TableSpec {
                 table: "platform_balances",
-                columns: &["user_id", "month", "total_usd_cents", "allocated_usd_cents", "updated_at"],
+                columns: &[
+                    "user_id",
+                    "month",
+                    "total_usd_cents",
+                    "allocated_usd_cents",
+                    "updated_at",
+                ],
                 key_len: 2,
                 version: Some(4),
                 immutable: &[],
             },
             Kind::Allocations => &TableSpec {
                 table: "platform_allocations",
-                columns: &["id", "user_id", "page_id", "author_id", "amount_cents", "month", "updated_at"],
+                columns: &[
+                    "id",
+                    "user_id",
+                    "page_id",
+                    "author_id",
+                    "amount_cents",
+                    "month",
+                    "updated_at",
+                ],
                 key_len: 1,
                 version: Some(6),
                 immutable: &[],
@@ -375,14 +445,29 @@ impl TableSpec {
             },
             Kind::WebhookEvents => &TableSpec {
                 table: "platform_webhook_events",
-                columns: &["event_id", "type", "status", "received_at", "processed_at", "error"],
+                columns: &[
+                    "event_id",
+                    "type",
+                    "status",
+                    "received_at",
+                    "processed_at",
+                    "error",
+                ],
                 key_len: 1,
                 version: None,
                 immutable: &[1, 3],
             },
             Kind::Withdrawals => &TableSpec {
                 table: "platform_withdrawals",
-                columns: &["id", "user_id", "amount_minor", "currency", "status", "requested_at", "stripe_transfer_id"],
+                columns: &[
+                    "id",
+                    "user_id",
+                    "amount_minor",
+                    "currency",
+                    "status",
+                    "requested_at",
+                    "stripe_transfer_id",
+                ],
                 key_len: 1,
                 version: None,
                 immutable: &[1, 2, 3, 5],
@@ -392,7 +477,12 @@ impl TableSpec {
     }
 
     fn key_where(&self) -> String {
-        self.columns[..self.key_len].iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 1)).collect::<Vec<_>>().join(" AND ")
+        self.columns[..self.key_len]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 
     pub fn upsert(
@@ -406,24 +496,52 @@ impl TableSpec {
     ) -> rusqlite::Result<Counts> {
         let cols = self.columns.join(", ");
         let key = &values[..self.key_len];
-        let mut select = conn.prepare_cached(&format!("SELECT {cols} FROM {} WHERE {}", self.table, self.key_where()))?;
+        let mut select = conn.prepare_cached(&format!(
+            "SELECT {cols} FROM {} WHERE {}",
+            self.table,
+            self.key_where()
+        ))?;
         let existing: Option<Vec<Value>> = select
-            .query_row(params_from_iter(key.iter()), |r| (0..self.columns.len()).map(|i| r.get::<_, Value>(i)).collect())
+            .query_row(params_from_iter(key.iter()), |r| {
+                (0..self.columns.len())
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect()
+            })
             .optional()?;
         let Some(existing) = existing else {
-            let placeholders: Vec<String> = (1..=self.columns.len() + 1).map(|i| format!("?{i}")).collect();
-            let mut insert =
-                conn.prepare_cached(&format!("INSERT INTO {} ({cols}, import_id) VALUES ({})", self.table, placeholders.join(", ")))?;
-            insert.execute(params_from_iter(values.iter().chain(std::iter::once(&Value::Integer(import_id)))))?;
-            return Ok(Counts { added: 1, ..Counts::default() });
+            let placeholders: Vec<String> = (1..=self.columns.len() + 1)
+                .map(|i| format!("?{i}"))
+                .collect();
+            let mut insert = conn.prepare_cached(&format!(
+                "INSERT INTO {} ({cols}, import_id) VALUES ({})",
+                self.table,
+                placeholders.join(", ")
+            ))?;
+            insert.execute(params_from_iter(
+                values
+                    .iter()
+                    .chain(std::iter::once(&Value::Integer(import_id))),
+            ))?;
+            return Ok(Counts {
+                added: 1,
+                ..Counts::default()
+            });
         };
         if existing == values {
-            return Ok(Counts { unchanged: 1, ..Counts::default() });
+            return Ok(Counts {
+                unchanged: 1,
+                ..Counts::default()
+            });
         }
         let key_text = key.iter().map(value_text).collect::<Vec<_>>().join(", ");
         if let Some(v) = self.version {
             match compare(&values[v], &existing[v]) {
-                std::cmp::Ordering::Less => return Ok(Counts { unchanged: 1, ..Counts::default() }),
+                std::cmp::Ordering::Less => {
+                    return Ok(Counts {
+                        unchanged: 1,
+                        ..Counts::default()
+                    });
+                }
                 std::cmp::Ordering::Equal => {
                     problems.push(Problem::new(
                         file,
@@ -453,7 +571,13 @@ impl TableSpec {
             ));
             return Ok(Counts::default());
         }
-        let sets: Vec<String> = self.columns.iter().enumerate().skip(self.key_len).map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+        let sets: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .skip(self.key_len)
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+            .collect();
         let mut update = conn.prepare_cached(&format!(
             "UPDATE {} SET {}, import_id = ?{} WHERE {}",
             self.table,
@@ -461,8 +585,15 @@ impl TableSpec {
             self.columns.len() + 1,
             self.key_where()
         ))?;
-        update.execute(params_from_iter(values.iter().chain(std::iter::once(&Value::Integer(import_id)))))?;
-        Ok(Counts { updated: 1, ..Counts::default() })
+        update.execute(params_from_iter(
+            values
+                .iter()
+                .chain(std::iter::once(&Value::Integer(import_id))),
+        ))?;
+        Ok(Counts {
+            updated: 1,
+            ..Counts::default()
+        })
     }
 }
 

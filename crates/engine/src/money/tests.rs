@@ -8,8 +8,19 @@ fn usd() -> Unit {
 
 #[test]
 fn iso_table_is_sorted_unique_and_has_the_odd_exponents() {
-    assert!(ISO_4217.windows(2).all(|w| w[0].0 < w[1].0), "table must be sorted for binary search");
-    for (code, exp) in [("JPY", 0), ("KRW", 0), ("BHD", 3), ("KWD", 3), ("JOD", 3), ("USD", 2), ("CLF", 4)] {
+    assert!(
+        ISO_4217.windows(2).all(|w| w[0].0 < w[1].0),
+        "table must be sorted for binary search"
+    );
+    for (code, exp) in [
+        ("JPY", 0),
+        ("KRW", 0),
+        ("BHD", 3),
+        ("KWD", 3),
+        ("JOD", 3),
+        ("USD", 2),
+        ("CLF", 4),
+    ] {
         assert_eq!(Unit::iso(code).unwrap().exponent(), exp, "{code}");
     }
     assert!(Unit::iso("xyz").is_none());
@@ -27,7 +38,10 @@ fn formats_with_each_currencys_own_decimals() {
     assert_eq!(Money::new(1235, jpy).format(), "1,235 JPY");
     assert_eq!(Money::new(12_345, bhd).format(), "12.345 BHD");
     assert_eq!(Money::new(-123_456, usd()).format_symbol(), "-$1,234.56");
-    assert_eq!(Money::new(i64::MIN, usd()).format(), "-92,233,720,368,547,758.08 USD");
+    assert_eq!(
+        Money::new(i64::MIN, usd()).format(),
+        "-92,233,720,368,547,758.08 USD"
+    );
     assert_eq!(Money::new(100, bhd).format_symbol(), "0.100 BHD");
     assert_eq!(Money::new(123_456, usd()).to_decimal_string(), "1234.56");
 }
@@ -37,9 +51,19 @@ fn parses_major_units_exactly_and_refuses_to_round() {
     assert_eq!(Money::parse("1,234.56", usd()).unwrap().minor(), 123_456);
     assert_eq!(Money::parse("25", usd()).unwrap().minor(), 2500);
     assert_eq!(Money::parse("-0.5", usd()).unwrap().minor(), -50);
-    assert_eq!(Money::parse("12.345", Unit::iso("kwd").unwrap()).unwrap().minor(), 12_345);
-    for bad in ["", "-", "1.234", "1.", "abc", "1,23.00", "1e3", "12,34", "1.2.3", "١٢"] {
-        assert!(Money::parse(bad, usd()).is_err(), "{bad:?} should be refused");
+    assert_eq!(
+        Money::parse("12.345", Unit::iso("kwd").unwrap())
+            .unwrap()
+            .minor(),
+        12_345
+    );
+    for bad in [
+        "", "-", "1.234", "1.", "abc", "1,23.00", "1e3", "12,34", "1.2.3", "١٢",
+    ] {
+        assert!(
+            Money::parse(bad, usd()).is_err(),
+            "{bad:?} should be refused"
+        );
     }
     assert!(Money::parse("1.5", Unit::iso("jpy").unwrap()).is_err());
     assert!(Money::parse("99999999999999999999", usd()).is_err());
@@ -49,7 +73,17 @@ fn parses_major_units_exactly_and_refuses_to_round() {
 fn strict_minor_units_refuse_decimals_and_exponents() {
     assert_eq!(parse_minor_units("1250"), Ok(1250));
     assert_eq!(parse_minor_units("-7"), Ok(-7));
-    for bad in ["12.50", "1e3", "", "-", "+5", " 7", "0x10", "9223372036854775808", "1_000"] {
+    for bad in [
+        "12.50",
+        "1e3",
+        "",
+        "-",
+        "+5",
+        " 7",
+        "0x10",
+        "9223372036854775808",
+        "1_000",
+    ] {
         assert!(parse_minor_units(bad).is_err(), "{bad:?}");
     }
     assert!(parse_minor_units("12.50").unwrap_err().contains("decimal"));
@@ -59,18 +93,36 @@ fn strict_minor_units_refuse_decimals_and_exponents() {
 fn mixing_units_is_an_error() {
     let eur = Unit::iso("eur").unwrap();
     let credits = Unit::new("ai_credit", 0, UnitKind::Commodity).unwrap();
-    assert!(matches!(Money::new(1, usd()).checked_add(Money::new(1, eur)), Err(MoneyError::UnitMismatch { .. })));
-    assert!(Money::new(1, usd()).checked_sub(Money::new(1, credits)).is_err());
+    assert!(matches!(
+        Money::new(1, usd()).checked_add(Money::new(1, eur)),
+        Err(MoneyError::UnitMismatch { .. })
+    ));
+    assert!(
+        Money::new(1, usd())
+            .checked_sub(Money::new(1, credits))
+            .is_err()
+    );
     // A commodity with the same code as a currency is still a different unit.
     let fake = Unit::new("usd", 2, UnitKind::Commodity).unwrap();
-    assert!(Money::new(1, usd()).checked_add(Money::new(1, fake)).is_err());
+    assert!(
+        Money::new(1, usd())
+            .checked_add(Money::new(1, fake))
+            .is_err()
+    );
 }
 
 #[test]
 fn overflow_is_an_error_not_a_wrap() {
-    assert!(matches!(Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())), Err(MoneyError::Overflow { .. })));
+    assert!(matches!(
+        Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())),
+        Err(MoneyError::Overflow { .. })
+    ));
     assert!(Money::new(i64::MIN, usd()).checked_neg().is_err());
-    assert!(Money::new(i64::MIN, usd()).checked_sub(Money::new(1, usd())).is_err());
+    assert!(
+        Money::new(i64::MIN, usd())
+            .checked_sub(Money::new(1, usd()))
+            .is_err()
+    );
     assert!(Money::new(i64::MAX / 2 + 1, usd()).checked_mul(2).is_err());
 }
 
@@ -81,7 +133,10 @@ fn registry_knows_iso_and_declared_units_only() {
     let reg = UnitRegistry::new(vec![credits]);
     assert_eq!(reg.lookup("USD").unwrap(), usd());
     assert_eq!(reg.lookup("sms_credit").unwrap(), credits);
-    assert!(matches!(reg.lookup("xxx1"), Err(MoneyError::UnknownUnit(_))));
+    assert!(matches!(
+        reg.lookup("xxx1"),
+        Err(MoneyError::UnknownUnit(_))
+    ));
     assert!(Unit::new("1abc", 0, UnitKind::Commodity).is_err());
     assert!(Unit::new("a b", 0, UnitKind::Commodity).is_err());
     assert!(Unit::new("abc", 19, UnitKind::Commodity).is_err());

@@ -82,7 +82,9 @@ pub(crate) fn store_new(
         KeySource::Keychain => {
             let name = keychain_name(workspace_id);
             if secrets.get(&name)?.is_some() {
-                return Err(WorkspaceError::KeyExists { key_source: secrets.describe() });
+                return Err(WorkspaceError::KeyExists {
+                    key_source: secrets.describe(),
+                });
             }
             secrets.set(&name, &key.to_hex())?;
             Ok(())
@@ -91,7 +93,11 @@ pub(crate) fn store_new(
     }
 }
 
-pub(crate) fn forget(source: &KeySource, secrets: &dyn SecretStore, workspace_id: &str) -> Result<(), WorkspaceError> {
+pub(crate) fn forget(
+    source: &KeySource,
+    secrets: &dyn SecretStore,
+    workspace_id: &str,
+) -> Result<(), WorkspaceError> {
     match source {
         KeySource::Keychain => Ok(secrets.delete(&keychain_name(workspace_id))?),
         KeySource::File(path) => match fs::remove_file(path) {
@@ -113,7 +119,9 @@ pub(crate) fn load(
         key_source: source.describe(secrets),
     };
     let text = match source {
-        KeySource::Keychain => secrets.get(&keychain_name(workspace_id))?.ok_or_else(missing)?,
+        KeySource::Keychain => secrets
+            .get(&keychain_name(workspace_id))?
+            .ok_or_else(missing)?,
         KeySource::File(path) => {
             if !path.exists() {
                 return Err(missing());
@@ -122,7 +130,9 @@ pub(crate) fn load(
             fs::read_to_string(path).map_err(|e| WorkspaceError::io(path, e))?
         }
     };
-    DbKey::from_hex(&text).ok_or_else(|| WorkspaceError::KeyMalformed { key_source: source.describe(secrets) })
+    DbKey::from_hex(&text).ok_or_else(|| WorkspaceError::KeyMalformed {
+        key_source: source.describe(secrets),
+    })
 }
 
 fn write_key_file(path: &Path, key: &DbKey) -> Result<(), WorkspaceError> {
@@ -135,12 +145,15 @@ fn write_key_file(path: &Path, key: &DbKey) -> Result<(), WorkspaceError> {
     }
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            WorkspaceError::KeyExists { key_source: format!("key file {}", path.display()) }
+            WorkspaceError::KeyExists {
+                key_source: format!("key file {}", path.display()),
+            }
         } else {
             WorkspaceError::io(path, e)
         }
     })?;
-    file.write_all(format!("{}\n", key.to_hex()).as_bytes()).map_err(|e| WorkspaceError::io(path, e))?;
+    file.write_all(format!("{}\n", key.to_hex()).as_bytes())
+        .map_err(|e| WorkspaceError::io(path, e))?;
     file.sync_all().map_err(|e| WorkspaceError::io(path, e))?;
     Ok(())
 }
@@ -149,9 +162,15 @@ fn write_key_file(path: &Path, key: &DbKey) -> Result<(), WorkspaceError> {
 #[cfg(unix)]
 fn check_owner_only(path: &Path) -> Result<(), WorkspaceError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path).map_err(|e| WorkspaceError::io(path, e))?.permissions().mode();
+    let mode = fs::metadata(path)
+        .map_err(|e| WorkspaceError::io(path, e))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
-        return Err(WorkspaceError::KeyFilePermissions { path: path.to_path_buf(), mode: mode & 0o777 });
+        return Err(WorkspaceError::KeyFilePermissions {
+            path: path.to_path_buf(),
+            mode: mode & 0o777,
+        });
     }
     Ok(())
 }

@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::audit;
 use crate::OpContext;
+use crate::audit;
 use crate::money::{Unit, UnitKind, UnitRegistry};
 use crate::secrets::{SecretError, SecretStore};
 
@@ -29,28 +29,64 @@ const MANIFEST_VERSION: u32 = 1;
 
 /// SQLite settings, each with its reason. Applied on every open, after the key is verified.
 const PRAGMAS: &[(&str, &str, &str)] = &[
-    ("journal_mode", "WAL", "readers (the desktop UI) never block the writer (a sync), and vice versa"),
-    ("synchronous", "FULL", "a committed import or batch survives power loss; the cost is one fsync per transaction, and we write in large transactions"),
-    ("foreign_keys", "ON", "references between rows are enforced by the database, not by hope"),
-    ("cache_size", "-65536", "64 MiB page cache: encrypted pages are decrypted once per cache miss, and random-key inserts need a large cache to stay fast"),
-    ("temp_store", "MEMORY", "sorts and temporary indexes never reach the disk, where they would sit outside the encrypted file"),
-    ("busy_timeout", "5000", "a second process on the same workspace waits up to 5 s for a lock instead of failing at once"),
+    (
+        "journal_mode",
+        "WAL",
+        "readers (the desktop UI) never block the writer (a sync), and vice versa",
+    ),
+    (
+        "synchronous",
+        "FULL",
+        "a committed import or batch survives power loss; the cost is one fsync per transaction, and we write in large transactions",
+    ),
+    (
+        "foreign_keys",
+        "ON",
+        "references between rows are enforced by the database, not by hope",
+    ),
+    (
+        "cache_size",
+        "-65536",
+        "64 MiB page cache: encrypted pages are decrypted once per cache miss, and random-key inserts need a large cache to stay fast",
+    ),
+    (
+        "temp_store",
+        "MEMORY",
+        "sorts and temporary indexes never reach the disk, where they would sit outside the encrypted file",
+    ),
+    (
+        "busy_timeout",
+        "5000",
+        "a second process on the same workspace waits up to 5 s for a lock instead of failing at once",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
     #[error("{path}: {detail}")]
     Io { path: PathBuf, detail: String },
-    #[error("{path} is not a Closebook workspace (no {MANIFEST_FILE}); create one with `closebook --workspace {path} init`")]
+    #[error(
+        "{path} is not a Closebook workspace (no {MANIFEST_FILE}); create one with `closebook --workspace {path} init`"
+    )]
     NotAWorkspace { path: PathBuf },
     #[error("{path} already exists and is not empty; choose a new folder for the workspace")]
     AlreadyExists { path: PathBuf },
     #[error("{path}/{MANIFEST_FILE} is damaged: {detail}")]
     BadManifest { path: PathBuf, detail: String },
-    #[error("no key for workspace {workspace} in {key_source}; restore the key there, or point --key-file / CLOSEBOOK_KEY_FILE at the workspace's key file")]
-    KeyMissing { workspace: PathBuf, key_source: String },
-    #[error("the key in {key_source} does not open workspace {workspace}; it is the wrong key or the database is damaged (the file was not changed)")]
-    WrongKey { workspace: PathBuf, key_source: String },
+    #[error(
+        "no key for workspace {workspace} in {key_source}; restore the key there, or point --key-file / CLOSEBOOK_KEY_FILE at the workspace's key file"
+    )]
+    KeyMissing {
+        workspace: PathBuf,
+        key_source: String,
+    },
+    #[error(
+        "the key in {key_source} does not open workspace {workspace}; it is the wrong key or the database is damaged (the file was not changed)"
+    )]
+    WrongKey {
+        workspace: PathBuf,
+        key_source: String,
+    },
     #[error("the key in {key_source} is not 64 hexadecimal digits")]
     KeyMalformed { key_source: String },
     #[error("a key already exists in {key_source}; refusing to overwrite it")]
@@ -59,7 +95,9 @@ pub enum WorkspaceError {
     KeyFilePermissions { path: PathBuf, mode: u32 },
     #[error(transparent)]
     Secrets(#[from] SecretError),
-    #[error("workspace schema version {found} is newer than this Closebook understands ({supported}); upgrade Closebook")]
+    #[error(
+        "workspace schema version {found} is newer than this Closebook understands ({supported}); upgrade Closebook"
+    )]
     NewerSchema { found: u32, supported: u32 },
     #[error("unknown time zone `{0}`; use an IANA name such as Europe/Paris or America/New_York")]
     BadTimeZone(String),
@@ -71,7 +109,10 @@ pub enum WorkspaceError {
 
 impl WorkspaceError {
     pub(crate) fn io(path: &Path, e: std::io::Error) -> WorkspaceError {
-        WorkspaceError::Io { path: path.to_path_buf(), detail: e.to_string() }
+        WorkspaceError::Io {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }
     }
 }
 
@@ -134,7 +175,10 @@ pub struct FreshIdentity {
 
 impl FreshIdentity {
     pub fn generate() -> Result<FreshIdentity, WorkspaceError> {
-        Ok(FreshIdentity { workspace_id: new_workspace_id()?, key: DbKey::generate()? })
+        Ok(FreshIdentity {
+            workspace_id: new_workspace_id()?,
+            key: DbKey::generate()?,
+        })
     }
 }
 
@@ -155,7 +199,9 @@ pub struct Workspace {
 
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workspace").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("Workspace")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,11 +222,20 @@ impl Workspace {
         let tz = jiff::tz::TimeZone::get(&options.timezone)
             .map_err(|_| WorkspaceError::BadTimeZone(options.timezone.clone()))?;
         if options.name.trim().is_empty() {
-            return Err(WorkspaceError::InvalidSetting("the workspace name is empty".into()));
+            return Err(WorkspaceError::InvalidSetting(
+                "the workspace name is empty".into(),
+            ));
         }
         let created_dir = !dir.exists();
-        if !created_dir && fs::read_dir(dir).map_err(|e| WorkspaceError::io(dir, e))?.next().is_some() {
-            return Err(WorkspaceError::AlreadyExists { path: dir.to_path_buf() });
+        if !created_dir
+            && fs::read_dir(dir)
+                .map_err(|e| WorkspaceError::io(dir, e))?
+                .next()
+                .is_some()
+        {
+            return Err(WorkspaceError::AlreadyExists {
+                path: dir.to_path_buf(),
+            });
         }
         fs::create_dir_all(dir).map_err(|e| WorkspaceError::io(dir, e))?;
         key::store_new(source, secrets, &workspace_id, &key).inspect_err(|_| {
@@ -189,7 +244,12 @@ impl Workspace {
             }
         })?;
         let result = (|| {
-            let manifest = Manifest { format: MANIFEST_FORMAT.into(), version: MANIFEST_VERSION, id: workspace_id.clone(), demo: options.demo };
+            let manifest = Manifest {
+                format: MANIFEST_FORMAT.into(),
+                version: MANIFEST_VERSION,
+                id: workspace_id.clone(),
+                demo: options.demo,
+            };
             let conn = create_database(&dir.join(DATABASE_FILE), &key)?;
             migrate(&conn)?;
             let tx = conn.unchecked_transaction()?;
@@ -201,21 +261,30 @@ impl Workspace {
                 ("created_at", now.as_microsecond().to_string()),
             ];
             for (k, v) in &meta {
-                tx.execute("INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+                tx.execute(
+                    "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )?;
             }
             audit::append(
                 &tx,
                 now,
                 actor,
                 "workspace.init",
-                &format!("created workspace \"{}\" ({} mode, {})", options.name.trim(), options.mode.as_str(), options.timezone),
+                &format!(
+                    "created workspace \"{}\" ({} mode, {})",
+                    options.name.trim(),
+                    options.mode.as_str(),
+                    options.timezone
+                ),
                 &serde_json::json!({"id": workspace_id, "mode": options.mode.as_str(), "timezone": options.timezone}),
             )?;
             tx.commit()?;
             // The manifest goes last: a folder without it is not a workspace.
             let manifest_path = dir.join(MANIFEST_FILE);
             let text = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
-            fs::write(&manifest_path, text + "\n").map_err(|e| WorkspaceError::io(&manifest_path, e))?;
+            fs::write(&manifest_path, text + "\n")
+                .map_err(|e| WorkspaceError::io(&manifest_path, e))?;
             let info = WorkspaceInfo {
                 id: workspace_id.clone(),
                 name: options.name.trim().to_string(),
@@ -225,10 +294,20 @@ impl Workspace {
                 schema_version: schema::LATEST_VERSION,
                 path: dir.to_path_buf(),
             };
-            Ok(Workspace { conn, info, units: UnitRegistry::default(), tz: tz.clone() })
+            Ok(Workspace {
+                conn,
+                info,
+                units: UnitRegistry::default(),
+                tz: tz.clone(),
+            })
         })();
         if result.is_err() {
-            for name in [MANIFEST_FILE, DATABASE_FILE, "closebook.db-wal", "closebook.db-shm"] {
+            for name in [
+                MANIFEST_FILE,
+                DATABASE_FILE,
+                "closebook.db-wal",
+                "closebook.db-shm",
+            ] {
                 let _ = fs::remove_file(dir.join(name));
             }
             if created_dir {
@@ -240,20 +319,38 @@ impl Workspace {
     }
 
     /// Opens an existing workspace, verifying the key before anything is written.
-    pub fn open(dir: &Path, source: &KeySource, secrets: &dyn SecretStore) -> Result<Workspace, WorkspaceError> {
+    pub fn open(
+        dir: &Path,
+        source: &KeySource,
+        secrets: &dyn SecretStore,
+    ) -> Result<Workspace, WorkspaceError> {
         let id = read_workspace_id(dir)?;
         let db_path = dir.join(DATABASE_FILE);
         if !db_path.exists() {
-            return Err(WorkspaceError::BadManifest { path: dir.to_path_buf(), detail: format!("{DATABASE_FILE} is missing") });
+            return Err(WorkspaceError::BadManifest {
+                path: dir.to_path_buf(),
+                detail: format!("{DATABASE_FILE} is missing"),
+            });
         }
         let key = key::load(source, secrets, &id, dir)?;
-        let conn = Connection::open_with_flags(&db_path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let conn = Connection::open_with_flags(
+            &db_path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.execute_batch(&key.pragma())?;
         // The first read proves the key; with a wrong key SQLCipher reports "file is not a
         // database" and has written nothing.
-        if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err() {
-            return Err(WorkspaceError::WrongKey { workspace: dir.to_path_buf(), key_source: source.describe(secrets) });
+        if conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_err()
+        {
+            return Err(WorkspaceError::WrongKey {
+                workspace: dir.to_path_buf(),
+                key_source: source.describe(secrets),
+            });
         }
         apply_pragmas(&conn)?;
         migrate(&conn)?;
@@ -261,7 +358,10 @@ impl Workspace {
         if ws.info.id != id {
             return Err(WorkspaceError::BadManifest {
                 path: dir.to_path_buf(),
-                detail: format!("manifest id {id} does not match the database's id {}", ws.info.id),
+                detail: format!(
+                    "manifest id {id} does not match the database's id {}",
+                    ws.info.id
+                ),
             });
         }
         ws.reload_units()?;
@@ -270,33 +370,61 @@ impl Workspace {
 
     fn from_connection(conn: Connection, dir: &Path) -> Result<Workspace, WorkspaceError> {
         let get = |k: &str| -> Result<String, WorkspaceError> {
-            conn.query_row("SELECT value FROM workspace_meta WHERE key = ?1", [k], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| WorkspaceError::BadManifest { path: dir.to_path_buf(), detail: format!("setting `{k}` is missing") })
+            conn.query_row(
+                "SELECT value FROM workspace_meta WHERE key = ?1",
+                [k],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| WorkspaceError::BadManifest {
+                path: dir.to_path_buf(),
+                detail: format!("setting `{k}` is missing"),
+            })
         };
-        let bad = |detail: String| WorkspaceError::BadManifest { path: dir.to_path_buf(), detail };
-        let mode = Mode::parse(&get("mode")?).ok_or_else(|| bad("mode is neither test nor live".into()))?;
+        let bad = |detail: String| WorkspaceError::BadManifest {
+            path: dir.to_path_buf(),
+            detail,
+        };
+        let mode = Mode::parse(&get("mode")?)
+            .ok_or_else(|| bad("mode is neither test nor live".into()))?;
         let timezone = get("timezone")?;
-        let tz = jiff::tz::TimeZone::get(&timezone).map_err(|_| WorkspaceError::BadTimeZone(timezone.clone()))?;
+        let tz = jiff::tz::TimeZone::get(&timezone)
+            .map_err(|_| WorkspaceError::BadTimeZone(timezone.clone()))?;
         let created_at = get("created_at")?
             .parse::<i64>()
             .ok()
             .and_then(|us| Timestamp::from_microsecond(us).ok())
             .ok_or_else(|| bad("created_at is not a time".into()))?;
         let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let info = WorkspaceInfo { id: get("id")?, name: get("name")?, mode, timezone, created_at, schema_version, path: dir.to_path_buf() };
-        Ok(Workspace { conn, info, units: UnitRegistry::default(), tz })
+        let info = WorkspaceInfo {
+            id: get("id")?,
+            name: get("name")?,
+            mode,
+            timezone,
+            created_at,
+            schema_version,
+            path: dir.to_path_buf(),
+        };
+        Ok(Workspace {
+            conn,
+            info,
+            units: UnitRegistry::default(),
+            tz,
+        })
     }
 
     fn reload_units(&mut self) -> Result<(), WorkspaceError> {
-        let mut stmt = self.conn.prepare("SELECT code, exponent FROM units ORDER BY code")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT code, exponent FROM units ORDER BY code")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u8>(1)?)))?;
         let mut declared = Vec::new();
         for row in rows {
             let (code, exponent) = row?;
             declared.push(
-                Unit::new(&code, exponent, UnitKind::Commodity)
-                    .map_err(|e| WorkspaceError::InvalidSetting(format!("stored unit {code}: {e}")))?,
+                Unit::new(&code, exponent, UnitKind::Commodity).map_err(|e| {
+                    WorkspaceError::InvalidSetting(format!("stored unit {code}: {e}"))
+                })?,
             );
         }
         drop(stmt);
@@ -305,11 +433,20 @@ impl Workspace {
     }
 
     /// Declares a non-money unit (seed 003's credits). Its code may not be an ISO currency.
-    pub fn declare_unit(&mut self, code: &str, exponent: u8, description: &str, ctx: &OpContext) -> Result<Unit, WorkspaceError> {
+    pub fn declare_unit(
+        &mut self,
+        code: &str,
+        exponent: u8,
+        description: &str,
+        ctx: &OpContext,
+    ) -> Result<Unit, WorkspaceError> {
         let (actor, now) = (ctx.actor.as_str(), ctx.now);
-        let unit = Unit::new(code, exponent, UnitKind::Commodity).map_err(|e| WorkspaceError::InvalidSetting(e.to_string()))?;
+        let unit = Unit::new(code, exponent, UnitKind::Commodity)
+            .map_err(|e| WorkspaceError::InvalidSetting(e.to_string()))?;
         if Unit::iso(code).is_some() {
-            return Err(WorkspaceError::InvalidSetting(format!("`{code}` is an ISO 4217 currency; a declared unit needs another code")));
+            return Err(WorkspaceError::InvalidSetting(format!(
+                "`{code}` is an ISO 4217 currency; a declared unit needs another code"
+            )));
         }
         if let Ok(existing) = self.units.lookup(code) {
             if existing.exponent() != exponent {
@@ -326,7 +463,14 @@ impl Workspace {
             "INSERT INTO units (code, exponent, description, declared_at) VALUES (?1, ?2, ?3, ?4)",
             params![unit.code(), exponent, description, now.as_microsecond()],
         )?;
-        audit::append(&tx, now, actor, "unit.declare", &format!("declared unit {} (exponent {exponent})", unit.code()), &serde_json::json!({"code": unit.code(), "exponent": exponent, "description": description}))?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            "unit.declare",
+            &format!("declared unit {} (exponent {exponent})", unit.code()),
+            &serde_json::json!({"code": unit.code(), "exponent": exponent, "description": description}),
+        )?;
         tx.commit()?;
         self.reload_units()?;
         Ok(unit)
@@ -350,11 +494,20 @@ impl Workspace {
     }
 
     /// Deletes the workspace folder's files and its key. Irreversible.
-    pub fn destroy(self, source: &KeySource, secrets: &dyn SecretStore) -> Result<(), WorkspaceError> {
+    pub fn destroy(
+        self,
+        source: &KeySource,
+        secrets: &dyn SecretStore,
+    ) -> Result<(), WorkspaceError> {
         let dir = self.info.path.clone();
         let id = self.info.id.clone();
         drop(self.conn);
-        for name in [MANIFEST_FILE, DATABASE_FILE, "closebook.db-wal", "closebook.db-shm"] {
+        for name in [
+            MANIFEST_FILE,
+            DATABASE_FILE,
+            "closebook.db-wal",
+            "closebook.db-shm",
+        ] {
             match fs::remove_file(dir.join(name)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -369,9 +522,18 @@ impl Workspace {
 
 /// Deletes a workspace whose key may be lost: its files and, if present, its key. Only
 /// for workspaces that can be rebuilt (the demo); irreversible.
-pub fn destroy_unopened(dir: &Path, source: &KeySource, secrets: &dyn SecretStore) -> Result<(), WorkspaceError> {
+pub fn destroy_unopened(
+    dir: &Path,
+    source: &KeySource,
+    secrets: &dyn SecretStore,
+) -> Result<(), WorkspaceError> {
     let manifest = read_manifest(dir)?;
-    for name in [MANIFEST_FILE, DATABASE_FILE, "closebook.db-wal", "closebook.db-shm"] {
+    for name in [
+        MANIFEST_FILE,
+        DATABASE_FILE,
+        "closebook.db-wal",
+        "closebook.db-shm",
+    ] {
         match fs::remove_file(dir.join(name)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -394,16 +556,24 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, WorkspaceError> {
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(WorkspaceError::NotAWorkspace { path: dir.to_path_buf() });
+            return Err(WorkspaceError::NotAWorkspace {
+                path: dir.to_path_buf(),
+            });
         }
         Err(e) => return Err(WorkspaceError::io(&path, e)),
     };
     let manifest: Manifest =
-        serde_json::from_str(&text).map_err(|e| WorkspaceError::BadManifest { path: dir.to_path_buf(), detail: e.to_string() })?;
+        serde_json::from_str(&text).map_err(|e| WorkspaceError::BadManifest {
+            path: dir.to_path_buf(),
+            detail: e.to_string(),
+        })?;
     if manifest.format != MANIFEST_FORMAT || manifest.version != MANIFEST_VERSION {
         return Err(WorkspaceError::BadManifest {
             path: dir.to_path_buf(),
-            detail: format!("unsupported format {} version {}", manifest.format, manifest.version),
+            detail: format!(
+                "unsupported format {} version {}",
+                manifest.format, manifest.version
+            ),
         });
     }
     Ok(manifest)
@@ -412,15 +582,19 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, WorkspaceError> {
 /// A new workspace id: `ws_` and 32 hex digits from the OS random source.
 pub fn new_workspace_id() -> Result<String, WorkspaceError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| WorkspaceError::Io { path: PathBuf::from("<os random source>"), detail: e.to_string() })?;
+    getrandom::fill(&mut bytes).map_err(|e| WorkspaceError::Io {
+        path: PathBuf::from("<os random source>"),
+        detail: e.to_string(),
+    })?;
     Ok(format!("ws_{}", hex::encode(bytes)))
 }
 
 fn create_database(path: &Path, key: &DbKey) -> Result<Connection, WorkspaceError> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     conn.execute_batch(&key.pragma())?;
@@ -448,7 +622,10 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), WorkspaceError> {
 pub(crate) fn migrate_to(conn: &Connection, target: u32) -> Result<(), WorkspaceError> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > schema::LATEST_VERSION {
-        return Err(WorkspaceError::NewerSchema { found: current, supported: schema::LATEST_VERSION });
+        return Err(WorkspaceError::NewerSchema {
+            found: current,
+            supported: schema::LATEST_VERSION,
+        });
     }
     for version in current..target {
         let tx = conn.unchecked_transaction()?;
