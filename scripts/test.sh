@@ -13,4 +13,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
-dbus-run-session -- scripts/with-keyring.sh cargo test --workspace --locked 2> >(grep -v '^dbus-daemon\[' >&2)
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+dbus-run-session -- scripts/with-keyring.sh cargo test --workspace --locked 2>&1 | grep --line-buffered -v '^dbus-daemon\[' | tee "$log"
+status="${PIPESTATUS[0]}"
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
