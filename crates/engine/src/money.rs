@@ -215,36 +215,30 @@ impl Money {
         }
     }
 
-    pub fn checked_add(self, other: Money) -> Result<Money> {
+    fn combine(
+        self,
+        other: Money,
+        op: &'static str,
+        f: fn(i64, i64) -> Option<i64>,
+    ) -> Result<Money> {
         self.same_unit(&other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or(MoneyError::Overflow {
-                op: "addition",
-                left: self.minor.into(),
-                right: other.minor.into(),
-            })?;
+        let minor = f(self.minor, other.minor).ok_or(MoneyError::Overflow {
+            op,
+            left: self.minor.into(),
+            right: other.minor.into(),
+        })?;
         Ok(Money {
             minor,
             unit: self.unit,
         })
     }
 
+    pub fn checked_add(self, other: Money) -> Result<Money> {
+        self.combine(other, "addition", i64::checked_add)
+    }
+
     pub fn checked_sub(self, other: Money) -> Result<Money> {
-        self.same_unit(&other)?;
-        let minor = self
-            .minor
-            .checked_sub(other.minor)
-            .ok_or(MoneyError::Overflow {
-                op: "subtraction",
-                left: self.minor.into(),
-                right: other.minor.into(),
-            })?;
-        Ok(Money {
-            minor,
-            unit: self.unit,
-        })
+        self.combine(other, "subtraction", i64::checked_sub)
     }
 
     pub fn checked_neg(self) -> Result<Money> {

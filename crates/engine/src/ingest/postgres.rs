@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::read::{Cell, Record};
 use super::rows::{self, Cells};
-use super::store::{self, Counts, TableSpec};
+use super::store::{self, Col, Counts, TableSpec};
 use super::{Kind, Problem, Problems};
 use crate::workspace::Workspace;
 use crate::{OpContext, audit};
@@ -305,30 +305,14 @@ impl Record for PgRecord {
     }
 }
 
-/// How each selected column is read.
-#[derive(Clone, Copy)]
-enum Col {
-    Text(&'static str),
-    Int(&'static str),
-    Bool(&'static str),
-    /// A timestamptz, selected as epoch microseconds and handed on as RFC 3339 text.
-    Time(&'static str),
-}
-
-impl Col {
-    fn name(self) -> &'static str {
-        match self {
-            Col::Text(n) | Col::Int(n) | Col::Bool(n) | Col::Time(n) => n,
-        }
-    }
-
-    fn select(self) -> String {
-        match self {
-            Col::Text(n) => format!("{n}::text"),
-            Col::Int(n) => format!("{n}::int8"),
-            Col::Bool(n) => format!("{n}::bool"),
-            Col::Time(n) => format!("(extract(epoch from {n}) * 1000000)::int8"),
-        }
+/// The SQL that selects a column in the form the pull reads it.
+fn select(col: Col) -> String {
+    match col {
+        Col::Text(n) => format!("{n}::text"),
+        Col::Int(n) => format!("{n}::int8"),
+        Col::Bool(n) => format!("{n}::bool"),
+        // A timestamptz, as epoch microseconds (exact: extract returns numeric).
+        Col::Time(n) => format!("(extract(epoch from {n}) * 1000000)::int8"),
     }
 }
 
@@ -372,7 +356,7 @@ const LEDGER_COLS: &[Col] = &[
 
 fn select_list(cols: &[Col]) -> String {
     cols.iter()
-        .map(|c| c.select())
+        .map(|c| select(*c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -633,75 +617,22 @@ fn write_ledger_rows(
 
 /// How a mutable platform table is paged: by a change timestamp and its key.
 struct TablePaging {
-    cols: &'static [Col],
     /// SQL expression of the change time (a timestamptz), or `None` to re-read by key.
     changed: Option<&'static str>,
     key: &'static [&'static str],
 }
 
 fn paging(kind: Kind) -> TablePaging {
-    match kind {
-        Kind::Balances => TablePaging {
-            cols: &[
-                Col::Text("user_id"),
-                Col::Text("month"),
-                Col::Int("total_usd_cents"),
-                Col::Int("allocated_usd_cents"),
-                Col::Time("updated_at"),
-            ],
-            changed: Some("updated_at"),
-            key: &["user_id", "month"],
-        },
-        Kind::Allocations => TablePaging {
-            cols: &[
-                Col::Text("id"),
-                Col::Text("user_id"),
-                Col::Text("page_id"),
-                Col::Text("author_id"),
-                Col::Int("amount_cents"),
-                Col::Text("month"),
-                Col::Time("updated_at"),
-            ],
-            changed: Some("updated_at"),
-            key: &["id"],
-        },
-        Kind::Accounts => TablePaging {
-            cols: &[
-                Col::Text("author_id"),
-                Col::Text("stripe_account_id"),
-                Col::Time("created_at"),
-            ],
-            changed: Some("created_at"),
-            key: &["author_id"],
-        },
-        Kind::WebhookEvents => TablePaging {
-            cols: &[
-                Col::Text("event_id"),
-                Col::Text("type"),
-                Col::Text("status"),
-                Col::Time("received_at"),
-                Col::Time("processed_at"),
-                Col::Text("error"),
-            ],
-            changed: Some("coalesce(processed_at, received_at)"),
-            key: &["event_id"],
-        },
+    let (changed, key): (Option<&'static str>, &'static [&'static str]) = match kind {
+        Kind::Balances => (Some("updated_at"), &["user_id", "month"]),
+        Kind::Allocations => (Some("updated_at"), &["id"]),
+        Kind::Accounts => (Some("created_at"), &["author_id"]),
+        Kind::WebhookEvents => (Some("coalesce(processed_at, received_at)"), &["event_id"]),
         // No change timestamp: read in full by key on every pull (status changes in place).
-        Kind::Withdrawals => TablePaging {
-            cols: &[
-                Col::Text("id"),
-                Col::Text("user_id"),
-                Col::Int("amount_minor"),
-                Col::Text("currency"),
-                Col::Text("status"),
-                Col::Time("requested_at"),
-                Col::Text("stripe_transfer_id"),
-            ],
-            changed: None,
-            key: &["id"],
-        },
-        Kind::Ledger => unreachable!(),
-    }
+        Kind::Withdrawals => (None, &["id"]),
+        Kind::Ledger => unreachable!("the ledger is pulled by id"),
+    };
+    TablePaging { changed, key }
 }
 
 /// The keyset cursor of a table: change time in µs (or 0) and the key of the last row.
@@ -758,7 +689,7 @@ fn pull_table(
             table: table.into(),
             detail: error_text(&e),
         })?;
-    let cols = select_list(paging.cols);
+    let cols = select_list(spec.columns);
     let key_cols = paging
         .key
         .iter()
@@ -816,7 +747,7 @@ fn pull_table(
         let mut values = Vec::with_capacity(page.len());
         for row in &page {
             ordinal += 1;
-            let rec = to_record(row, paging.cols, ordinal);
+            let rec = to_record(row, spec.columns, ordinal);
             let mut cells = Cells::new(&rec, &source, &mut problems);
             if let Some(v) = rows::parse_table_row(kind, &mut cells, &units) {
                 values.push((ordinal, v));
@@ -839,7 +770,7 @@ fn pull_table(
         }
         add_counts(&mut report, counts);
         if let Some(last) = page.last() {
-            let n = paging.cols.len();
+            let n = spec.columns.len();
             if paging.changed.is_some() {
                 cursor.changed_us = last.get(n);
                 max_changed = max_changed.max(cursor.changed_us);
@@ -850,8 +781,8 @@ fn pull_table(
                 .key
                 .iter()
                 .map(|k| {
-                    let i = paging
-                        .cols
+                    let i = spec
+                        .columns
                         .iter()
                         .position(|c| c.name() == *k)
                         .expect("key column is selected");

@@ -393,10 +393,30 @@ pub fn write_entry(
     })
 }
 
+/// A column of a platform table and how its values are typed.
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    Text(&'static str),
+    Int(&'static str),
+    Bool(&'static str),
+    /// A point in time: RFC 3339 in files, `timestamptz` in PostgreSQL, µs in the mirror.
+    Time(&'static str),
+}
+
+impl Col {
+    pub fn name(self) -> &'static str {
+        match self {
+            Col::Text(n) | Col::Int(n) | Col::Bool(n) | Col::Time(n) => n,
+        }
+    }
+}
+
 /// How one of the platform's mutable tables is mirrored.
 pub struct TableSpec {
     pub table: &'static str,
-    pub columns: &'static [&'static str],
+    /// The columns, as in the platform's table (`contracts/platform.sql`) and in the
+    /// mirror table, in the order rows carry their values.
+    pub columns: &'static [Col],
     /// The first `key_len` columns identify a row.
     pub key_len: usize,
     /// A column whose larger value means a newer version of the row.
@@ -407,15 +427,16 @@ pub struct TableSpec {
 
 impl TableSpec {
     pub fn of(kind: Kind) -> &'static TableSpec {
+        use Col::{Int, Text, Time};
         match kind {
             Kind::Balances => &TableSpec {
                 table: "platform_balances",
                 columns: &[
-                    "user_id",
-                    "month",
-                    "total_usd_cents",
-                    "allocated_usd_cents",
-                    "updated_at",
+                    Text("user_id"),
+                    Text("month"),
+                    Int("total_usd_cents"),
+                    Int("allocated_usd_cents"),
+                    Time("updated_at"),
                 ],
                 key_len: 2,
                 version: Some(4),
@@ -424,13 +445,13 @@ impl TableSpec {
             Kind::Allocations => &TableSpec {
                 table: "platform_allocations",
                 columns: &[
-                    "id",
-                    "user_id",
-                    "page_id",
-                    "author_id",
-                    "amount_cents",
-                    "month",
-                    "updated_at",
+                    Text("id"),
+                    Text("user_id"),
+                    Text("page_id"),
+                    Text("author_id"),
+                    Int("amount_cents"),
+                    Text("month"),
+                    Time("updated_at"),
                 ],
                 key_len: 1,
                 version: Some(6),
@@ -438,7 +459,11 @@ impl TableSpec {
             },
             Kind::Accounts => &TableSpec {
                 table: "platform_connected_accounts",
-                columns: &["author_id", "stripe_account_id", "created_at"],
+                columns: &[
+                    Text("author_id"),
+                    Text("stripe_account_id"),
+                    Time("created_at"),
+                ],
                 key_len: 1,
                 version: Some(2),
                 immutable: &[],
@@ -446,12 +471,12 @@ impl TableSpec {
             Kind::WebhookEvents => &TableSpec {
                 table: "platform_webhook_events",
                 columns: &[
-                    "event_id",
-                    "type",
-                    "status",
-                    "received_at",
-                    "processed_at",
-                    "error",
+                    Text("event_id"),
+                    Text("type"),
+                    Text("status"),
+                    Time("received_at"),
+                    Time("processed_at"),
+                    Text("error"),
                 ],
                 key_len: 1,
                 version: None,
@@ -460,13 +485,13 @@ impl TableSpec {
             Kind::Withdrawals => &TableSpec {
                 table: "platform_withdrawals",
                 columns: &[
-                    "id",
-                    "user_id",
-                    "amount_minor",
-                    "currency",
-                    "status",
-                    "requested_at",
-                    "stripe_transfer_id",
+                    Text("id"),
+                    Text("user_id"),
+                    Int("amount_minor"),
+                    Text("currency"),
+                    Text("status"),
+                    Time("requested_at"),
+                    Text("stripe_transfer_id"),
                 ],
                 key_len: 1,
                 version: None,
@@ -476,9 +501,13 @@ impl TableSpec {
         }
     }
 
+    fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.columns.iter().map(|c| c.name())
+    }
+
     fn key_where(&self) -> String {
-        self.columns[..self.key_len]
-            .iter()
+        self.names()
+            .take(self.key_len)
             .enumerate()
             .map(|(i, c)| format!("{c} = ?{}", i + 1))
             .collect::<Vec<_>>()
@@ -494,7 +523,7 @@ impl TableSpec {
         line: u64,
         problems: &mut Problems,
     ) -> rusqlite::Result<Counts> {
-        let cols = self.columns.join(", ");
+        let cols = self.names().collect::<Vec<_>>().join(", ");
         let key = &values[..self.key_len];
         let mut select = conn.prepare_cached(&format!(
             "SELECT {cols} FROM {} WHERE {}",
@@ -546,10 +575,10 @@ impl TableSpec {
                     problems.push(Problem::new(
                         file,
                         line,
-                        Some(self.columns[v]),
+                        Some(self.columns[v].name()),
                         format!(
                             "{} ({key_text}) is already mirrored with the same {} but different content; a changed row must carry a later {}",
-                            self.table, self.columns[v], self.columns[v]
+                            self.table, self.columns[v].name(), self.columns[v].name()
                         ),
                     ));
                     return Ok(Counts::default());
@@ -560,11 +589,11 @@ impl TableSpec {
             problems.push(Problem::new(
                 file,
                 line,
-                Some(self.columns[i]),
+                Some(self.columns[i].name()),
                 format!(
                     "{} ({key_text}) is already mirrored with {} = {}; this row says {}: the same id cannot describe something else",
                     self.table,
-                    self.columns[i],
+                    self.columns[i].name(),
                     value_text(&existing[i]),
                     value_text(&values[i])
                 ),
@@ -572,8 +601,7 @@ impl TableSpec {
             return Ok(Counts::default());
         }
         let sets: Vec<String> = self
-            .columns
-            .iter()
+            .names()
             .enumerate()
             .skip(self.key_len)
             .map(|(i, c)| format!("{c} = ?{}", i + 1))

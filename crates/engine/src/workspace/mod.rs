@@ -302,14 +302,8 @@ impl Workspace {
             })
         })();
         if result.is_err() {
-            for name in [
-                MANIFEST_FILE,
-                DATABASE_FILE,
-                "closebook.db-wal",
-                "closebook.db-shm",
-            ] {
-                let _ = fs::remove_file(dir.join(name));
-            }
+            // Best effort: the error that made init fail is the one to report.
+            let _ = remove_files(dir);
             if created_dir {
                 let _ = fs::remove_dir(dir);
             }
@@ -502,22 +496,31 @@ impl Workspace {
         let dir = self.info.path.clone();
         let id = self.info.id.clone();
         drop(self.conn);
-        for name in [
-            MANIFEST_FILE,
-            DATABASE_FILE,
-            "closebook.db-wal",
-            "closebook.db-shm",
-        ] {
-            match fs::remove_file(dir.join(name)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(WorkspaceError::io(&dir.join(name), e)),
-            }
-        }
+        remove_files(&dir)?;
         key::forget(source, secrets, &id)?;
         let _ = fs::remove_dir(&dir);
         Ok(())
     }
+}
+
+/// Every file a workspace folder may hold.
+const WORKSPACE_FILES: [&str; 4] = [
+    MANIFEST_FILE,
+    DATABASE_FILE,
+    "closebook.db-wal",
+    "closebook.db-shm",
+];
+
+/// Removes a workspace's files (missing ones are fine); the folder itself stays.
+fn remove_files(dir: &Path) -> Result<(), WorkspaceError> {
+    for name in WORKSPACE_FILES {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(WorkspaceError::io(&dir.join(name), e)),
+        }
+    }
+    Ok(())
 }
 
 /// Deletes a workspace whose key may be lost: its files and, if present, its key. Only
@@ -528,18 +531,7 @@ pub fn destroy_unopened(
     secrets: &dyn SecretStore,
 ) -> Result<(), WorkspaceError> {
     let manifest = read_manifest(dir)?;
-    for name in [
-        MANIFEST_FILE,
-        DATABASE_FILE,
-        "closebook.db-wal",
-        "closebook.db-shm",
-    ] {
-        match fs::remove_file(dir.join(name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(WorkspaceError::io(&dir.join(name), e)),
-        }
-    }
+    remove_files(dir)?;
     key::forget(source, secrets, &manifest.id)?;
     let _ = fs::remove_dir(dir);
     Ok(())
