@@ -467,7 +467,25 @@ fn cmd_import(
         }
     });
     let mut ws = ctx.open()?;
-    let report = ingest::import_file(&mut ws, kind, file, format, &ctx.op())?;
+    let cancel = AtomicBool::new(false);
+    let show = !ctx.json || std::io::stderr().is_terminal();
+    let mut progress = |p: ingest::ImportProgress| {
+        if show {
+            let stage = match p.stage {
+                ingest::ImportStage::Reading => "read",
+                ingest::ImportStage::Writing => "written",
+            };
+            match p.total {
+                Some(t) => eprintln!("import: {} of {t} rows {stage}", p.rows),
+                None => eprintln!("import: {} rows {stage}", p.rows),
+            }
+        }
+    };
+    let mut control = ingest::Control {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let report = ingest::import_file_with(&mut ws, kind, file, format, &ctx.op(), &mut control)?;
     if ctx.json {
         print_json(&report);
     } else if let Some(previous) = report.already_imported_as {

@@ -624,3 +624,45 @@ fn mutable_tables_take_newer_versions_only() {
     ));
     assert_eq!(problems[0].column.as_deref(), Some("stripe_account_id"));
 }
+
+#[test]
+fn a_large_import_reports_progress_and_a_cancelled_one_leaves_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut t = workspace(Mode::Test);
+    let mut text = String::from("entry_id,account,amount_minor,currency,entry_type,created_at\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("e{i},assets:stripe:payments,1,usd,x,2026-10-01T00:00:00Z\ne{i},income:other,-1,usd,x,2026-10-01T00:00:00Z\n"));
+    }
+    let path = write(t.dir.path(), "big.csv", &text);
+    let before = footprint(&t.ws);
+    let cancel = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let mut progress = |p: ingest::ImportProgress| {
+        seen.push((p.stage, p.rows, p.total));
+        if p.stage == ingest::ImportStage::Writing {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let mut control = ingest::Control {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let err = ingest::import_file_with(&mut t.ws, Kind::Ledger, &path, None, &ctx(), &mut control)
+        .unwrap_err();
+    assert!(matches!(err, ImportError::Cancelled), "{err}");
+    assert_eq!(
+        footprint(&t.ws),
+        before,
+        "a cancelled import rolls back completely"
+    );
+    assert!(
+        seen.contains(&(ingest::ImportStage::Reading, 50_000, None)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(ingest::ImportStage::Writing, 50_000, Some(120_000))),
+        "{seen:?}"
+    );
+    let r = ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
+    assert_eq!(r.rows_added, 120_000);
+}

@@ -101,6 +101,7 @@ impl Error {
                     ErrorCode::ImportRejected
                 }
                 ImportError::Io { .. } => ErrorCode::Io,
+                ImportError::Cancelled => ErrorCode::Cancelled,
                 ImportError::Database(_) => ErrorCode::Internal,
             },
             Error::Pull(e) => match e {

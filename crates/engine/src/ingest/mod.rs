@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -187,6 +188,42 @@ impl Problems {
     }
 }
 
+/// Progress of an import, reported every [`PROGRESS_EVERY`] rows.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ImportProgress {
+    pub stage: ImportStage,
+    pub rows: u64,
+    /// Known once the file is read.
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStage {
+    Reading,
+    Writing,
+}
+
+/// How often progress is reported: often enough for a smooth bar, rarely enough to cost nothing.
+pub const PROGRESS_EVERY: u64 = 50_000;
+
+/// What a caller can watch and stop: progress reports and a cancel flag checked between
+/// chunks. A cancelled import rolls back completely.
+pub struct Control<'a> {
+    pub progress: &'a mut dyn FnMut(ImportProgress),
+    pub cancel: &'a AtomicBool,
+}
+
+impl Control<'_> {
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn report(&mut self, stage: ImportStage, rows: u64, total: Option<u64>) {
+        (self.progress)(ImportProgress { stage, rows, total });
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{input}: rejected with {} problem(s){}; nothing was imported. Fix the file and import it again", problems.len(), if *truncated { " (only the first ones are listed)" } else { "" })]
@@ -199,6 +236,8 @@ pub enum ImportError {
     Io { path: String, detail: String },
     #[error("cannot tell the format of {path}: name it .csv or .jsonl, or pass --format")]
     UnknownFormat { path: String },
+    #[error("the import was cancelled; nothing was imported")]
+    Cancelled,
     #[error("database error while importing: {0}")]
     Database(#[from] rusqlite::Error),
 }
@@ -227,6 +266,23 @@ pub fn import_file(
     format: Option<Format>,
     ctx: &OpContext,
 ) -> Result<ImportReport, ImportError> {
+    let cancel = AtomicBool::new(false);
+    let mut control = Control {
+        progress: &mut |_| {},
+        cancel: &cancel,
+    };
+    import_file_with(ws, kind, path, format, ctx, &mut control)
+}
+
+/// [`import_file`] with progress reports and cancellation.
+pub fn import_file_with(
+    ws: &mut Workspace,
+    kind: Kind,
+    path: &Path,
+    format: Option<Format>,
+    ctx: &OpContext,
+    control: &mut Control<'_>,
+) -> Result<ImportReport, ImportError> {
     let display = path.display().to_string();
     let format =
         format
@@ -241,7 +297,7 @@ pub fn import_file(
     let file_name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
-    import_bytes(ws, kind, &file_name, &bytes, format, ctx)
+    import_bytes_with(ws, kind, &file_name, &bytes, format, ctx, control)
 }
 
 /// Imports file contents already in memory (the desktop app's dialog, tests).
@@ -252,6 +308,24 @@ pub fn import_bytes(
     bytes: &[u8],
     format: Format,
     ctx: &OpContext,
+) -> Result<ImportReport, ImportError> {
+    let cancel = AtomicBool::new(false);
+    let mut control = Control {
+        progress: &mut |_| {},
+        cancel: &cancel,
+    };
+    import_bytes_with(ws, kind, file, bytes, format, ctx, &mut control)
+}
+
+/// [`import_bytes`] with progress reports and cancellation.
+pub fn import_bytes_with(
+    ws: &mut Workspace,
+    kind: Kind,
+    file: &str,
+    bytes: &[u8],
+    format: Format,
+    ctx: &OpContext,
+    control: &mut Control<'_>,
 ) -> Result<ImportReport, ImportError> {
     let sha256 = hex::encode(Sha256::digest(bytes));
     let mut report = ImportReport {
@@ -271,14 +345,29 @@ pub fn import_bytes(
         return Ok(report);
     }
     let mut problems = Problems::default();
-    let parsed = store::parse(ws, kind, file, format, bytes, &mut problems);
+    let parsed = store::parse(ws, kind, file, format, bytes, &mut problems, control);
+    if control.cancelled() {
+        return Err(ImportError::Cancelled);
+    }
     if !problems.is_empty() {
         return Err(problems.into_error(file));
     }
     report.rows_read = parsed.len() as u64;
     let tx = ws.conn.unchecked_transaction()?;
     let import_id = store::begin_import(&tx, kind, file, Some(&sha256), ctx)?;
-    let counts = store::write(&tx, &parsed, import_id, file, ws.units(), &mut problems)?;
+    let counts = store::write(
+        &tx,
+        &parsed,
+        import_id,
+        file,
+        ws.units(),
+        &mut problems,
+        control,
+    )?;
+    if control.cancelled() {
+        drop(tx); // rolls back
+        return Err(ImportError::Cancelled);
+    }
     if !problems.is_empty() {
         drop(tx); // rolls back
         return Err(problems.into_error(file));

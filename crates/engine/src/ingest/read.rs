@@ -91,7 +91,7 @@ impl Record for JsonRecord {
     }
 }
 
-/// Reads every record of `input`, calling `each` for each one. File-level problems (no
+/// Reads every record of `input`, calling `each` for each one until it returns false. File-level problems (no
 /// header, a missing required column, undecodable bytes, malformed JSON) go to `problems`.
 pub fn for_each_record(
     format: Format,
@@ -99,7 +99,7 @@ pub fn for_each_record(
     file: &str,
     required: &[&str],
     problems: &mut Problems,
-    mut each: impl FnMut(&dyn Record, &mut Problems),
+    mut each: impl FnMut(&dyn Record, &mut Problems) -> bool,
 ) {
     match format {
         Format::Csv => read_csv(input, file, required, problems, &mut each),
@@ -112,7 +112,7 @@ fn read_csv(
     file: &str,
     required: &[&str],
     problems: &mut Problems,
-    each: &mut dyn FnMut(&dyn Record, &mut Problems),
+    each: &mut dyn FnMut(&dyn Record, &mut Problems) -> bool,
 ) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -181,8 +181,11 @@ fn read_csv(
                     columns: &columns,
                     record: std::mem::take(&mut record),
                 };
-                each(&rec, problems);
+                let go_on = each(&rec, problems);
                 record = rec.record;
+                if !go_on {
+                    return;
+                }
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
@@ -220,7 +223,7 @@ fn read_jsonl(
     file: &str,
     required: &[&str],
     problems: &mut Problems,
-    each: &mut dyn FnMut(&dyn Record, &mut Problems),
+    each: &mut dyn FnMut(&dyn Record, &mut Problems) -> bool,
 ) {
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
@@ -276,13 +279,13 @@ fn read_jsonl(
                         format!("required key(s) missing: {}", missing.join(", ")),
                     ));
                 } else {
-                    each(
-                        &JsonRecord {
-                            line: line_no,
-                            object,
-                        },
-                        problems,
-                    );
+                    let record = JsonRecord {
+                        line: line_no,
+                        object,
+                    };
+                    if !each(&record, problems) {
+                        return;
+                    }
                 }
             }
             Ok(_) => problems.push(Problem::new(

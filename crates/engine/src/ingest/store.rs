@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::read::{self, Format};
 use super::rows::{self, Cells, LedgerRow};
-use super::{Kind, Problem, Problems};
+use super::{Control, ImportStage, Kind, PROGRESS_EVERY, Problem, Problems};
 use crate::OpContext;
 use crate::money::{Money, UnitRegistry};
 use crate::workspace::Workspace;
@@ -57,11 +57,13 @@ pub fn parse(
     format: Format,
     bytes: &[u8],
     problems: &mut Problems,
+    control: &mut Control<'_>,
 ) -> Parsed {
     let units = ws.units();
     let live = ws.info().mode.is_live();
     let mut ledger = Vec::new();
     let mut table = Vec::new();
+    let mut read_rows = 0u64;
     read::for_each_record(
         format,
         bytes,
@@ -70,6 +72,10 @@ pub fn parse(
         problems,
         |rec, problems| {
             let mut cells = Cells::new(rec, file, problems);
+            read_rows += 1;
+            if read_rows.is_multiple_of(PROGRESS_EVERY) {
+                control.report(ImportStage::Reading, read_rows, None);
+            }
             if kind == Kind::Ledger {
                 if let Some(row) = rows::parse_ledger(&mut cells, units, live) {
                     ledger.push(row);
@@ -77,6 +83,7 @@ pub fn parse(
             } else if let Some(values) = rows::parse_table_row(kind, &mut cells, units) {
                 table.push((rec.line(), values));
             }
+            !control.cancelled()
         },
     );
     if kind == Kind::Ledger {
@@ -135,14 +142,22 @@ pub fn write(
     file: &str,
     units: &UnitRegistry,
     problems: &mut Problems,
+    control: &mut Control<'_>,
 ) -> rusqlite::Result<Counts> {
+    let total = Some(parsed.len() as u64);
     match parsed {
-        Parsed::Ledger(rows) => write_ledger(conn, rows, import_id, file, units, problems),
+        Parsed::Ledger(rows) => write_ledger(conn, rows, import_id, file, units, problems, control),
         Parsed::Table(kind, rows) => {
             let spec = TableSpec::of(*kind);
             let mut counts = Counts::default();
-            for (line, values) in rows {
+            for (done, (line, values)) in rows.iter().enumerate() {
                 counts.add(spec.upsert(conn, values, import_id, file, *line, problems)?);
+                if (done as u64 + 1).is_multiple_of(PROGRESS_EVERY) {
+                    control.report(ImportStage::Writing, done as u64 + 1, total);
+                    if control.cancelled() {
+                        break;
+                    }
+                }
             }
             Ok(counts)
         }
@@ -239,16 +254,27 @@ fn write_ledger(
     file: &str,
     units: &UnitRegistry,
     problems: &mut Problems,
+    control: &mut Control<'_>,
 ) -> rusqlite::Result<Counts> {
     let entries = group_entries(rows, file, units, problems);
     if !problems.is_empty() {
         return Ok(Counts::default());
     }
+    let total = Some(rows.len() as u64);
     let mut counts = Counts::default();
+    let mut done = 0u64;
     for entry in &entries {
         counts.add(write_entry(
             conn, entry, import_id, "mirror", file, problems,
         )?);
+        let before = done;
+        done += entry.len() as u64;
+        if before / PROGRESS_EVERY != done / PROGRESS_EVERY {
+            control.report(ImportStage::Writing, done, total);
+            if control.cancelled() {
+                break;
+            }
+        }
         if problems.is_full() {
             break;
         }
