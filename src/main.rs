@@ -459,13 +459,12 @@ fn cmd_import(
                 .join(", ")
         ))
     })?;
-    let format = format.map(|f| {
-        if f == "csv" {
-            Format::Csv
-        } else {
-            Format::Jsonl
-        }
-    });
+    let format = format
+        .map(|f| {
+            Format::parse(f)
+                .ok_or_else(|| Failure::Usage(format!("--format is csv or jsonl, not {f}")))
+        })
+        .transpose()?;
     let mut ws = ctx.open()?;
     let cancel = AtomicBool::new(false);
     let show = !ctx.json || std::io::stderr().is_terminal();
@@ -618,18 +617,12 @@ fn parse_when(ws: &Workspace, text: &str, end_of_day: bool) -> Result<Timestamp,
     if let Ok(date) = text.parse::<jiff::civil::Date>()
         && !text.contains('T')
     {
-        let tz = ws.time_zone().clone();
-        let start = date
-            .to_zoned(tz.clone())
-            .map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
-        if !end_of_day {
-            return Ok(start.timestamp());
-        }
-        let next = date
-            .tomorrow()
-            .and_then(|d| d.to_zoned(tz))
-            .map_err(|e| Failure::Usage(format!("{text}: {e}")))?;
-        return Ok(next.timestamp() - jiff::SignedDuration::from_micros(1));
+        let bound = if end_of_day {
+            ws.end_of_day(date)
+        } else {
+            ws.start_of_day(date)
+        };
+        return bound.map_err(|e| Failure::Usage(format!("{text}: {e}")));
     }
     text.parse::<Timestamp>().map_err(|_| {
         Failure::Usage(format!(

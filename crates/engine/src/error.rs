@@ -55,6 +55,27 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for generated bindings and documentation.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::WorkspaceNotFound,
+        ErrorCode::WorkspaceExists,
+        ErrorCode::WorkspaceDamaged,
+        ErrorCode::KeyMissing,
+        ErrorCode::KeyWrong,
+        ErrorCode::KeyFileInsecure,
+        ErrorCode::KeyExists,
+        ErrorCode::KeychainUnavailable,
+        ErrorCode::SchemaTooNew,
+        ErrorCode::InvalidInput,
+        ErrorCode::ImportRejected,
+        ErrorCode::SourceUnreachable,
+        ErrorCode::SourceFailed,
+        ErrorCode::LedgerInvariant,
+        ErrorCode::Cancelled,
+        ErrorCode::Io,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::WorkspaceNotFound => "workspace_not_found",
@@ -145,4 +166,41 @@ fn secret_code(e: &SecretError) -> ErrorCode {
 pub struct TransportError {
     pub code: ErrorCode,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn all_lists_every_code_once_with_its_serde_name() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        for c in ErrorCode::ALL {
+            // as_str and the serialized form never drift apart.
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            // A new variant breaks this match, reminding whoever adds it to list it in ALL.
+            match c {
+                ErrorCode::WorkspaceNotFound
+                | ErrorCode::WorkspaceExists
+                | ErrorCode::WorkspaceDamaged
+                | ErrorCode::KeyMissing
+                | ErrorCode::KeyWrong
+                | ErrorCode::KeyFileInsecure
+                | ErrorCode::KeyExists
+                | ErrorCode::KeychainUnavailable
+                | ErrorCode::SchemaTooNew
+                | ErrorCode::InvalidInput
+                | ErrorCode::ImportRejected
+                | ErrorCode::SourceUnreachable
+                | ErrorCode::SourceFailed
+                | ErrorCode::LedgerInvariant
+                | ErrorCode::Cancelled
+                | ErrorCode::Io
+                | ErrorCode::Internal => {}
+            }
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
 }

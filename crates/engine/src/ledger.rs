@@ -379,6 +379,72 @@ pub fn postings(ws: &Workspace, filter: &PostingFilter) -> Result<PostingPage, L
     Ok(PostingPage { postings, next })
 }
 
+/// One journal entry: its postings in order, their sum per currency (zero in each for a
+/// balanced entry) and the imports its postings arrived in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub entry_id: String,
+    pub entry_types: Vec<String>,
+    pub postings: Vec<Posting>,
+    pub totals: Vec<Amount>,
+    pub import_ids: Vec<i64>,
+}
+
+/// Postings an entry may have before [`entry`] refuses it as not an entry a person booked.
+pub const MAX_ENTRY_POSTINGS: u32 = MAX_PAGE;
+
+/// The entry `entry_id`, or `None` when no posting has that entry id.
+pub fn entry(ws: &Workspace, entry_id: &str) -> Result<Option<Entry>, LedgerError> {
+    let page = postings(
+        ws,
+        &PostingFilter {
+            entry_id: Some(entry_id.to_string()),
+            limit: MAX_ENTRY_POSTINGS,
+            ..PostingFilter::default()
+        },
+    )?;
+    if page.postings.is_empty() {
+        return Ok(None);
+    }
+    if page.next.is_some() {
+        return Err(LedgerError::Invariant(format!(
+            "entry {entry_id} has more than {MAX_ENTRY_POSTINGS} postings"
+        )));
+    }
+    let mut totals: Vec<Money> = Vec::new();
+    let mut entry_types: Vec<String> = Vec::new();
+    let mut import_ids: Vec<i64> = Vec::new();
+    for p in &page.postings {
+        add_to(&mut totals, p.amount.money())?;
+        if !entry_types.contains(&p.entry_type) {
+            entry_types.push(p.entry_type.clone());
+        }
+        if let Some(id) = p.import_id
+            && !import_ids.contains(&id)
+        {
+            import_ids.push(id);
+        }
+    }
+    Ok(Some(Entry {
+        entry_id: entry_id.to_string(),
+        entry_types,
+        postings: page.postings,
+        totals: totals.into_iter().map(Amount::from).collect(),
+        import_ids,
+    }))
+}
+
+/// The entry types present in the ledger, sorted.
+pub fn entry_types(ws: &Workspace) -> Result<Vec<String>, LedgerError> {
+    let mut stmt = ws
+        .conn
+        .prepare("SELECT DISTINCT entry_type FROM ledger_postings ORDER BY entry_type")?;
+    let types = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(types)
+}
+
 /// The general ledger of an account subtree for a period: opening balance, postings with
 /// running balance, closing balance, per currency.
 #[derive(Debug, Clone, Serialize)]

@@ -297,6 +297,12 @@ impl Money {
         )
     }
 
+    /// The number alone, grouped, in the unit's decimals: `-1,234.56` (the UI shows the
+    /// currency beside it).
+    pub fn format_number(&self) -> String {
+        format_minor(self.minor, self.unit.exponent, true)
+    }
+
     /// With the currency's usual symbol where one is unambiguous (`$1,234.56`, `¥1,235`,
     /// `−` for negatives), the code otherwise.
     pub fn format_symbol(&self) -> String {

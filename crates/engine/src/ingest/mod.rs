@@ -258,6 +258,53 @@ pub struct ImportReport {
     pub import_id: Option<i64>,
 }
 
+/// One row of the import log: a file import or one pulled page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub kind: String,
+    pub source: String,
+    pub content_sha256: Option<String>,
+    pub rows_read: i64,
+    pub rows_added: i64,
+    pub rows_updated: i64,
+    pub at: jiff::Timestamp,
+    pub actor: String,
+}
+
+/// The import log's record `id`, if there is one.
+pub fn import_record(ws: &Workspace, id: i64) -> Result<Option<ImportRecord>, ImportError> {
+    use rusqlite::OptionalExtension;
+    let row = ws
+        .conn
+        .query_row(
+            "SELECT id, kind, source, content_sha256, rows_read, rows_added, rows_updated, at, actor
+             FROM imports WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    ImportRecord {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        source: r.get(2)?,
+                        content_sha256: r.get(3)?,
+                        rows_read: r.get(4)?,
+                        rows_added: r.get(5)?,
+                        rows_updated: r.get(6)?,
+                        at: jiff::Timestamp::UNIX_EPOCH,
+                        actor: r.get(8)?,
+                    },
+                    r.get::<_, i64>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(row.map(|(mut rec, at_us)| {
+        rec.at = jiff::Timestamp::from_microsecond(at_us).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        rec
+    }))
+}
+
 /// Imports one file, all or nothing. Importing the same file again changes nothing.
 pub fn import_file(
     ws: &mut Workspace,

@@ -15,6 +15,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// From its name: `csv` or `jsonl`.
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "csv" => Some(Format::Csv),
+            "jsonl" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+
     /// From the file name: `.csv` is CSV; `.jsonl`, `.ndjson`, `.json` are JSON Lines.
     pub fn from_path(path: &std::path::Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {

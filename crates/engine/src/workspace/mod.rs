@@ -482,6 +482,22 @@ impl Workspace {
         &self.tz
     }
 
+    /// The first instant of `date` in the workspace's time zone.
+    pub fn start_of_day(&self, date: jiff::civil::Date) -> Result<Timestamp, WorkspaceError> {
+        date.to_zoned(self.tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| WorkspaceError::InvalidSetting(format!("{date}: {e}")))
+    }
+
+    /// The last microsecond of `date` in the workspace's time zone: "as of the end of that
+    /// day" includes everything up to midnight, whatever the day's length (DST).
+    pub fn end_of_day(&self, date: jiff::civil::Date) -> Result<Timestamp, WorkspaceError> {
+        let next = date
+            .tomorrow()
+            .map_err(|e| WorkspaceError::InvalidSetting(format!("{date}: {e}")))?;
+        Ok(self.start_of_day(next)? - jiff::SignedDuration::from_micros(1))
+    }
+
     /// Direct read access for queries in other engine modules and tests.
     pub fn connection(&self) -> &Connection {
         &self.conn

@@ -1,0 +1,171 @@
+//! The UI's TypeScript types and command wrappers, generated from the Rust types.
+//!
+//! [`for_each_command!`] is the one list of commands: the Tauri shell expands it into its
+//! IPC handlers, and [`typescript`] expands it into `ui/src/lib/bindings.ts` (types and a
+//! typed function per command). A test fails when the committed file differs from what the
+//! Rust types generate; `UPDATE_BINDINGS=1 cargo test -p closebook-app bindings` rewrites it.
+
+use ts_rs::{Config, TS};
+
+use crate::views::*;
+use closebook_engine::ErrorCode;
+
+/// Calls `$callback!` with every command: `name(arg: Type, ...) -> Return;`. Each name is
+/// a method of [`crate::App`] with the same arguments.
+#[macro_export]
+macro_rules! for_each_command {
+    ($callback:ident) => {
+        $callback! {
+            app_overview() -> AppOverview;
+            keychain_status() -> KeychainStatus;
+            open_demo(op_id: String) -> WorkspaceView;
+            open_workspace(args: OpenArgs) -> WorkspaceView;
+            create_workspace(args: CreateArgs) -> WorkspaceView;
+            close_workspace() -> AppOverview;
+            forget_recent(path: String) -> AppOverview;
+            settings() -> SettingsView;
+            ledger_tree(as_of: Option<String>) -> LedgerTreeView;
+            ledger_postings(query: PostingQuery) -> PostingPageView;
+            ledger_entry(entry_id: String) -> EntryView;
+            entry_types() -> Vec<String>;
+            import_kinds() -> Vec<ImportKindView>;
+            import_file(args: ImportArgs) -> ImportReportView;
+            cancel_operation(op_id: String) -> bool;
+        }
+    };
+}
+
+/// The name of the progress event the shell emits.
+pub const PROGRESS_EVENT: &str = "closebook://progress";
+
+/// One command as the generator sees it.
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    pub ret: String,
+}
+
+macro_rules! specs {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        /// Every command with its argument and return types in TypeScript.
+        pub fn commands(cfg: &Config) -> Vec<CommandSpec> {
+            vec![$(CommandSpec {
+                name: stringify!($name),
+                args: vec![$((stringify!($arg), <$ty as TS>::name(cfg))),*],
+                ret: <$ret as TS>::name(cfg),
+            }),*]
+        }
+    };
+}
+for_each_command!(specs);
+
+fn declarations(cfg: &Config) -> Vec<String> {
+    macro_rules! decls {
+        ($($t:ty),* $(,)?) => { vec![$(format!("export {}", <$t as TS>::decl(cfg))),*] };
+    }
+    decls![
+        AmountView,
+        TimeView,
+        CommandError,
+        ProblemView,
+        MirrorSummaryView,
+        WorkspaceView,
+        RecentWorkspace,
+        KeychainStatus,
+        AppOverview,
+        OpenArgs,
+        CreateArgs,
+        TreeNodeView,
+        LedgerTreeView,
+        PostingQuery,
+        PostingView,
+        PostingPageView,
+        SourceView,
+        EntryView,
+        ImportKindView,
+        ImportArgs,
+        ImportReportView,
+        ProgressEvent,
+        SettingsView,
+        PragmaView,
+    ]
+}
+
+/// The whole of `ui/src/lib/bindings.ts`.
+pub fn typescript() -> String {
+    let cfg = Config::default();
+    let mut out = String::from(
+        "// Generated from the Rust types by `crates/app/src/bindings.rs`. Do not edit:\n\
+         // run `UPDATE_BINDINGS=1 cargo test -p closebook-app bindings` after changing them.\n\
+         /* eslint-disable */\n\n\
+         import { invoke } from \"@tauri-apps/api/core\";\n\n",
+    );
+    out.push_str("/** The closed set of error codes a command can fail with. */\n");
+    out.push_str("export type ErrorCode =\n");
+    for (i, code) in ErrorCode::ALL.iter().enumerate() {
+        let sep = if i + 1 == ErrorCode::ALL.len() {
+            ";"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  | \"{}\"{sep}\n", code.as_str()));
+    }
+    out.push('\n');
+    for d in declarations(&cfg) {
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!(
+        "/** Event carrying a ProgressEvent while a long command runs. */\nexport const PROGRESS_EVENT = \"{PROGRESS_EVENT}\";\n\n"
+    ));
+    out.push_str(
+        "/** Every command; each rejects with a CommandError. */\nexport const commands = {\n",
+    );
+    for c in commands(&cfg) {
+        let params: Vec<String> = c.args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+        let names: Vec<&str> = c.args.iter().map(|(n, _)| *n).collect();
+        let payload = if names.is_empty() {
+            String::new()
+        } else {
+            format!(", {{ {} }}", names.join(", "))
+        };
+        out.push_str(&format!(
+            "  {name}: ({params}): Promise<{ret}> => invoke<{ret}>(\"{name}\"{payload}),\n",
+            name = c.name,
+            params = params.join(", "),
+            ret = c.ret,
+        ));
+    }
+    out.push_str("};\n\nexport type Commands = typeof commands;\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn bindings_match_the_rust_types() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+        let generated = super::typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).expect("write bindings");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/lib/bindings.ts is out of date: run `UPDATE_BINDINGS=1 cargo test -p closebook-app bindings`"
+        );
+    }
+
+    #[test]
+    fn every_command_is_declared_once() {
+        let cfg = ts_rs::Config::default();
+        let names: Vec<&str> = super::commands(&cfg).iter().map(|c| c.name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "duplicate command in {names:?}");
+    }
+}

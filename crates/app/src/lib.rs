@@ -1,0 +1,571 @@
+//! The desktop app's API: the state of one running app (which workspace is open, which
+//! long operations run) and one method per UI command, each calling the engine and
+//! converting its results to transport types (`views`). No window toolkit here: the Tauri
+//! shell (`src-tauri/`) only forwards IPC calls to these methods off the UI thread, and the
+//! tests call them directly.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use closebook_engine::ingest::{self, Format, Kind};
+use closebook_engine::ledger::{self, PostingFilter};
+use closebook_engine::secrets::SecretStore;
+use closebook_engine::workspace::{
+    self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError,
+};
+use closebook_engine::{Error, ErrorCode, OpContext, demo};
+use jiff::Timestamp;
+
+pub mod bindings;
+pub mod views;
+
+use views::*;
+
+/// Where progress of long operations goes (the Tauri shell emits it as an event).
+pub trait EventSink: Send + Sync {
+    fn progress(&self, event: ProgressEvent);
+}
+
+/// Drops every event (tests, headless use).
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn progress(&self, _event: ProgressEvent) {}
+}
+
+/// The clock, passed in so tests are deterministic.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Default rows per page of the entries table: a screenful several times over, small
+/// enough that a page arrives in a few milliseconds even on a million postings.
+pub const DEFAULT_PAGE: u32 = 200;
+
+/// At most this many recent workspaces are remembered.
+const MAX_RECENT: usize = 12;
+
+const RECENT_FILE: &str = "recent.json";
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+/// An open workspace: one connection for reads (the UI's queries), one for writes
+/// (imports), so that WAL lets the UI keep browsing while an import runs.
+struct Session {
+    reader: Mutex<Workspace>,
+    writer: Mutex<Workspace>,
+    key: KeySource,
+    demo: bool,
+}
+
+pub struct App {
+    data_dir: PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    events: Arc<dyn EventSink>,
+    clock: Clock,
+    session: Mutex<Option<Arc<Session>>>,
+    operations: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves plain data behind (no half-done invariant lives
+    // only in memory: the database is transactional), so recover the guard.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl App {
+    pub fn new(
+        data_dir: PathBuf,
+        secrets: Arc<dyn SecretStore>,
+        events: Arc<dyn EventSink>,
+        clock: Clock,
+    ) -> App {
+        App {
+            data_dir,
+            secrets,
+            events,
+            clock,
+            session: Mutex::new(None),
+            operations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The app's data folder for this OS user (`CLOSEBOOK_DATA_DIR` overrides it, for tests
+    /// and portable installs).
+    pub fn default_data_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("CLOSEBOOK_DATA_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        directories::ProjectDirs::from("app", "Closebook", "Closebook")
+            .map(|d| d.data_dir().to_path_buf())
+    }
+
+    fn ctx(&self) -> OpContext {
+        OpContext::os_user((self.clock)())
+    }
+
+    fn session(&self) -> Result<Arc<Session>> {
+        lock(&self.session).clone().ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::WorkspaceNotFound,
+                "no workspace is open: open the demo, or open or create a workspace",
+            )
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Workspace) -> Result<T>) -> Result<T> {
+        let session = self.session()?;
+        let ws = lock(&session.reader);
+        f(&ws)
+    }
+
+    fn demo_path(&self) -> PathBuf {
+        self.data_dir.join("demo")
+    }
+
+    // ---- operations (progress and cancel) ----
+
+    fn begin_operation(&self, op_id: &str) -> Result<Arc<AtomicBool>> {
+        if op_id.is_empty() || op_id.len() > 64 {
+            return Err(CommandError::new(
+                ErrorCode::InvalidInput,
+                "an operation id has 1 to 64 characters",
+            ));
+        }
+        let flag = Arc::new(AtomicBool::new(false));
+        let mut ops = lock(&self.operations);
+        if ops.contains_key(op_id) {
+            return Err(CommandError::new(
+                ErrorCode::InvalidInput,
+                format!("operation {op_id} is already running"),
+            ));
+        }
+        ops.insert(op_id.to_string(), flag.clone());
+        Ok(flag)
+    }
+
+    fn end_operation(&self, op_id: &str) {
+        lock(&self.operations).remove(op_id);
+    }
+
+    /// Asks a running operation to stop; it rolls back what it had not committed. Returns
+    /// whether such an operation was running.
+    pub fn cancel_operation(&self, op_id: String) -> Result<bool> {
+        match lock(&self.operations).get(&op_id) {
+            Some(flag) => {
+                flag.store(true, Ordering::Relaxed);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    // ---- workspaces ----
+
+    pub fn app_overview(&self) -> Result<AppOverview> {
+        let open = match lock(&self.session).clone() {
+            Some(s) => Some(self.workspace_view(&s)?),
+            None => None,
+        };
+        Ok(AppOverview {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            open,
+            recent: self.recent(),
+            demo_path: self.demo_path().display().to_string(),
+            keychain: self.keychain_status()?,
+        })
+    }
+
+    fn workspace_view(&self, s: &Session) -> Result<WorkspaceView> {
+        let ws = lock(&s.reader);
+        let summary = ledger::summary(&ws)?;
+        Ok(WorkspaceView::new(
+            &ws,
+            s.demo,
+            s.key.describe(self.secrets.as_ref()),
+            summary,
+        ))
+    }
+
+    pub fn keychain_status(&self) -> Result<KeychainStatus> {
+        let backend = if cfg!(target_os = "macos") {
+            "macOS Keychain"
+        } else if cfg!(windows) {
+            "Windows Credential Manager"
+        } else {
+            "Secret Service"
+        };
+        // Reading an entry that does not exist proves the keychain answers without
+        // creating anything in it.
+        let (available, detail) = match self.secrets.get("status-probe") {
+            Ok(_) => (
+                true,
+                format!(
+                    "{} answers; workspace keys are kept there",
+                    self.secrets.describe()
+                ),
+            ),
+            Err(e) => (false, e.to_string()),
+        };
+        Ok(KeychainStatus {
+            backend: backend.to_string(),
+            available,
+            detail,
+        })
+    }
+
+    /// Creates (the first time) or reopens the demo workspace, and makes it the open one.
+    pub fn open_demo(&self, op_id: String) -> Result<WorkspaceView> {
+        let cancel = self.begin_operation(&op_id)?;
+        let result = (|| {
+            let dir = self.demo_path();
+            fs::create_dir_all(&self.data_dir).map_err(|e| io_error(&self.data_dir, e))?;
+            self.events.progress(ProgressEvent {
+                op_id: op_id.clone(),
+                stage: "opening the demo workspace".into(),
+                done: 0,
+                total: Some(demo::FILES.len() as u64),
+            });
+            let (ws, _outcome) = demo::open_or_create(
+                &dir,
+                &KeySource::Keychain,
+                self.secrets.as_ref(),
+                &self.ctx(),
+            )?;
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::from(ingest::ImportError::Cancelled).into());
+            }
+            drop(ws);
+            self.events.progress(ProgressEvent {
+                op_id: op_id.clone(),
+                stage: "opened".into(),
+                done: demo::FILES.len() as u64,
+                total: Some(demo::FILES.len() as u64),
+            });
+            self.attach(&dir, KeySource::Keychain, true)
+        })();
+        self.end_operation(&op_id);
+        result
+    }
+
+    pub fn open_workspace(&self, args: OpenArgs) -> Result<WorkspaceView> {
+        let path = non_empty_path(&args.path, "workspace folder")?;
+        let key = key_source(args.key_file.as_deref());
+        let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
+        self.attach(&path, key, demo)
+    }
+
+    pub fn create_workspace(&self, args: CreateArgs) -> Result<WorkspaceView> {
+        let path = non_empty_path(&args.path, "workspace folder")?;
+        let mode = Mode::parse(&args.mode).ok_or_else(|| {
+            CommandError::new(ErrorCode::InvalidInput, "the mode is either test or live")
+        })?;
+        let key = key_source(args.key_file.as_deref());
+        let ws = Workspace::init(
+            &path,
+            InitOptions {
+                name: args.name,
+                mode,
+                timezone: args.timezone,
+                demo: false,
+            },
+            &key,
+            self.secrets.as_ref(),
+            FreshIdentity::generate()?,
+            &self.ctx(),
+        )?;
+        drop(ws);
+        self.attach(&path, key, false)
+    }
+
+    /// Opens `dir` twice (reader and writer), makes it the open workspace and remembers it.
+    fn attach(&self, dir: &Path, key: KeySource, demo: bool) -> Result<WorkspaceView> {
+        let reader = Workspace::open(dir, &key, self.secrets.as_ref())?;
+        let writer = Workspace::open(dir, &key, self.secrets.as_ref())?;
+        let session = Arc::new(Session {
+            reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
+            key,
+            demo,
+        });
+        let view = self.workspace_view(&session)?;
+        *lock(&self.session) = Some(session.clone());
+        self.remember(&view, &session.key);
+        Ok(view)
+    }
+
+    pub fn close_workspace(&self) -> Result<AppOverview> {
+        *lock(&self.session) = None;
+        self.app_overview()
+    }
+
+    pub fn forget_recent(&self, path: String) -> Result<AppOverview> {
+        let mut list = self.recent();
+        list.retain(|r| r.path != path);
+        self.save_recent(&list);
+        self.app_overview()
+    }
+
+    fn recent(&self) -> Vec<RecentWorkspace> {
+        fs::read(self.data_dir.join(RECENT_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn save_recent(&self, list: &[RecentWorkspace]) {
+        // The list is a convenience: failing to save it must not fail the command.
+        let write = || -> std::io::Result<()> {
+            fs::create_dir_all(&self.data_dir)?;
+            let tmp = self.data_dir.join(format!("{RECENT_FILE}.tmp"));
+            fs::write(&tmp, serde_json::to_vec_pretty(list).unwrap_or_default())?;
+            fs::rename(&tmp, self.data_dir.join(RECENT_FILE))
+        };
+        if let Err(e) = write() {
+            tracing::warn!("cannot save the recent workspaces list: {e}");
+        }
+    }
+
+    fn remember(&self, view: &WorkspaceView, key: &KeySource) {
+        let mut list = self.recent();
+        list.retain(|r| r.path != view.path);
+        list.insert(
+            0,
+            RecentWorkspace {
+                path: view.path.clone(),
+                name: view.name.clone(),
+                mode: view.mode.clone(),
+                key_file: match key {
+                    KeySource::File(p) => Some(p.display().to_string()),
+                    KeySource::Keychain => None,
+                },
+                last_opened: (self.clock)().to_string(),
+            },
+        );
+        list.truncate(MAX_RECENT);
+        self.save_recent(&list);
+    }
+
+    pub fn settings(&self) -> Result<SettingsView> {
+        let session = self.session()?;
+        Ok(SettingsView {
+            workspace: self.workspace_view(&session)?,
+            keychain: self.keychain_status()?,
+            pragmas: workspace::pragmas()
+                .iter()
+                .map(|(name, value, reason)| PragmaView {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    reason: reason.to_string(),
+                })
+                .collect(),
+            data_dir: self.data_dir.display().to_string(),
+        })
+    }
+
+    // ---- ledger ----
+
+    pub fn ledger_tree(&self, as_of: Option<String>) -> Result<LedgerTreeView> {
+        self.read(|ws| {
+            let as_of = as_of.filter(|s| !s.trim().is_empty());
+            let at = match &as_of {
+                Some(d) => Some(ws.end_of_day(parse_date(d)?)?),
+                None => None,
+            };
+            let leaves = ledger::balances(ws, at, None)?;
+            let nodes = ledger::account_tree(&leaves)?;
+            Ok(LedgerTreeView {
+                as_of_label: match &as_of {
+                    Some(d) => format!("End of {d}, {}", ws.info().timezone),
+                    None => "All postings".to_string(),
+                },
+                as_of,
+                nodes: nodes.into_iter().map(TreeNodeView::from).collect(),
+            })
+        })
+    }
+
+    pub fn ledger_postings(&self, query: PostingQuery) -> Result<PostingPageView> {
+        self.read(|ws| {
+            let filter = PostingFilter {
+                account: non_blank(query.account),
+                from: match non_blank(query.from) {
+                    Some(d) => Some(ws.start_of_day(parse_date(&d)?)?),
+                    None => None,
+                },
+                to: match non_blank(query.to) {
+                    Some(d) => Some(ws.end_of_day(parse_date(&d)?)?),
+                    None => None,
+                },
+                entry_type: non_blank(query.entry_type),
+                entry_id: None,
+                stripe_object_id: non_blank(query.stripe_id),
+                text: non_blank(query.text),
+                after: match non_blank(query.after) {
+                    Some(c) => Some(parse_cursor(&c)?),
+                    None => None,
+                },
+                limit: query.limit.unwrap_or(DEFAULT_PAGE),
+            };
+            let page = ledger::postings(ws, &filter)?;
+            Ok(PostingPageView {
+                rows: page
+                    .postings
+                    .into_iter()
+                    .map(|p| PostingView::new(ws, p))
+                    .collect(),
+                next: page.next.map(|(t, s)| format!("{t}.{s}")),
+            })
+        })
+    }
+
+    pub fn ledger_entry(&self, entry_id: String) -> Result<EntryView> {
+        self.read(|ws| {
+            let entry = ledger::entry(ws, &entry_id)?.ok_or_else(|| {
+                CommandError::new(
+                    ErrorCode::InvalidInput,
+                    format!("no entry {entry_id} in this workspace"),
+                )
+            })?;
+            let mut sources = Vec::new();
+            for id in &entry.import_ids {
+                if let Some(r) = ingest::import_record(ws, *id)? {
+                    sources.push(SourceView {
+                        import_id: r.id,
+                        kind: r.kind,
+                        source: r.source,
+                        sha256: r.content_sha256,
+                        rows_read: r.rows_read,
+                        rows_added: r.rows_added,
+                        at: TimeView::new(ws, r.at),
+                        actor: r.actor,
+                    });
+                }
+            }
+            Ok(EntryView {
+                entry_id: entry.entry_id,
+                entry_types: entry.entry_types,
+                balanced: entry.totals.iter().all(|t| t.minor == 0),
+                totals: amounts(&entry.totals),
+                postings: entry
+                    .postings
+                    .into_iter()
+                    .map(|p| PostingView::new(ws, p))
+                    .collect(),
+                sources,
+            })
+        })
+    }
+
+    pub fn entry_types(&self) -> Result<Vec<String>> {
+        self.read(|ws| Ok(ledger::entry_types(ws)?))
+    }
+
+    // ---- import ----
+
+    pub fn import_kinds(&self) -> Result<Vec<ImportKindView>> {
+        Ok(Kind::ALL.into_iter().map(ImportKindView::from).collect())
+    }
+
+    pub fn import_file(&self, args: ImportArgs) -> Result<ImportReportView> {
+        let kind = Kind::parse(&args.kind).ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "unknown import kind `{}`; use one of {}",
+                    args.kind,
+                    Kind::ALL.map(|k| k.name()).join(", ")
+                ),
+            )
+        })?;
+        let format = match args.format.as_deref().filter(|f| !f.is_empty()) {
+            None => None,
+            Some(f) => Some(Format::parse(f).ok_or_else(|| {
+                CommandError::new(ErrorCode::InvalidInput, "the format is csv or jsonl")
+            })?),
+        };
+        let path = non_empty_path(&args.path, "file")?;
+        let session = self.session()?;
+        let cancel = self.begin_operation(&args.op_id)?;
+        self.events.progress(ProgressEvent {
+            op_id: args.op_id.clone(),
+            stage: "reading".into(),
+            done: 0,
+            total: None,
+        });
+        let result = {
+            let mut ws = lock(&session.writer);
+            let op_id = args.op_id.clone();
+            let events = self.events.clone();
+            let mut progress = |p: ingest::ImportProgress| {
+                events.progress(ProgressEvent {
+                    op_id: op_id.clone(),
+                    stage: match p.stage {
+                        ingest::ImportStage::Reading => "reading".into(),
+                        ingest::ImportStage::Writing => "writing".into(),
+                    },
+                    done: p.rows,
+                    total: p.total,
+                })
+            };
+            let mut control = ingest::Control {
+                progress: &mut progress,
+                cancel: &cancel,
+            };
+            ingest::import_file_with(&mut ws, kind, &path, format, &self.ctx(), &mut control)
+        };
+        self.end_operation(&args.op_id);
+        Ok(result.map_err(Error::from)?.into())
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> CommandError {
+    Error::from(WorkspaceError::Io {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+    .into()
+}
+
+fn key_source(key_file: Option<&str>) -> KeySource {
+    match key_file.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => KeySource::File(PathBuf::from(k)),
+        None => KeySource::Keychain,
+    }
+}
+
+fn non_empty_path(text: &str, what: &str) -> Result<PathBuf> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("no {what} given"),
+        ));
+    }
+    Ok(PathBuf::from(t))
+}
+
+fn non_blank(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn parse_date(text: &str) -> Result<jiff::civil::Date> {
+    text.trim().parse::<jiff::civil::Date>().map_err(|_| {
+        CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("`{text}` is not a date; write it as YYYY-MM-DD"),
+        )
+    })
+}
+
+fn parse_cursor(text: &str) -> Result<(i64, i64)> {
+    text.split_once('.')
+        .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
+        .ok_or_else(|| {
+            CommandError::new(ErrorCode::InvalidInput, format!("bad page cursor `{text}`"))
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,384 @@
+//! The desktop API without a window: the same calls the Tauri shell forwards.
+
+use std::sync::{Arc, Mutex};
+
+use closebook_engine::ErrorCode;
+use closebook_engine::secrets::MemorySecrets;
+use jiff::Timestamp;
+
+use super::*;
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<ProgressEvent>>);
+
+impl EventSink for Recorder {
+    fn progress(&self, event: ProgressEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+fn app(dir: &Path) -> (App, Arc<Recorder>) {
+    let events = Arc::new(Recorder::default());
+    let now: Timestamp = "2026-11-02T09:00:00Z".parse().unwrap();
+    let app = App::new(
+        dir.to_path_buf(),
+        Arc::new(MemorySecrets::new()),
+        events.clone(),
+        Arc::new(move || now),
+    );
+    (app, events)
+}
+
+fn demo_app(dir: &Path) -> (App, Arc<Recorder>) {
+    let (app, events) = app(dir);
+    app.open_demo("op-demo".into()).expect("demo opens");
+    (app, events)
+}
+
+#[test]
+fn nothing_open_is_a_clear_error_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = app(tmp.path());
+    let overview = app.app_overview().unwrap();
+    assert!(overview.open.is_none());
+    assert!(overview.recent.is_empty());
+    assert!(overview.keychain.available);
+    let err = app.ledger_tree(None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::WorkspaceNotFound);
+    assert!(
+        err.message.contains("no workspace is open"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn demo_opens_and_is_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    let overview = app.app_overview().unwrap();
+    let open = overview.open.expect("demo is open");
+    assert!(open.demo);
+    assert_eq!(open.mode, "test");
+    assert_eq!(open.timezone, "America/New_York");
+    assert!(open.summary.postings > 0);
+    assert_eq!(overview.recent.len(), 1);
+    assert_eq!(overview.recent[0].path, open.path);
+    assert_eq!(overview.recent[0].last_opened, "2026-11-02T09:00:00Z");
+    let seen = events.0.lock().unwrap();
+    assert!(seen.iter().all(|e| e.op_id == "op-demo"));
+    assert_eq!(seen.last().unwrap().stage, "opened");
+}
+
+#[test]
+fn tree_rolls_up_and_amounts_arrive_formatted_by_the_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let tree = app.ledger_tree(None).unwrap();
+    assert_eq!(tree.as_of_label, "All postings");
+    let stripe = tree
+        .nodes
+        .iter()
+        .find(|n| n.account == "assets:stripe")
+        .expect("assets:stripe node");
+    assert!(stripe.has_children);
+    let usd = stripe.total.iter().find(|a| a.currency == "USD").unwrap();
+    let minor: i64 = usd.minor.parse().unwrap();
+    let expected = closebook_engine::money::Money::new(
+        minor,
+        closebook_engine::money::Unit::iso("usd").unwrap(),
+    );
+    assert_eq!(usd.formatted, expected.format_number());
+    assert_eq!(usd.negative, minor < 0);
+    // The tree as of a day before any posting holds nothing.
+    let early = app.ledger_tree(Some("2000-01-01".into())).unwrap();
+    assert!(early.nodes.is_empty());
+    assert_eq!(early.as_of_label, "End of 2000-01-01, America/New_York");
+}
+
+#[test]
+fn postings_page_by_cursor_without_gaps_or_repeats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let total = app.app_overview().unwrap().open.unwrap().summary.postings;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .ledger_postings(PostingQuery {
+                after: after.clone(),
+                limit: Some(97),
+                ..PostingQuery::default()
+            })
+            .unwrap();
+        seen.extend(page.rows.iter().map(|r| r.seq));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as u64, total);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+}
+
+#[test]
+fn filters_narrow_and_bad_filters_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let transfers = app
+        .ledger_postings(PostingQuery {
+            entry_type: Some("transfer".into()),
+            account: Some("liabilities:creators".into()),
+            ..PostingQuery::default()
+        })
+        .unwrap();
+    assert!(!transfers.rows.is_empty());
+    assert!(
+        transfers
+            .rows
+            .iter()
+            .all(|r| r.entry_type == "transfer" && r.account.starts_with("liabilities:creators:"))
+    );
+    let one = &transfers.rows[0];
+    let by_stripe = app
+        .ledger_postings(PostingQuery {
+            stripe_id: one.stripe_object_id.clone(),
+            ..PostingQuery::default()
+        })
+        .unwrap();
+    assert!(
+        by_stripe
+            .rows
+            .iter()
+            .all(|r| r.stripe_object_id == one.stripe_object_id)
+    );
+    let err = app
+        .ledger_postings(PostingQuery {
+            from: Some("31/10/2026".into()),
+            ..PostingQuery::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("YYYY-MM-DD"));
+    let err = app
+        .ledger_postings(PostingQuery {
+            after: Some("garbage".into()),
+            ..PostingQuery::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn an_entry_drills_down_to_balanced_postings_and_their_source_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let first = app
+        .ledger_postings(PostingQuery {
+            entry_type: Some("subscription_payment".into()),
+            limit: Some(1),
+            ..PostingQuery::default()
+        })
+        .unwrap();
+    let entry = app.ledger_entry(first.rows[0].entry_id.clone()).unwrap();
+    assert!(entry.balanced);
+    assert!(entry.postings.len() >= 2);
+    assert!(entry.totals.iter().all(|t| t.zero));
+    assert_eq!(entry.sources.len(), 1);
+    assert_eq!(entry.sources[0].source, "ledger.csv");
+    assert_eq!(entry.sources[0].kind, "ledger");
+    let err = app.ledger_entry("no-such-entry".into()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn a_bad_import_lists_every_problem_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    let before = app.app_overview().unwrap().open.unwrap().summary;
+    let file = tmp.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "entry_id,account,amount_minor,currency,entry_type,created_at\n\
+         e1,assets:stripe:payments,12.50,usd,adjustment,2026-10-01T00:00:00Z\n\
+         e1,income:other,-1250,usd,adjustment,2026-10-01T00:00:00Z\n\
+         e2,assets:stripe:payments,100,xyz,adjustment,2026-10-01T00:00:00Z\n\
+         e2,income:other,-100,xyz,adjustment,not-a-time\n",
+    )
+    .unwrap();
+    let err = app
+        .import_file(ImportArgs {
+            kind: "ledger".into(),
+            path: file.display().to_string(),
+            format: None,
+            op_id: "op-import".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ImportRejected);
+    let lines: Vec<u64> = err.problems.iter().map(|p| p.line).collect();
+    assert!(
+        lines.contains(&2) && lines.contains(&4) && lines.contains(&5),
+        "{lines:?}"
+    );
+    assert!(err.problems.iter().all(|p| p.file == "bad.csv"));
+    let after = app.app_overview().unwrap().open.unwrap().summary;
+    assert_eq!(before.postings, after.postings);
+    assert_eq!(before.imports, after.imports);
+    // The operation is over: its id can be used again, and cancelling it finds nothing.
+    assert!(!app.cancel_operation("op-import".into()).unwrap());
+    drop(events);
+}
+
+#[test]
+fn a_good_import_reports_counts_and_a_second_is_a_no_op() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    let file = tmp.path().join("adj.csv");
+    std::fs::write(
+        &file,
+        "entry_id,account,amount_minor,currency,entry_type,created_at,description\n\
+         adj-1,assets:stripe:payments,1250,usd,adjustment,2026-10-01T00:00:00Z,test\n\
+         adj-1,income:other,-1250,usd,adjustment,2026-10-01T00:00:00Z,test\n",
+    )
+    .unwrap();
+    let args = ImportArgs {
+        kind: "ledger".into(),
+        path: file.display().to_string(),
+        format: Some("csv".into()),
+        op_id: "op-1".into(),
+    };
+    let report = app.import_file(args.clone()).unwrap();
+    assert_eq!((report.rows_read, report.rows_added), (2, 2));
+    assert!(report.already_imported_as.is_none());
+    let again = app.import_file(args).unwrap();
+    assert!(again.already_imported_as.is_some());
+    assert_eq!(again.rows_added, 0);
+    assert!(events.0.lock().unwrap().iter().any(|e| e.op_id == "op-1"));
+    // The reader connection sees what the writer committed.
+    let page = app
+        .ledger_postings(PostingQuery {
+            text: Some("adj-1".into()),
+            ..PostingQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.rows.len(), 2);
+}
+
+#[test]
+fn import_arguments_are_validated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let base = ImportArgs {
+        kind: "ledger".into(),
+        path: "/nonexistent/file.csv".into(),
+        format: None,
+        op_id: "op".into(),
+    };
+    let e = app
+        .import_file(ImportArgs {
+            kind: "payments".into(),
+            ..base.clone()
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("ledger, balances"));
+    let e = app
+        .import_file(ImportArgs {
+            format: Some("xlsx".into()),
+            ..base.clone()
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let e = app.import_file(base.clone()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Io);
+    let e = app
+        .import_file(ImportArgs {
+            op_id: String::new(),
+            ..base
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn a_wrong_key_file_is_a_key_error_and_leaves_nothing_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = app(tmp.path());
+    let ws = tmp.path().join("acme");
+    let key = tmp.path().join("acme.key");
+    app.create_workspace(CreateArgs {
+        path: ws.display().to_string(),
+        name: "Acme".into(),
+        mode: "live".into(),
+        timezone: "Europe/Paris".into(),
+        key_file: Some(key.display().to_string()),
+    })
+    .unwrap();
+    app.close_workspace().unwrap();
+    // Another valid key in the same file.
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let open = |key_file: Option<String>| {
+        app.open_workspace(OpenArgs {
+            path: ws.display().to_string(),
+            key_file,
+        })
+    };
+    let err = open(Some(key.display().to_string())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::KeyWrong);
+    assert!(app.app_overview().unwrap().open.is_none());
+    let err = open(None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::KeyMissing);
+    let err = open(Some(tmp.path().join("none.key").display().to_string())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::KeyMissing);
+    let err = app
+        .open_workspace(OpenArgs {
+            path: tmp.path().join("nowhere").display().to_string(),
+            key_file: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::WorkspaceNotFound);
+}
+
+#[test]
+fn create_validates_and_recent_list_can_be_forgotten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = app(tmp.path());
+    let bad = app
+        .create_workspace(CreateArgs {
+            path: tmp.path().join("x").display().to_string(),
+            name: "X".into(),
+            mode: "production".into(),
+            timezone: "UTC".into(),
+            key_file: None,
+        })
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidInput);
+    let bad = app
+        .create_workspace(CreateArgs {
+            path: tmp.path().join("y").display().to_string(),
+            name: "Y".into(),
+            mode: "test".into(),
+            timezone: "Mars/Olympus".into(),
+            key_file: None,
+        })
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidInput);
+    assert!(!tmp.path().join("y").join("closebook.db").exists());
+    let made = app
+        .create_workspace(CreateArgs {
+            path: tmp.path().join("z").display().to_string(),
+            name: "Zed".into(),
+            mode: "test".into(),
+            timezone: "UTC".into(),
+            key_file: None,
+        })
+        .unwrap();
+    assert_eq!(made.summary.postings, 0);
+    let settings = app.settings().unwrap();
+    assert!(settings.pragmas.iter().any(|p| p.name == "journal_mode"));
+    let overview = app.forget_recent(made.path.clone()).unwrap();
+    assert!(overview.recent.is_empty());
+}

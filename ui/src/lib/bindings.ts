@@ -1,0 +1,253 @@
+// Generated from the Rust types by `crates/app/src/bindings.rs`. Do not edit:
+// run `UPDATE_BINDINGS=1 cargo test -p closebook-app bindings` after changing them.
+/* eslint-disable */
+
+import { invoke } from "@tauri-apps/api/core";
+
+/** The closed set of error codes a command can fail with. */
+export type ErrorCode =
+  | "workspace_not_found"
+  | "workspace_exists"
+  | "workspace_damaged"
+  | "key_missing"
+  | "key_wrong"
+  | "key_file_insecure"
+  | "key_exists"
+  | "keychain_unavailable"
+  | "schema_too_new"
+  | "invalid_input"
+  | "import_rejected"
+  | "source_unreachable"
+  | "source_failed"
+  | "ledger_invariant"
+  | "cancelled"
+  | "io"
+  | "internal";
+
+export type AmountView = { 
+/**
+ * Integer minor units, e.g. "-123456" for -1,234.56 USD.
+ */
+minor: string, 
+/**
+ * Upper-case code: "USD", "JPY", or a declared unit such as "AI_CREDIT".
+ */
+currency: string, exponent: number, 
+/**
+ * Grouped, with the currency's decimals and a leading minus: "-1,234.56".
+ */
+formatted: string, negative: boolean, zero: boolean, };
+
+export type TimeView = { 
+/**
+ * "2026-10-31 14:03:22 EDT"
+ */
+local: string, 
+/**
+ * "2026-10-31" in the workspace's time zone.
+ */
+date: string, 
+/**
+ * RFC 3339 in UTC: "2026-10-31T18:03:22Z"
+ */
+utc: string, };
+
+export type CommandError = { code: ErrorCode, message: string, 
+/**
+ * For a rejected import: every problem with its file, line and column.
+ */
+problems: Array<ProblemView>, 
+/**
+ * More problems exist than are listed.
+ */
+truncated: boolean, };
+
+export type ProblemView = { file: string, line: number, column: string | null, message: string, };
+
+export type MirrorSummaryView = { postings: number, entries: number, accounts: number, currencies: Array<string>, first_posting: TimeView | null, last_posting: TimeView | null, balances: number, allocations: number, connected_accounts: number, webhook_events: number, withdrawals: number, imports: number, };
+
+export type WorkspaceView = { id: string, name: string, 
+/**
+ * "test" or "live".
+ */
+mode: string, timezone: string, path: string, created_at: TimeView, schema_version: number, demo: boolean, 
+/**
+ * Where its database key is kept, in words.
+ */
+key_source: string, summary: MirrorSummaryView, };
+
+export type RecentWorkspace = { path: string, name: string, mode: string, 
+/**
+ * The key file it was opened with, when not the keychain.
+ */
+key_file: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+last_opened: string, };
+
+export type KeychainStatus = { 
+/**
+ * "Secret Service", "macOS Keychain", "Windows Credential Manager".
+ */
+backend: string, available: boolean, 
+/**
+ * What the check found, in words.
+ */
+detail: string, };
+
+export type AppOverview = { version: string, open: WorkspaceView | null, recent: Array<RecentWorkspace>, 
+/**
+ * Where the demo workspace lives.
+ */
+demo_path: string, keychain: KeychainStatus, };
+
+export type OpenArgs = { path: string, 
+/**
+ * Use this key file instead of the keychain.
+ */
+key_file: string | null, };
+
+export type CreateArgs = { path: string, name: string, 
+/**
+ * "test" or "live".
+ */
+mode: string, 
+/**
+ * IANA name, e.g. "Europe/Paris".
+ */
+timezone: string, key_file: string | null, };
+
+export type TreeNodeView = { account: string, name: string, depth: number, has_children: boolean, 
+/**
+ * Balance of the account's own postings, per currency.
+ */
+own: Array<AmountView>, 
+/**
+ * Balance of the account and everything below it, per currency.
+ */
+total: Array<AmountView>, };
+
+export type LedgerTreeView = { 
+/**
+ * The date asked for (YYYY-MM-DD), or none for all time.
+ */
+as_of: string | null, 
+/**
+ * "End of 2026-10-31, America/New_York" or "All postings".
+ */
+as_of_label: string, nodes: Array<TreeNodeView>, };
+
+export type PostingQuery = { account: string | null, from: string | null, to: string | null, entry_type: string | null, 
+/**
+ * Case-insensitive words of the description, entry id or account.
+ */
+text: string | null, 
+/**
+ * Exact Stripe object id (ch_, tr_, po_ ...).
+ */
+stripe_id: string | null, 
+/**
+ * The `next` cursor of the previous page.
+ */
+after: string | null, 
+/**
+ * Rows per page (1 to 10,000; default 200).
+ */
+limit: number | null, };
+
+export type PostingView = { seq: number, 
+/**
+ * The platform's wallet_ledger id, when the source had one.
+ */
+platform_id: string | null, entry_id: string, account: string, amount: AmountView, entry_type: string, stripe_object_id: string | null, event_id: string | null, created_at: TimeView, description: string | null, 
+/**
+ * "mirror" (from the platform) or "closebook" (booked by Closebook).
+ */
+origin: string, import_id: number | null, };
+
+export type PostingPageView = { rows: Array<PostingView>, 
+/**
+ * Pass as `after` for the next page; none after the last page.
+ */
+next: string | null, };
+
+export type SourceView = { import_id: number, kind: string, 
+/**
+ * The file name, or the PostgreSQL table and page.
+ */
+source: string, sha256: string | null, rows_read: number, rows_added: number, at: TimeView, actor: string, };
+
+export type EntryView = { entry_id: string, 
+/**
+ * The entry types of its postings (usually one).
+ */
+entry_types: Array<string>, postings: Array<PostingView>, 
+/**
+ * Sum of the postings per currency: zero in every currency for a balanced entry.
+ */
+totals: Array<AmountView>, balanced: boolean, sources: Array<SourceView>, };
+
+export type ImportKindView = { 
+/**
+ * "ledger", "balances", ...
+ */
+name: string, 
+/**
+ * The platform table it mirrors.
+ */
+table: string, required_columns: Array<string>, };
+
+export type ImportArgs = { 
+/**
+ * One of the import kinds' names.
+ */
+kind: string, path: string, 
+/**
+ * "csv" or "jsonl"; default from the file's extension.
+ */
+format: string | null, 
+/**
+ * Names this operation for progress events and `cancel_operation`.
+ */
+op_id: string, };
+
+export type ImportReportView = { kind: string, source: string, sha256: string | null, rows_read: number, rows_added: number, rows_updated: number, rows_unchanged: number, 
+/**
+ * This exact file was imported before (as that import): nothing changed.
+ */
+already_imported_as: number | null, };
+
+export type ProgressEvent = { op_id: string, 
+/**
+ * "reading", "writing", "importing <file>", ...
+ */
+stage: string, done: number, total: number | null, };
+
+export type SettingsView = { workspace: WorkspaceView, keychain: KeychainStatus, pragmas: Array<PragmaView>, data_dir: string, };
+
+export type PragmaView = { name: string, value: string, reason: string, };
+
+/** Event carrying a ProgressEvent while a long command runs. */
+export const PROGRESS_EVENT = "closebook://progress";
+
+/** Every command; each rejects with a CommandError. */
+export const commands = {
+  app_overview: (): Promise<AppOverview> => invoke<AppOverview>("app_overview"),
+  keychain_status: (): Promise<KeychainStatus> => invoke<KeychainStatus>("keychain_status"),
+  open_demo: (op_id: string): Promise<WorkspaceView> => invoke<WorkspaceView>("open_demo", { op_id }),
+  open_workspace: (args: OpenArgs): Promise<WorkspaceView> => invoke<WorkspaceView>("open_workspace", { args }),
+  create_workspace: (args: CreateArgs): Promise<WorkspaceView> => invoke<WorkspaceView>("create_workspace", { args }),
+  close_workspace: (): Promise<AppOverview> => invoke<AppOverview>("close_workspace"),
+  forget_recent: (path: string): Promise<AppOverview> => invoke<AppOverview>("forget_recent", { path }),
+  settings: (): Promise<SettingsView> => invoke<SettingsView>("settings"),
+  ledger_tree: (as_of: string | null): Promise<LedgerTreeView> => invoke<LedgerTreeView>("ledger_tree", { as_of }),
+  ledger_postings: (query: PostingQuery): Promise<PostingPageView> => invoke<PostingPageView>("ledger_postings", { query }),
+  ledger_entry: (entry_id: string): Promise<EntryView> => invoke<EntryView>("ledger_entry", { entry_id }),
+  entry_types: (): Promise<Array<string>> => invoke<Array<string>>("entry_types"),
+  import_kinds: (): Promise<Array<ImportKindView>> => invoke<Array<ImportKindView>>("import_kinds"),
+  import_file: (args: ImportArgs): Promise<ImportReportView> => invoke<ImportReportView>("import_file", { args }),
+  cancel_operation: (op_id: string): Promise<boolean> => invoke<boolean>("cancel_operation", { op_id }),
+};
+
+export type Commands = typeof commands;
