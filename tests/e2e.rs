@@ -1,0 +1,391 @@
+//! End-to-end tests of the real desktop app: the release-embedded UI in the real WebKitGTK
+//! webview, driven through WebDriver (tauri-driver → WebKitWebDriver), against a real
+//! encrypted workspace and the real (throw-away) Secret Service keychain.
+//!
+//! They need the built app, `tauri-driver`, `WebKitWebDriver` and an X display, so they are
+//! `#[ignore]`d in a plain `cargo test`; `scripts/e2e.sh` builds the app and runs them under
+//! Xvfb inside a private D-Bus session with a throw-away keychain. Every screen visited is
+//! saved as a PNG under `target/e2e-screenshots/` (CI keeps them as artifacts).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn app_binary() -> PathBuf {
+    std::env::var_os("CLOSEBOOK_E2E_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/debug/closebook-desktop"))
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("CLOSEBOOK_E2E_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/e2e-screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// tauri-driver with its own app data folder. Stopped with SIGTERM (after SIGKILL its
+/// WebKitWebDriver child would survive and keep our stdout open).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(data_dir: &Path) -> Driver {
+        let port = free_port();
+        let native = free_port();
+        let child = Command::new(std::env::var("TAURI_DRIVER").unwrap_or("tauri-driver".into()))
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("CLOSEBOOK_DATA_DIR", data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver starts (cargo install tauri-driver)");
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+struct Session {
+    client: Client,
+    name: &'static str,
+    shots: u32,
+    _driver: Driver,
+}
+
+impl Session {
+    async fn start(name: &'static str, data_dir: &Path, args: &[&str]) -> Session {
+        let driver = Driver::start(data_dir);
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": app_binary(), "args": args}),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a WebDriver session with the app");
+        Session {
+            client,
+            name,
+            shots: 0,
+            _driver: driver,
+        }
+    }
+
+    async fn find(&self, test_id: &str) -> Element {
+        self.css(&format!("[data-testid=\"{test_id}\"]")).await
+    }
+
+    async fn css(&self, selector: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("{}: no element {selector}: {e}", self.name))
+    }
+
+    async fn all(&self, test_id: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
+            .await
+            .expect("find_all")
+    }
+
+    async fn click(&self, test_id: &str) {
+        self.find(test_id).await.click().await.expect("click");
+    }
+
+    /// Waits until `check` holds for the elements with `test_id`, or fails with `what`.
+    async fn until<F>(&self, test_id: &str, what: &str, check: F) -> Vec<Element>
+    where
+        F: Fn(&[String]) -> bool,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let els = self.all(test_id).await;
+            let mut texts = Vec::new();
+            for e in &els {
+                texts.push(e.text().await.unwrap_or_default());
+            }
+            if check(&texts) {
+                return els;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: {what} (saw {} × {test_id}: {:?})",
+                self.name,
+                texts.len(),
+                texts.iter().take(5).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sets an input's value the way a person's typing would, and fires input and change.
+    async fn set_value(&self, test_id: &str, value: &str) {
+        let el = self.find(test_id).await;
+        self.client
+            .execute(
+                "const el = arguments[0]; const proto = Object.getPrototypeOf(el);\
+                 const setter = Object.getOwnPropertyDescriptor(proto, 'value').set;\
+                 setter.call(el, arguments[1]);\
+                 el.dispatchEvent(new Event('input', {bubbles: true}));\
+                 el.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![serde_json::to_value(&el).unwrap(), json!(value)],
+            )
+            .await
+            .expect("set value");
+    }
+
+    /// Saves the window as `NN-label.png` after two animation frames (a screenshot right
+    /// after a click can show the previous frame).
+    async fn shot(&mut self, label: &str) {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .expect("animation frames");
+        let png = self.client.screenshot().await.expect("screenshot");
+        self.shots += 1;
+        let path = screenshot_dir().join(format!("{}-{:02}-{label}.png", self.name, self.shots));
+        std::fs::write(&path, png).expect("write screenshot");
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn bad_ledger_file(dir: &Path) -> PathBuf {
+    let path = dir.join("bad-ledger.csv");
+    std::fs::write(
+        &path,
+        "entry_id,account,amount_minor,currency,entry_type,created_at\n\
+         bad-1,assets:stripe:payments,12.50,usd,adjustment,2026-10-01T00:00:00Z\n\
+         bad-1,income:other,-1250,usd,adjustment,2026-10-01T00:00:00Z\n\
+         bad-2,assets:stripe:payments,100,xyz,adjustment,2026-10-01T00:00:00Z\n\
+         bad-2,income:other,-100,usd,adjustment,yesterday\n",
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the built desktop app: run by scripts/e2e.sh (needs tauri-driver and a display)"]
+async fn demo_ledger_explorer_and_import_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut s = Session::start("ledger", &data, &[]).await;
+
+    // First run: nothing open, the start screen offers the demo.
+    s.find("welcome").await;
+    s.shot("welcome").await;
+    s.click("open-demo").await;
+    s.find("screen-dashboard").await;
+    s.shot("dashboard").await;
+
+    // The ledger: account tree with balances.
+    s.click("nav-ledger").await;
+    s.find("screen-ledger").await;
+    s.until(
+        "tree-node",
+        "the account tree shows assets and liabilities",
+        |t| t.iter().any(|x| x.contains("assets")) && t.iter().any(|x| x.contains("liabilities")),
+    )
+    .await;
+    s.until("entry-row", "entries appear", |t| !t.is_empty())
+        .await;
+    s.shot("ledger").await;
+
+    // Select the creators' obligations: only their postings are listed.
+    s.css("[data-testid=\"tree-node\"][data-account=\"liabilities:creators\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    s.until("entry-row", "only creator postings", |t| {
+        !t.is_empty() && t.iter().all(|x| x.contains("liabilities:creators:"))
+    })
+    .await;
+    s.shot("ledger-creators").await;
+
+    // Filter by entry type, then by text.
+    s.find("filter-type")
+        .await
+        .select_by_value("transfer")
+        .await
+        .expect("transfer is an entry type of the demo");
+    let rows = s
+        .until("entry-row", "only transfers", |t| {
+            !t.is_empty() && t.iter().all(|x| x.contains("transfer"))
+        })
+        .await;
+    let entry_id = rows[0].attr("data-entry-id").await.unwrap().unwrap();
+    s.set_value("filter-text", &entry_id).await;
+    s.until("entry-row", "the text filter finds the entry", |t| {
+        !t.is_empty() && t.iter().all(|x| x.contains(&entry_id))
+    })
+    .await;
+    s.shot("ledger-filtered").await;
+
+    // Drill into the entry: its postings balance and name their source file.
+    s.all("entry-row").await[0].click().await.unwrap();
+    s.find("entry-detail").await;
+    s.until("entry-posting", "the entry's postings", |t| t.len() >= 2)
+        .await;
+    s.until("entry-source", "the source file", |t| {
+        t.iter().any(|x| x.contains("ledger.csv"))
+    })
+    .await;
+    s.shot("entry-detail").await;
+    s.click("entry-detail-close").await;
+    s.click("filter-clear").await;
+
+    // A bad file: every problem listed with its line, nothing imported.
+    let bad = bad_ledger_file(tmp.path());
+    s.click("import-open").await;
+    s.find("import-dialog").await;
+    s.find("import-kind")
+        .await
+        .select_by_value("ledger")
+        .await
+        .unwrap();
+    s.set_value("import-path", bad.to_str().unwrap()).await;
+    s.click("import-submit").await;
+    let problems = s
+        .until("import-error", "the import's problems", |t| t.len() >= 3)
+        .await;
+    let mut texts = Vec::new();
+    for p in &problems {
+        texts.push(p.text().await.unwrap());
+    }
+    for line in ["2", "4", "5"] {
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("bad-ledger.csv") && t.contains(line)),
+            "line {line} is reported: {texts:?}"
+        );
+    }
+    s.shot("import-errors").await;
+    s.click("import-close").await;
+
+    // Every other screen renders (later capabilities fill them).
+    for screen in [
+        "reconciliation",
+        "payouts",
+        "reports",
+        "audit",
+        "settings",
+        "dashboard",
+    ] {
+        s.click(&format!("nav-{screen}")).await;
+        s.find(&format!("screen-{screen}")).await;
+        s.shot(screen).await;
+    }
+    let keychain = s
+        .find("keychain-status")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!keychain.is_empty());
+    s.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the built desktop app: run by scripts/e2e.sh (needs tauri-driver and a display)"]
+async fn a_wrong_key_shows_the_key_screen() {
+    use closebook_engine::OpContext;
+    use closebook_engine::secrets::MemorySecrets;
+    use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, Workspace};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let ws_dir = tmp.path().join("acme");
+    let key = tmp.path().join("acme.key");
+    let ws = Workspace::init(
+        &ws_dir,
+        InitOptions {
+            name: "Acme".into(),
+            mode: Mode::Live,
+            timezone: "Europe/Paris".into(),
+            demo: false,
+        },
+        &KeySource::File(key.clone()),
+        &MemorySecrets::new(),
+        FreshIdentity::generate().unwrap(),
+        &OpContext::new("e2e", jiff::Timestamp::now()),
+    )
+    .unwrap();
+    drop(ws);
+    // Another well-formed key in its place: the file exists but does not open the workspace.
+    std::fs::write(&key, format!("{}\n", "5a".repeat(32))).unwrap();
+
+    let mut s = Session::start("wrong-key", &tmp.path().join("data"), &[]).await;
+    s.find("welcome").await;
+    s.click("open-existing").await;
+    s.set_value("open-path", ws_dir.to_str().unwrap()).await;
+    s.set_value("open-key-file", key.to_str().unwrap()).await;
+    s.click("open-submit").await;
+    let screen = s.find("key-problem").await;
+    let message = s.find("key-problem-message").await.text().await.unwrap();
+    assert!(message.contains("does not open"), "{message}");
+    assert!(
+        screen
+            .text()
+            .await
+            .unwrap()
+            .contains(ws_dir.to_str().unwrap())
+    );
+    s.shot("wrong-key").await;
+    s.click("key-problem-back").await;
+    s.find("welcome").await;
+    s.close().await;
+}
