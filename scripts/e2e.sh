@@ -15,8 +15,6 @@ fi
 cargo build --locked -p closebook-desktop
 rm -rf target/e2e-screenshots
 export CLOSEBOOK_E2E_APP="$PWD/target/debug/closebook-desktop"
-# Software rendering: a virtual display has no GPU.
-export WEBKIT_DISABLE_COMPOSITING_MODE=1 LIBGL_ALWAYS_SOFTWARE=1
 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
   dbus-run-session -- scripts/with-keyring.sh \
   cargo test --locked --test e2e -- --ignored --test-threads=1 "$@"

@@ -89,7 +89,7 @@ impl Drop for Driver {
 struct Session {
     client: Client,
     name: &'static str,
-    shots: u32,
+    shots: std::cell::Cell<u32>,
     _driver: Driver,
 }
 
@@ -110,8 +110,23 @@ impl Session {
         Session {
             client,
             name,
-            shots: 0,
+            shots: std::cell::Cell::new(0),
             _driver: driver,
+        }
+    }
+
+    /// Runs one WebDriver call with a deadline, so a stuck call fails the test instead of
+    /// hanging it.
+    async fn bounded<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, E>>,
+    ) -> T {
+        eprintln!("e2e {}: {what}", self.name);
+        match tokio::time::timeout(WAIT + Duration::from_secs(5), call).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => panic!("{}: {what}: {e}", self.name),
+            Err(_) => panic!("{}: {what}: no answer within {WAIT:?}", self.name),
         }
     }
 
@@ -120,39 +135,67 @@ impl Session {
     }
 
     async fn css(&self, selector: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(selector))
-            .await
-            .unwrap_or_else(|e| panic!("{}: no element {selector}: {e}", self.name))
+        self.bounded(
+            &format!("wait for {selector}"),
+            self.client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css(selector)),
+        )
+        .await
     }
 
-    async fn all(&self, test_id: &str) -> Vec<Element> {
-        self.client
-            .find_all(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
-            .await
-            .expect("find_all")
+    /// The value of `attr` on the first element with `test_id`.
+    async fn first_attr(&self, test_id: &str, attr: &str) -> String {
+        let call = self.client.execute(
+            "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`);\
+             return e ? e.getAttribute(arguments[1]) : null;",
+            vec![json!(test_id), json!(attr)],
+        );
+        let value = self
+            .bounded(&format!("read {attr} of {test_id}"), call)
+            .await;
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no {test_id} with {attr}", self.name))
+            .to_string()
+    }
+
+    /// The text content of every element with `test_id`, cells separated by spaces.
+    /// (WebDriver's "visible text" skips ellipsised cells; the DOM's text does not.)
+    async fn texts(&self, test_id: &str) -> Vec<String> {
+        let call = self.client.execute(
+            "return Array.from(document.querySelectorAll(`[data-testid=\"${arguments[0]}\"]`))\
+               .map(e => Array.from(e.querySelectorAll('*')).length === 0 ? e.textContent\
+                 : Array.from(e.childNodes).map(c => c.textContent).join(' '));",
+            vec![json!(test_id)],
+        );
+        let value = match tokio::time::timeout(WAIT, call).await {
+            Ok(v) => v.expect("read texts"),
+            Err(_) => panic!("{}: read {test_id}: no answer", self.name),
+        };
+        serde_json::from_value(value).expect("a list of strings")
     }
 
     async fn click(&self, test_id: &str) {
-        self.find(test_id).await.click().await.expect("click");
+        let el = self.find(test_id).await;
+        self.bounded(&format!("click {test_id}"), el.click()).await;
     }
 
     /// Waits until `check` holds for the elements with `test_id`, or fails with `what`.
-    async fn until<F>(&self, test_id: &str, what: &str, check: F) -> Vec<Element>
+    async fn until<F>(&self, test_id: &str, what: &str, check: F) -> Vec<String>
     where
         F: Fn(&[String]) -> bool,
     {
         let deadline = Instant::now() + WAIT;
         loop {
-            let els = self.all(test_id).await;
-            let mut texts = Vec::new();
-            for e in &els {
-                texts.push(e.text().await.unwrap_or_default());
-            }
+            let texts = self.texts(test_id).await;
             if check(&texts) {
-                return els;
+                return texts;
+            }
+            if Instant::now() >= deadline {
+                // What the window showed when the wait gave up.
+                self.shot("failed").await;
             }
             assert!(
                 Instant::now() < deadline,
@@ -168,33 +211,32 @@ impl Session {
     /// Sets an input's value the way a person's typing would, and fires input and change.
     async fn set_value(&self, test_id: &str, value: &str) {
         let el = self.find(test_id).await;
-        self.client
-            .execute(
-                "const el = arguments[0]; const proto = Object.getPrototypeOf(el);\
+        let call = self.client.execute(
+            "const el = arguments[0]; const proto = Object.getPrototypeOf(el);\
                  const setter = Object.getOwnPropertyDescriptor(proto, 'value').set;\
                  setter.call(el, arguments[1]);\
                  el.dispatchEvent(new Event('input', {bubbles: true}));\
                  el.dispatchEvent(new Event('change', {bubbles: true}));",
-                vec![serde_json::to_value(&el).unwrap(), json!(value)],
-            )
-            .await
-            .expect("set value");
+            vec![serde_json::to_value(&el).unwrap(), json!(value)],
+        );
+        self.bounded(&format!("set {test_id}"), call).await;
     }
 
     /// Saves the window as `NN-label.png` after two animation frames (a screenshot right
     /// after a click can show the previous frame).
-    async fn shot(&mut self, label: &str) {
-        self.client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];\
-                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await
-            .expect("animation frames");
-        let png = self.client.screenshot().await.expect("screenshot");
-        self.shots += 1;
-        let path = screenshot_dir().join(format!("{}-{:02}-{label}.png", self.name, self.shots));
+    async fn shot(&self, label: &str) {
+        let frames = self.client.execute_async(
+            "const done = arguments[arguments.length - 1];\
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        );
+        self.bounded("wait two frames", frames).await;
+        let png = self
+            .bounded(&format!("screenshot {label}"), self.client.screenshot())
+            .await;
+        self.shots.set(self.shots.get() + 1);
+        let path =
+            screenshot_dir().join(format!("{}-{:02}-{label}.png", self.name, self.shots.get()));
         std::fs::write(&path, png).expect("write screenshot");
     }
 
@@ -222,7 +264,7 @@ fn bad_ledger_file(dir: &Path) -> PathBuf {
 async fn demo_ledger_explorer_and_import_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let mut s = Session::start("ledger", &data, &[]).await;
+    let s = Session::start("ledger", &data, &[]).await;
 
     // First run: nothing open, the start screen offers the demo.
     s.find("welcome").await;
@@ -234,12 +276,12 @@ async fn demo_ledger_explorer_and_import_errors() {
     // The ledger: account tree with balances.
     s.click("nav-ledger").await;
     s.find("screen-ledger").await;
-    s.until(
-        "tree-node",
-        "the account tree shows assets and liabilities",
-        |t| t.iter().any(|x| x.contains("assets")) && t.iter().any(|x| x.contains("liabilities")),
-    )
-    .await;
+    for top in ["assets", "expenses", "income", "liabilities"] {
+        s.css(&format!(
+            "[data-testid=\"tree-node\"][data-account=\"{top}\"]"
+        ))
+        .await;
+    }
     s.until("entry-row", "entries appear", |t| !t.is_empty())
         .await;
     s.shot("ledger").await;
@@ -262,12 +304,11 @@ async fn demo_ledger_explorer_and_import_errors() {
         .select_by_value("transfer")
         .await
         .expect("transfer is an entry type of the demo");
-    let rows = s
-        .until("entry-row", "only transfers", |t| {
-            !t.is_empty() && t.iter().all(|x| x.contains("transfer"))
-        })
-        .await;
-    let entry_id = rows[0].attr("data-entry-id").await.unwrap().unwrap();
+    s.until("entry-row", "only transfers", |t| {
+        !t.is_empty() && t.iter().all(|x| x.contains("transfer"))
+    })
+    .await;
+    let entry_id = s.first_attr("entry-row", "data-entry-id").await;
     s.set_value("filter-text", &entry_id).await;
     s.until("entry-row", "the text filter finds the entry", |t| {
         !t.is_empty() && t.iter().all(|x| x.contains(&entry_id))
@@ -276,7 +317,7 @@ async fn demo_ledger_explorer_and_import_errors() {
     s.shot("ledger-filtered").await;
 
     // Drill into the entry: its postings balance and name their source file.
-    s.all("entry-row").await[0].click().await.unwrap();
+    s.click("entry-row").await;
     s.find("entry-detail").await;
     s.until("entry-posting", "the entry's postings", |t| t.len() >= 2)
         .await;
@@ -299,13 +340,9 @@ async fn demo_ledger_explorer_and_import_errors() {
         .unwrap();
     s.set_value("import-path", bad.to_str().unwrap()).await;
     s.click("import-submit").await;
-    let problems = s
+    let texts = s
         .until("import-error", "the import's problems", |t| t.len() >= 3)
         .await;
-    let mut texts = Vec::new();
-    for p in &problems {
-        texts.push(p.text().await.unwrap());
-    }
     for line in ["2", "4", "5"] {
         assert!(
             texts
@@ -368,14 +405,15 @@ async fn a_wrong_key_shows_the_key_screen() {
     // Another well-formed key in its place: the file exists but does not open the workspace.
     std::fs::write(&key, format!("{}\n", "5a".repeat(32))).unwrap();
 
-    let mut s = Session::start("wrong-key", &tmp.path().join("data"), &[]).await;
+    let s = Session::start("wrong-key", &tmp.path().join("data"), &[]).await;
     s.find("welcome").await;
     s.click("open-existing").await;
     s.set_value("open-path", ws_dir.to_str().unwrap()).await;
     s.set_value("open-key-file", key.to_str().unwrap()).await;
     s.click("open-submit").await;
     let screen = s.find("key-problem").await;
-    let message = s.find("key-problem-message").await.text().await.unwrap();
+    s.find("key-problem-message").await;
+    let message = s.texts("key-problem-message").await.join(" ");
     assert!(message.contains("does not open"), "{message}");
     assert!(
         screen

@@ -149,7 +149,10 @@ pub fn account_tree(leaves: &[AccountBalance]) -> Result<Vec<TreeNode>, LedgerEr
             add_to(total.entry(path).or_default(), leaf.balance.money())?;
         }
     }
-    let keys: Vec<&String> = total.keys().collect();
+    // BTreeMap order puts "a:b" after "a" but also "a-x" between them: sort by path parts,
+    // so that every node's subtree follows it directly.
+    let mut keys: Vec<&String> = total.keys().collect();
+    keys.sort_by(|a, b| a.split(':').cmp(b.split(':')));
     let mut nodes = Vec::with_capacity(keys.len());
     for (i, account) in keys.iter().enumerate() {
         let has_children = keys
@@ -167,8 +170,6 @@ pub fn account_tree(leaves: &[AccountBalance]) -> Result<Vec<TreeNode>, LedgerEr
             has_children,
         });
     }
-    // BTreeMap order puts "a:b" after "a" but also "a-x" between them; sort by path parts.
-    nodes.sort_by(|a, b| a.account.split(':').cmp(b.account.split(':')));
     Ok(nodes)
 }
 
@@ -560,4 +561,51 @@ pub fn summary(ws: &Workspace) -> Result<MirrorSummary, LedgerError> {
         withdrawals: count("SELECT count(*) FROM platform_withdrawals")?,
         imports: count("SELECT count(*) FROM imports")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Unit;
+
+    fn leaf(account: &str, minor: i64) -> AccountBalance {
+        AccountBalance {
+            account: account.to_string(),
+            balance: Money::new(minor, Unit::iso("usd").unwrap()).into(),
+            postings: 1,
+        }
+    }
+
+    /// Regression: `has_children` was computed in byte order, where `assets:bank-eur`
+    /// (`-` sorts before `:`) sits between `assets:bank` and `assets:bank:checking`.
+    #[test]
+    fn tree_marks_children_of_a_node_followed_by_a_dashed_sibling() {
+        let leaves = [
+            leaf("assets:bank-eur", 5),
+            leaf("assets:bank2", 7),
+            leaf("assets:bank:checking", 100),
+            leaf("assets:bank:savings", 11),
+        ];
+        let tree = account_tree(&leaves).unwrap();
+        let order: Vec<&str> = tree.iter().map(|n| n.account.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "assets",
+                "assets:bank",
+                "assets:bank:checking",
+                "assets:bank:savings",
+                "assets:bank-eur",
+                "assets:bank2"
+            ]
+        );
+        let node = |a: &str| tree.iter().find(|n| n.account == a).unwrap();
+        assert!(node("assets").has_children);
+        assert!(node("assets:bank").has_children);
+        assert!(!node("assets:bank-eur").has_children);
+        assert!(!node("assets:bank:checking").has_children);
+        assert_eq!(node("assets:bank").total[0].minor, 111);
+        assert!(node("assets:bank").own.is_empty());
+        assert_eq!(node("assets").total[0].minor, 123);
+    }
 }

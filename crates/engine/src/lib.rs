@@ -37,6 +37,7 @@ impl OpContext {
     /// The operating-system user, for actions not done as a roster person.
     pub fn os_user(now: Timestamp) -> OpContext {
         let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_string());
         OpContext {

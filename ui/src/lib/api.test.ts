@@ -1,0 +1,53 @@
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import { api, newOpId, toCommandError } from "./api";
+import { commandError } from "../test/fixtures";
+
+afterEach(() => clearMocks());
+
+describe("api", () => {
+  it("passes a CommandError through unchanged", async () => {
+    const err = commandError("key_wrong", "the key does not open /w", { problems: [] });
+    mockIPC(() => {
+      throw err;
+    });
+    await expect(api.app_overview()).rejects.toEqual(err);
+  });
+
+  it("turns a string rejection into an internal CommandError", async () => {
+    mockIPC(() => {
+      throw "command app_overview not found";
+    });
+    await expect(api.app_overview()).rejects.toEqual({
+      code: "internal",
+      message: "command app_overview not found",
+      problems: [],
+      truncated: false,
+    });
+  });
+
+  it("maps unknown codes and odd values to internal", () => {
+    expect(toCommandError({ code: "brand_new", message: "m" }).code).toBe("internal");
+    expect(toCommandError(new Error("boom")).message).toBe("boom");
+    expect(toCommandError(undefined).code).toBe("internal");
+    expect(toCommandError(undefined).message.length).toBeGreaterThan(0);
+  });
+
+  it("sends positional arguments under their Rust names", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, payload) => {
+      calls.push([cmd, payload]);
+      return { as_of: "2026-10-31", as_of_label: "x", nodes: [] };
+    });
+    await api.ledger_tree("2026-10-31");
+    expect(calls).toEqual([["ledger_tree", { as_of: "2026-10-31" }]]);
+  });
+
+  it("makes distinct operation ids of at most 64 characters", () => {
+    const a = newOpId("import");
+    const b = newOpId("import");
+    expect(a).not.toBe(b);
+    expect(a.length).toBeLessThanOrEqual(64);
+    expect(a.startsWith("import-")).toBe(true);
+  });
+});

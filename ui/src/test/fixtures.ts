@@ -1,0 +1,128 @@
+// Builders for transport values as the engine sends them, for component tests.
+
+import type {
+  AmountView,
+  AppOverview,
+  CommandError,
+  ErrorCode,
+  PostingView,
+  TimeView,
+  TreeNodeView,
+  WorkspaceView,
+} from "../lib/bindings";
+
+export function amount(formatted: string, currency = "USD", minor?: string): AmountView {
+  const negative = formatted.startsWith("-");
+  const digits = formatted.replace(/[^0-9]/g, "");
+  return {
+    minor: minor ?? `${negative ? "-" : ""}${digits.replace(/^0+(?=\d)/, "")}`,
+    currency,
+    exponent: currency === "JPY" ? 0 : 2,
+    formatted,
+    negative,
+    zero: /^-?0([.,]0+)?$/.test(formatted),
+  };
+}
+
+export function time(date: string, clock = "10:12:26", zone = "EDT"): TimeView {
+  return { local: `${date} ${clock} ${zone}`, date, utc: `${date}T14:12:26Z` };
+}
+
+export function posting(i: number, overrides: Partial<PostingView> = {}): PostingView {
+  const n = String(Math.floor(i / 2) + 1).padStart(8, "0");
+  return {
+    seq: i + 1,
+    platform_id: String(i + 1),
+    entry_id: `je_${n}`,
+    account: i % 2 === 0 ? "assets:stripe:payments" : "liabilities:subscribers:u_000285",
+    amount: amount(i % 2 === 0 ? "5.00" : "-5.00"),
+    entry_type: "subscription_payment",
+    stripe_object_id: `ch_${n}`,
+    event_id: `evt_${n}`,
+    created_at: time("2026-08-01"),
+    description: `Subscription 2026-08 of u_${n}`,
+    origin: "mirror",
+    import_id: 1,
+    ...overrides,
+  };
+}
+
+export function node(account: string, hasChildren: boolean, totals: AmountView[] = [amount("100.00")]): TreeNodeView {
+  const parts = account.split(":");
+  return {
+    account,
+    name: parts[parts.length - 1] ?? account,
+    depth: parts.length - 1,
+    has_children: hasChildren,
+    own: [],
+    total: totals,
+  };
+}
+
+/** A small chart of accounts, pre-ordered as the engine sends it. */
+export function chart(): TreeNodeView[] {
+  return [
+    node("assets", true),
+    node("assets:stripe", true),
+    node("assets:stripe:payments", false, [amount("1,234.56")]),
+    node("assets:stripe:pending", false),
+    node("expenses", true, [amount("44.00")]),
+    node("expenses:stripe_fees", false, [amount("44.00")]),
+    node("liabilities", true, [amount("-1,278.56")]),
+    node("liabilities:creators", true, [amount("-778.56")]),
+    node("liabilities:creators:cr_00001", true, [amount("-778.56")]),
+    node("liabilities:creators:cr_00001:held", false, [amount("-778.56")]),
+    node("liabilities:subscribers", false, [amount("-500.00")]),
+  ];
+}
+
+export function workspace(overrides: Partial<WorkspaceView> = {}): WorkspaceView {
+  return {
+    id: "ws_01",
+    name: "Acme Creators",
+    mode: "test",
+    timezone: "America/New_York",
+    path: "/home/fin/acme",
+    created_at: time("2026-07-01"),
+    schema_version: 3,
+    demo: false,
+    key_source: "the OS keychain (Secret Service)",
+    summary: {
+      postings: 6900,
+      entries: 3450,
+      accounts: 400,
+      currencies: ["USD"],
+      first_posting: time("2026-08-01"),
+      last_posting: time("2026-10-31"),
+      balances: 897,
+      allocations: 1407,
+      connected_accounts: 49,
+      webhook_events: 968,
+      withdrawals: 5,
+      imports: 7,
+    },
+    ...overrides,
+  };
+}
+
+export function overview(overrides: Partial<AppOverview> = {}): AppOverview {
+  return {
+    version: "0.1.0",
+    open: null,
+    recent: [],
+    demo_path: "/home/fin/.local/share/closebook/demo",
+    keychain: { backend: "Secret Service", available: true, detail: "Secret Service answers" },
+    ...overrides,
+  };
+}
+
+export function commandError(code: ErrorCode, message: string, extra: Partial<CommandError> = {}): CommandError {
+  return { code, message, problems: [], truncated: false, ...extra };
+}
+
+/** Lets pending promises and Svelte updates settle. */
+export async function settle(times = 5): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
