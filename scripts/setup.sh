@@ -50,9 +50,10 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version '^2' --quiet
 fi
 
-# The UI's packages, exactly as locked.
+# The UI's packages at the versions of package-lock.json. (`npm install`, not `npm ci`: the
+# lock lists only the platform packages of the machine that wrote it, which `npm ci` refuses.)
 ui="$(dirname "$0")/../ui"
 if [ ! -d "$ui/node_modules" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
   echo "setup: installing the UI's npm packages" >&2
-  (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ui" && npm install --no-audit --no-fund --loglevel=error)
 fi
