@@ -89,6 +89,24 @@ enum Command {
         #[arg(long, default_value = "")]
         description: String,
     },
+    /// Mirror from a remote source.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// The Stripe mirror: key, status.
+    #[command(subcommand)]
+    Stripe(StripeCommand),
+    /// Stripe's available balance against creator obligations, with its history.
+    Coverage {
+        /// Change the risk thresholds: low risk at or above this ratio (basis points, 12000 = 120%).
+        #[arg(long, requires = "medium_at")]
+        low_at: Option<i64>,
+        /// Medium risk at or above this ratio (basis points); high below.
+        #[arg(long, requires = "low_at")]
+        medium_at: Option<i64>,
+        /// How many syncs of history to show.
+        #[arg(long, default_value_t = 30)]
+        history: u32,
+    },
     /// Create (or reopen) the demo workspace from the embedded fixtures and show what it holds.
     Demo,
     /// Write a synthetic platform's files (deterministic for a given seed).
@@ -104,6 +122,42 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum SyncCommand {
+    /// Mirror Stripe's balance, balance transactions, payouts, transfers, charges, refunds,
+    /// disputes, connected accounts and events (incremental, resumable, rate-limited).
+    Stripe {
+        /// The API's base URL (the Stripe simulator's, for tests and the demo).
+        #[arg(long, env = "CLOSEBOOK_STRIPE_API_BASE", default_value = closebook_engine::stripe::STRIPE_API_BASE)]
+        api_base: String,
+        /// First sync only: start this far back (YYYY-MM-DD); default 31 days before the ledger's first posting.
+        #[arg(long)]
+        since: Option<String>,
+        /// Re-sync every object created from this date…
+        #[arg(long, requires = "resync_to")]
+        resync_from: Option<String>,
+        /// …to this date (inclusive).
+        #[arg(long, requires = "resync_from")]
+        resync_to: Option<String>,
+        /// Requests per second the client allows itself (default 20 in test mode, 80 live).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Windows fetched at once (default 12).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StripeCommand {
+    /// Keep the workspace's Stripe key in the OS keychain (read from stdin).
+    SetKey,
+    /// Remove the stored Stripe key.
+    ForgetKey,
+    /// What the Stripe mirror holds: objects per type, cursors, the last syncs.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -337,6 +391,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Demo => cmd_demo(&ctx),
+        Command::Sync(SyncCommand::Stripe {
+            api_base,
+            since,
+            resync_from,
+            resync_to,
+            rate,
+            concurrency,
+        }) => cmd_sync_stripe(
+            &ctx,
+            &api_base,
+            since.as_deref(),
+            resync_from.as_deref().zip(resync_to.as_deref()),
+            rate,
+            concurrency,
+        ),
+        Command::Stripe(cmd) => cmd_stripe(&ctx, cmd),
+        Command::Coverage {
+            low_at,
+            medium_at,
+            history,
+        } => cmd_coverage(&ctx, low_at.zip(medium_at), history),
         Command::Generate {
             out,
             demo,
@@ -611,6 +686,170 @@ fn cmd_pull_postgres(ctx: &Ctx, url: Option<String>, page_size: i64) -> Result<(
     Ok(())
 }
 
+fn stripe_key_from_env() -> Option<String> {
+    std::env::var("STRIPE_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+}
+
+fn cmd_sync_stripe(
+    ctx: &Ctx,
+    api_base: &str,
+    since: Option<&str>,
+    resync: Option<(&str, &str)>,
+    rate: Option<u32>,
+    concurrency: Option<usize>,
+) -> Result<(), Failure> {
+    use closebook_engine::stripe::{self, SyncControl, SyncOptions};
+    let mut ws = ctx.open()?;
+    let key = stripe::keys::load(&ws, &ctx.secrets, stripe_key_from_env().as_deref())
+        .map_err(Error::from)?;
+    let mut options = SyncOptions::new(api_base, ws.info().mode.is_live());
+    if let Some(s) = since {
+        options.since = Some(parse_when(&ws, s, false)?);
+    }
+    if let Some((from, to)) = resync {
+        options.resync = Some((
+            parse_when(&ws, from, false)?,
+            parse_when(&ws, to, true)? + jiff::SignedDuration::from_micros(1),
+        ));
+    }
+    if let Some(r) = rate {
+        if !(1..=100).contains(&r) {
+            return Err(Failure::Usage(
+                "--rate must be 1 to 100 requests per second".into(),
+            ));
+        }
+        options.limits.requests_per_second = r;
+    }
+    if let Some(c) = concurrency {
+        if !(1..=64).contains(&c) {
+            return Err(Failure::Usage("--concurrency must be 1 to 64".into()));
+        }
+        options.limits.concurrency = c;
+    }
+    let cancel = AtomicBool::new(false);
+    let mut last_errors = 0usize;
+    let mut progress = |p: &stripe::SyncProgress| {
+        eprintln!(
+            "sync: {} — {} pages, {} objects, {} requests ({}/s), {} retries, windows {}/{}",
+            p.phase,
+            p.pages,
+            p.objects,
+            p.requests,
+            p.requests_per_second,
+            p.retries,
+            p.windows_done,
+            p.windows_total
+        );
+        for e in p.recent_errors.iter().skip(last_errors) {
+            eprintln!("sync:   {e}");
+        }
+        last_errors = p.recent_errors.len();
+    };
+    let mut control = SyncControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let report =
+        stripe::sync(&mut ws, &key, &options, &ctx.op(), &mut control).map_err(Error::from)?;
+    if ctx.json {
+        print_json(&report);
+        return Ok(());
+    }
+    println!(
+        "Synced Stripe{} in {} ms: {} pages, {} requests, {} retries.",
+        if report.resumed {
+            " (continued an interrupted sync)"
+        } else {
+            ""
+        },
+        report.elapsed_ms,
+        report.pages,
+        report.requests,
+        report.retries
+    );
+    for c in &report.counts {
+        println!(
+            "  {:<20} {:>8} added {:>8} changed {:>8} unchanged",
+            c.object_type, c.added, c.changed, c.unchanged
+        );
+    }
+    render::stripe_balance(&ws, &report.balance);
+    render::coverage(&ws, &report.coverage);
+    Ok(())
+}
+
+fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
+    use closebook_engine::stripe;
+    let ws = ctx.open()?;
+    match cmd {
+        StripeCommand::SetKey => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::Usage(format!("cannot read the key from stdin: {e}")))?;
+            let key =
+                stripe::keys::store(&ws, &ctx.secrets, &text, &ctx.op()).map_err(Error::from)?;
+            println!(
+                "Stored the {} key in the OS keychain for this workspace{}.",
+                key.kind_prefix(),
+                if key.is_restricted() {
+                    " (restricted)"
+                } else {
+                    ""
+                }
+            );
+        }
+        StripeCommand::ForgetKey => {
+            stripe::keys::forget(&ws, &ctx.secrets, &ctx.op()).map_err(Error::from)?;
+            println!("Removed this workspace's Stripe key from the OS keychain.");
+        }
+        StripeCommand::Status => {
+            let status = stripe::status::status(&ws, 10).map_err(Error::from)?;
+            let key = stripe::keys::stored_kind(&ws, &ctx.secrets).map_err(Error::from)?;
+            if ctx.json {
+                print_json(&serde_json::json!({"key": key, "mirror": status}));
+            } else {
+                render::stripe_status(&ws, &status, key.as_deref());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_coverage(ctx: &Ctx, set: Option<(i64, i64)>, history: u32) -> Result<(), Failure> {
+    use closebook_engine::stripe::coverage;
+    let ws = ctx.open()?;
+    if let Some((low, medium)) = set {
+        coverage::set_thresholds(
+            &ws,
+            coverage::Thresholds {
+                low_min_bps: low,
+                medium_min_bps: medium,
+            },
+            &ctx.op(),
+        )?;
+    }
+    let thresholds = coverage::thresholds(&ws).map_err(Error::from)?;
+    let lines = coverage::history(&ws, history).map_err(Error::from)?;
+    if ctx.json {
+        print_json(&serde_json::json!({"thresholds": thresholds, "history": lines}));
+        return Ok(());
+    }
+    println!(
+        "Risk: low at or above {}, medium at or above {}, high below (available ÷ obligations).",
+        render::bps(thresholds.low_min_bps),
+        render::bps(thresholds.medium_min_bps)
+    );
+    if lines.is_empty() {
+        println!("No coverage recorded yet: it is computed at each `closebook sync stripe`.");
+    } else {
+        render::coverage(&ws, &lines);
+    }
+    Ok(())
+}
+
 /// Parses `--as-of` / `--from` / `--to`: a date means a whole day in the workspace's time
 /// zone (its start for `from`, its end for `to` and `as_of`); otherwise an RFC 3339 instant.
 fn parse_when(ws: &Workspace, text: &str, end_of_day: bool) -> Result<Timestamp, Failure> {
@@ -726,6 +965,35 @@ fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Syncs the demo workspace with the Stripe simulator serving the demo's Stripe side.
+fn demo_stripe_sync(
+    ws: &mut Workspace,
+    ctx: &Ctx,
+) -> Result<closebook_engine::stripe::SyncReport, Failure> {
+    use closebook_engine::stripe::{self, StripeKey, SyncControl, SyncOptions};
+    use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
+    let dataset = Dataset::demo();
+    let now = Timestamp::now().as_second();
+    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(now)).map_err(|e| {
+        Failure::Engine(Error::InvalidInput(format!(
+            "cannot start the demo's Stripe simulator: {e}"
+        )))
+    })?;
+    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).map_err(Error::from)?;
+    let mut options = SyncOptions::new(&sim.url(), false);
+    // The simulator has no rate limit: the demo syncs as fast as the machine allows.
+    options.limits.requests_per_second = 1_000;
+    let cancel = AtomicBool::new(false);
+    let mut progress = |_: &stripe::SyncProgress| {};
+    let mut control = SyncControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let report = stripe::sync(ws, &key, &options, &ctx.op(), &mut control).map_err(Error::from);
+    sim.shutdown();
+    Ok(report?)
+}
+
 fn default_demo_dir() -> Result<PathBuf, Failure> {
     directories::ProjectDirs::from("app", "Closebook", "Closebook")
         .map(|d| d.data_dir().join("demo"))
@@ -742,7 +1010,12 @@ fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
     if !ctx.json {
         eprintln!("demo: opening {} …", dir.display());
     }
-    let (ws, outcome) = demo::open_or_create(&dir, &ctx.key, &ctx.secrets, &ctx.op())?;
+    let (mut ws, outcome) = demo::open_or_create(&dir, &ctx.key, &ctx.secrets, &ctx.op())?;
+    // Stripe's side of the demo comes from the Stripe simulator on a loopback port.
+    if !ctx.json {
+        eprintln!("demo: syncing with the demo's Stripe (the simulator on loopback) …");
+    }
+    let sync = demo_stripe_sync(&mut ws, ctx)?;
     let summary = ledger::summary(&ws)?;
     let tree = ledger::account_tree(&ledger::balances(&ws, None, None)?)?;
     let anomalies: serde_json::Value = serde_json::from_slice(demo::ANOMALIES).unwrap_or_default();
@@ -753,6 +1026,7 @@ fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
             "rebuilt": outcome.rebuilt,
             "imports": outcome.imports,
             "mirror": summary,
+            "stripe": sync,
             "accounts": tree.iter().filter(|n| n.depth <= 1).collect::<Vec<_>>(),
             "planted_anomalies": anomalies,
         }));
@@ -786,6 +1060,16 @@ fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
             t.credits.money()
         );
     }
+    println!();
+    println!(
+        "Stripe (the demo's simulator): {} pages in {} ms, {} objects new, {} changed.",
+        sync.pages,
+        sync.elapsed_ms,
+        sync.counts.iter().map(|c| c.added).sum::<u64>(),
+        sync.counts.iter().map(|c| c.changed).sum::<u64>()
+    );
+    render::stripe_balance(&ws, &sync.balance);
+    render::coverage(&ws, &sync.coverage);
     if let Some(list) = anomalies.as_array() {
         println!();
         println!(

@@ -178,3 +178,94 @@ pub fn general_ledger(ws: &Workspace, gl: &GeneralLedger) {
         println!("  (more postings than shown: narrow the period or raise --limit)");
     }
 }
+
+pub use closebook_engine::stripe::coverage::format_bps as bps;
+
+fn stripe_money(ws: &Workspace, minor: i64, currency: &str) -> String {
+    match ws.units().lookup(currency) {
+        Ok(u) => closebook_engine::money::Money::new(minor, u).format(),
+        Err(_) => format!("{minor} {currency} (minor units)"),
+    }
+}
+
+pub fn stripe_balance(ws: &Workspace, lines: &[closebook_engine::stripe::sync::BalanceLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    println!("Stripe balance:");
+    for l in lines {
+        println!(
+            "  {:<5} available {:>18}   pending {:>18}",
+            l.currency.to_uppercase(),
+            stripe_money(ws, l.available, &l.currency),
+            stripe_money(ws, l.pending, &l.currency)
+        );
+    }
+}
+
+pub fn coverage(ws: &Workspace, lines: &[closebook_engine::stripe::coverage::CoverageLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    println!("Coverage of creator obligations:");
+    for l in lines {
+        println!(
+            "  {}  {:<5} available {:>18}  obligations {:>18}  ratio {:>10}  risk {}",
+            local_time(ws, l.at),
+            l.currency.to_uppercase(),
+            stripe_money(ws, l.available, &l.currency),
+            stripe_money(ws, l.obligations, &l.currency),
+            l.ratio_bps.map(bps).unwrap_or_else(|| "—".into()),
+            l.risk.as_str()
+        );
+    }
+}
+
+pub fn stripe_status(
+    ws: &Workspace,
+    s: &closebook_engine::stripe::status::MirrorStatus,
+    key: Option<&str>,
+) {
+    println!(
+        "Stripe key  {}",
+        key.map_or(
+            "none stored (closebook stripe set-key, or STRIPE_API_KEY)".to_string(),
+            |k| format!("{k}… in the OS keychain")
+        )
+    );
+    println!("Objects mirrored:");
+    for t in &s.types {
+        let newest = t
+            .newest_created
+            .and_then(|c| Timestamp::from_second(c).ok())
+            .map(|c| format!("newest {}", local_time(ws, c)))
+            .unwrap_or_default();
+        println!("  {:<20} {:>9}  {newest}", t.object_type, t.objects);
+    }
+    match s.runs.first() {
+        None => println!("No sync yet: closebook sync stripe"),
+        Some(r) => {
+            println!(
+                "Last sync   run {} {} at {}: {} pages, {} requests, {} retries, {} added, {} changed",
+                r.id,
+                r.outcome,
+                local_time(ws, r.started_at),
+                r.pages,
+                r.requests,
+                r.retries,
+                r.objects_added,
+                r.objects_changed
+            );
+            if let Some(m) = &r.message {
+                println!("            {m}");
+            }
+        }
+    }
+    if !s.open_windows.is_empty() {
+        println!(
+            "{} window(s) of an interrupted sync remain; the next sync continues them.",
+            s.open_windows.len()
+        );
+    }
+    stripe_balance(ws, &s.balance);
+}

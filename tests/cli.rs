@@ -272,7 +272,24 @@ fn demo_creates_then_reopens_and_reports_what_it_holds() {
     assert_eq!(first["mirror"]["postings"], 6900);
     assert_eq!(first["planted_anomalies"].as_array().unwrap().len(), 8);
     assert_eq!(first["workspace"]["timezone"], "America/New_York");
+    // Stripe's side arrives from the simulator: 969 balance transactions, a USD balance,
+    // and coverage recorded.
+    let bts = first["stripe"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["object_type"] == "balance_transaction")
+        .expect("balance transactions synced")
+        .clone();
+    assert_eq!(bts["added"], 969);
+    assert_eq!(first["stripe"]["balance"][0]["currency"], "usd");
+    assert_eq!(first["stripe"]["coverage"][0]["currency"], "usd");
     let second = cli.json(&["--json", "demo"]);
+    let again = second["stripe"]["counts"].as_array().unwrap();
+    assert!(
+        again.iter().all(|c| c["added"] == 0 && c["changed"] == 0),
+        "a second demo sync changes nothing: {again:?}"
+    );
     assert_eq!(second["created"], false);
     assert!(
         second["imports"]

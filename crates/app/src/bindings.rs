@@ -31,6 +31,11 @@ macro_rules! for_each_command {
             import_kinds() -> Vec<ImportKindView>;
             import_file(args: ImportArgs) -> ImportReportView;
             cancel_operation(op_id: String) -> bool;
+            stripe_overview() -> StripeOverview;
+            sync_stripe(op_id: String) -> SyncReportView;
+            set_stripe_key(key: String) -> StripeOverview;
+            forget_stripe_key() -> StripeOverview;
+            set_coverage_thresholds(low_min_bps: i64, medium_min_bps: i64) -> StripeOverview;
         }
     };
 }
@@ -88,6 +93,13 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ProgressEvent,
         SettingsView,
         PragmaView,
+        SyncProgressView,
+        BalanceView,
+        CoverageView,
+        SyncRunView,
+        ObjectCountView,
+        StripeOverview,
+        SyncReportView,
     ]
 }
 

@@ -16,10 +16,11 @@ use closebook_engine::secrets::SecretStore;
 use closebook_engine::workspace::{
     self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError,
 };
-use closebook_engine::{Error, ErrorCode, OpContext, demo};
+use closebook_engine::{Error, ErrorCode, OpContext, demo, stripe};
 use jiff::Timestamp;
 
 pub mod bindings;
+pub mod demo_stripe;
 pub mod views;
 
 use views::*;
@@ -66,6 +67,8 @@ pub struct App {
     clock: Clock,
     session: Mutex<Option<Arc<Session>>>,
     operations: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The demo's Stripe simulator, started at its first sync.
+    demo_sim: Mutex<Option<demo_stripe::Simulator>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +91,7 @@ impl App {
             clock,
             session: Mutex::new(None),
             operations: Mutex::new(HashMap::new()),
+            demo_sim: Mutex::new(None),
         }
     }
 
@@ -226,6 +230,7 @@ impl App {
                 stage: "opening the demo workspace".into(),
                 done: 0,
                 total: Some(demo::FILES.len() as u64),
+                sync: None,
             });
             let (ws, _outcome) = demo::open_or_create(
                 &dir,
@@ -242,6 +247,7 @@ impl App {
                 stage: "opened".into(),
                 done: demo::FILES.len() as u64,
                 total: Some(demo::FILES.len() as u64),
+                sync: None,
             });
             self.attach(&dir, KeySource::Keychain, true)
         })();
@@ -462,6 +468,219 @@ impl App {
         self.read(|ws| Ok(ledger::entry_types(ws)?))
     }
 
+    // ---- Stripe ----
+
+    /// Where a sync of the open workspace goes, and with which key: the demo workspace
+    /// syncs against a Stripe simulator the app starts on loopback with the demo's Stripe
+    /// side; any other workspace against Stripe (or `CLOSEBOOK_STRIPE_API_BASE`) with the
+    /// key from the keychain.
+    fn stripe_target(
+        &self,
+        session: &Session,
+        ws: &Workspace,
+    ) -> Result<(String, Option<stripe::StripeKey>)> {
+        if session.demo {
+            let url = self.demo_simulator()?;
+            let key = stripe::StripeKey::parse(demo_stripe::KEY).map_err(Error::from)?;
+            return Ok((url, Some(key)));
+        }
+        let base = std::env::var("CLOSEBOOK_STRIPE_API_BASE")
+            .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string());
+        let key = match stripe::keys::load(ws, self.secrets.as_ref(), None) {
+            Ok(k) => Some(k),
+            Err(stripe::StripeError::NoKey) => None,
+            Err(e) => return Err(Error::from(e).into()),
+        };
+        Ok((base, key))
+    }
+
+    fn demo_simulator(&self) -> Result<String> {
+        let mut sim = lock(&self.demo_sim);
+        if let Some(s) = sim.as_ref() {
+            return Ok(s.url());
+        }
+        let handle = demo_stripe::start().map_err(|e| {
+            CommandError::new(
+                ErrorCode::StripeUnavailable,
+                format!("cannot start the demo's Stripe simulator: {e}"),
+            )
+        })?;
+        let url = handle.url();
+        *sim = Some(handle);
+        Ok(url)
+    }
+
+    pub fn stripe_overview(&self) -> Result<StripeOverview> {
+        let session = self.session()?;
+        let ws = lock(&session.reader);
+        let (api_base, key) = if session.demo {
+            (
+                "the demo's Stripe simulator (loopback)".to_string(),
+                Some(demo_stripe::KEY[..8].to_string()),
+            )
+        } else {
+            let base = std::env::var("CLOSEBOOK_STRIPE_API_BASE")
+                .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string());
+            let kind =
+                stripe::keys::stored_kind(&ws, self.secrets.as_ref()).map_err(Error::from)?;
+            (base, kind)
+        };
+        let status = stripe::status::status(&ws, 1).map_err(Error::from)?;
+        let thresholds = stripe::coverage::thresholds(&ws).map_err(Error::from)?;
+        let history = stripe::coverage::history(&ws, 60).map_err(Error::from)?;
+        let money = |minor: i64, currency: &str| -> Result<AmountView> {
+            let unit = ws.units().lookup(currency).map_err(Error::from)?;
+            Ok(closebook_engine::money::Money::new(minor, unit).into())
+        };
+        let mut coverage_history = Vec::with_capacity(history.len());
+        for l in &history {
+            coverage_history.push(CoverageView {
+                currency: l.currency.to_uppercase(),
+                at: TimeView::new(&ws, l.at),
+                available: money(l.available, &l.currency)?,
+                obligations: money(l.obligations, &l.currency)?,
+                ledger_owed: money(l.ledger_owed, &l.currency)?,
+                open_month: money(l.open_month, &l.currency)?,
+                ratio_bps: l.ratio_bps,
+                ratio: l
+                    .ratio_bps
+                    .map(stripe::coverage::format_bps)
+                    .unwrap_or_else(|| "—".into()),
+                risk: l.risk.as_str().to_string(),
+            });
+        }
+        let latest_at = coverage_history.last().map(|c| c.at.utc.clone());
+        let coverage = coverage_history
+            .iter()
+            .filter(|c| Some(&c.at.utc) == latest_at.as_ref())
+            .cloned()
+            .collect();
+        let mut balance = Vec::new();
+        for b in &status.balance {
+            balance.push(BalanceView {
+                currency: b.currency.to_uppercase(),
+                available: money(b.available, &b.currency)?,
+                pending: money(b.pending, &b.currency)?,
+            });
+        }
+        Ok(StripeOverview {
+            key_kind: key,
+            api_base,
+            balance,
+            balance_fetched_at: status.balance_fetched_at.map(|t| TimeView::new(&ws, t)),
+            coverage,
+            coverage_history,
+            low_min_bps: thresholds.low_min_bps,
+            medium_min_bps: thresholds.medium_min_bps,
+            last_sync: status.runs.first().map(|r| SyncRunView {
+                id: r.id,
+                started_at: TimeView::new(&ws, r.started_at),
+                finished_at: r.finished_at.map(|t| TimeView::new(&ws, t)),
+                outcome: r.outcome.clone(),
+                message: r.message.clone(),
+                api_base: r.api_base.clone(),
+                requests: r.requests,
+                retries: r.retries,
+                pages: r.pages,
+                objects_added: r.objects_added,
+                objects_changed: r.objects_changed,
+            }),
+            objects: status
+                .types
+                .iter()
+                .map(|t| ObjectCountView {
+                    object_type: t.object_type.clone(),
+                    objects: t.objects,
+                })
+                .collect(),
+            open_windows: status.open_windows.len() as u64,
+        })
+    }
+
+    /// Syncs the open workspace with Stripe (or the demo's simulator), streaming progress;
+    /// cancelling keeps what was committed and the next sync continues from there.
+    pub fn sync_stripe(&self, op_id: String) -> Result<SyncReportView> {
+        let session = self.session()?;
+        let (api_base, key) = {
+            let ws = lock(&session.reader);
+            self.stripe_target(&session, &ws)?
+        };
+        let key = key.ok_or_else(|| CommandError::from(Error::from(stripe::StripeError::NoKey)))?;
+        let cancel = self.begin_operation(&op_id)?;
+        let result = {
+            let mut ws = lock(&session.writer);
+            let options = stripe::SyncOptions::new(&api_base, ws.info().mode.is_live());
+            let events = self.events.clone();
+            let id = op_id.clone();
+            let mut progress = |p: &stripe::SyncProgress| {
+                events.progress(ProgressEvent {
+                    op_id: id.clone(),
+                    stage: p.phase.clone(),
+                    done: p.windows_done,
+                    total: Some(p.windows_total),
+                    sync: Some(p.into()),
+                })
+            };
+            let mut control = stripe::SyncControl {
+                progress: &mut progress,
+                cancel: &cancel,
+            };
+            stripe::sync(&mut ws, &key, &options, &self.ctx(), &mut control)
+        };
+        self.end_operation(&op_id);
+        let r = result.map_err(Error::from)?;
+        Ok(SyncReportView {
+            run_id: r.run_id,
+            resumed: r.resumed,
+            pages: r.pages,
+            requests: r.requests,
+            retries: r.retries,
+            elapsed_ms: r.elapsed_ms,
+            added: r.counts.iter().map(|c| c.added).sum(),
+            changed: r.counts.iter().map(|c| c.changed).sum(),
+        })
+    }
+
+    /// Keeps the workspace's Stripe key in the keychain (checked for form and mode).
+    pub fn set_stripe_key(&self, key: String) -> Result<StripeOverview> {
+        let session = self.session()?;
+        {
+            let ws = lock(&session.writer);
+            stripe::keys::store(&ws, self.secrets.as_ref(), &key, &self.ctx())
+                .map_err(Error::from)?;
+        }
+        self.stripe_overview()
+    }
+
+    pub fn forget_stripe_key(&self) -> Result<StripeOverview> {
+        let session = self.session()?;
+        {
+            let ws = lock(&session.writer);
+            stripe::keys::forget(&ws, self.secrets.as_ref(), &self.ctx()).map_err(Error::from)?;
+        }
+        self.stripe_overview()
+    }
+
+    pub fn set_coverage_thresholds(
+        &self,
+        low_min_bps: i64,
+        medium_min_bps: i64,
+    ) -> Result<StripeOverview> {
+        let session = self.session()?;
+        {
+            let ws = lock(&session.writer);
+            stripe::coverage::set_thresholds(
+                &ws,
+                stripe::coverage::Thresholds {
+                    low_min_bps,
+                    medium_min_bps,
+                },
+                &self.ctx(),
+            )?;
+        }
+        self.stripe_overview()
+    }
+
     // ---- import ----
 
     pub fn import_kinds(&self) -> Result<Vec<ImportKindView>> {
@@ -493,6 +712,7 @@ impl App {
             stage: "reading".into(),
             done: 0,
             total: None,
+            sync: None,
         });
         let result = {
             let mut ws = lock(&session.writer);
@@ -507,6 +727,7 @@ impl App {
                     },
                     done: p.rows,
                     total: p.total,
+                    sync: None,
                 })
             };
             let mut control = ingest::Control {

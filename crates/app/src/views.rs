@@ -490,6 +490,135 @@ pub struct ProgressEvent {
     pub done: u64,
     #[ts(type = "number | null")]
     pub total: Option<u64>,
+    /// For a Stripe sync: its counters.
+    pub sync: Option<SyncProgressView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncProgressView {
+    #[ts(type = "number")]
+    pub pages: u64,
+    #[ts(type = "number")]
+    pub objects: u64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub retries: u64,
+    #[ts(type = "number")]
+    pub requests_per_second: u64,
+    /// Retried failures, in plain words, newest last.
+    pub recent_errors: Vec<String>,
+}
+
+impl From<&closebook_engine::stripe::SyncProgress> for SyncProgressView {
+    fn from(p: &closebook_engine::stripe::SyncProgress) -> SyncProgressView {
+        SyncProgressView {
+            pages: p.pages,
+            objects: p.objects,
+            requests: p.requests,
+            retries: p.retries,
+            requests_per_second: p.requests_per_second,
+            recent_errors: p.recent_errors.clone(),
+        }
+    }
+}
+
+/// Stripe's balance in one currency.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BalanceView {
+    pub currency: String,
+    pub available: AmountView,
+    pub pending: AmountView,
+}
+
+/// Coverage of creator obligations in one currency at one sync.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CoverageView {
+    pub currency: String,
+    pub at: TimeView,
+    pub available: AmountView,
+    pub obligations: AmountView,
+    pub ledger_owed: AmountView,
+    pub open_month: AmountView,
+    /// Available ÷ obligations in basis points (10000 = 100%); none without obligations.
+    #[ts(type = "number | null")]
+    pub ratio_bps: Option<i64>,
+    /// "123.45%" or "—".
+    pub ratio: String,
+    /// "low", "medium" or "high".
+    pub risk: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncRunView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub started_at: TimeView,
+    pub finished_at: Option<TimeView>,
+    /// "running", "ok", "failed" or "cancelled".
+    pub outcome: String,
+    pub message: Option<String>,
+    pub api_base: String,
+    #[ts(type = "number")]
+    pub requests: i64,
+    #[ts(type = "number")]
+    pub retries: i64,
+    #[ts(type = "number")]
+    pub pages: i64,
+    #[ts(type = "number")]
+    pub objects_added: i64,
+    #[ts(type = "number")]
+    pub objects_changed: i64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ObjectCountView {
+    pub object_type: String,
+    #[ts(type = "number")]
+    pub objects: u64,
+}
+
+/// The Dashboard's Stripe half.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StripeOverview {
+    /// "sk_test_", "rk_live_"… when a key is stored; none otherwise.
+    pub key_kind: Option<String>,
+    /// Where a sync goes: Stripe, or the demo's simulator.
+    pub api_base: String,
+    pub balance: Vec<BalanceView>,
+    pub balance_fetched_at: Option<TimeView>,
+    /// The latest coverage per currency.
+    pub coverage: Vec<CoverageView>,
+    /// Coverage at each past sync, oldest first.
+    pub coverage_history: Vec<CoverageView>,
+    #[ts(type = "number")]
+    pub low_min_bps: i64,
+    #[ts(type = "number")]
+    pub medium_min_bps: i64,
+    pub last_sync: Option<SyncRunView>,
+    pub objects: Vec<ObjectCountView>,
+    /// Windows of an interrupted sync that the next sync continues.
+    #[ts(type = "number")]
+    pub open_windows: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncReportView {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub resumed: bool,
+    #[ts(type = "number")]
+    pub pages: u64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub retries: u64,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub changed: u64,
 }
 
 /// Settings screen: the workspace's storage facts.

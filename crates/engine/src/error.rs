@@ -11,6 +11,7 @@ use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
 use crate::money::MoneyError;
 use crate::secrets::SecretError;
+use crate::stripe::StripeError;
 use crate::workspace::WorkspaceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,8 @@ pub enum Error {
     Money(#[from] MoneyError),
     #[error(transparent)]
     Secrets(#[from] SecretError),
+    #[error(transparent)]
+    Stripe(#[from] StripeError),
     #[error("invalid input: {0}")]
     InvalidInput(String),
 }
@@ -49,6 +52,11 @@ pub enum ErrorCode {
     SourceUnreachable,
     SourceFailed,
     LedgerInvariant,
+    ModeMismatch,
+    StripeKeyMissing,
+    StripeKeyInvalid,
+    StripeFailed,
+    StripeUnavailable,
     Cancelled,
     Io,
     Internal,
@@ -56,7 +64,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated bindings and documentation.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::WorkspaceNotFound,
         ErrorCode::WorkspaceExists,
         ErrorCode::WorkspaceDamaged,
@@ -71,6 +79,11 @@ impl ErrorCode {
         ErrorCode::SourceUnreachable,
         ErrorCode::SourceFailed,
         ErrorCode::LedgerInvariant,
+        ErrorCode::ModeMismatch,
+        ErrorCode::StripeKeyMissing,
+        ErrorCode::StripeKeyInvalid,
+        ErrorCode::StripeFailed,
+        ErrorCode::StripeUnavailable,
         ErrorCode::Cancelled,
         ErrorCode::Io,
         ErrorCode::Internal,
@@ -92,6 +105,11 @@ impl ErrorCode {
             ErrorCode::SourceUnreachable => "source_unreachable",
             ErrorCode::SourceFailed => "source_failed",
             ErrorCode::LedgerInvariant => "ledger_invariant",
+            ErrorCode::ModeMismatch => "mode_mismatch",
+            ErrorCode::StripeKeyMissing => "stripe_key_missing",
+            ErrorCode::StripeKeyInvalid => "stripe_key_invalid",
+            ErrorCode::StripeFailed => "stripe_failed",
+            ErrorCode::StripeUnavailable => "stripe_unavailable",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
@@ -138,6 +156,21 @@ impl Error {
                 LedgerError::Database(_) => ErrorCode::Internal,
                 LedgerError::Money(_) => ErrorCode::LedgerInvariant,
             },
+            Error::Stripe(e) => {
+                use StripeError as S;
+                match e {
+                    S::NoKey => ErrorCode::StripeKeyMissing,
+                    S::MalformedKey => ErrorCode::StripeKeyInvalid,
+                    S::ModeMismatch { .. } | S::LivemodeMismatch { .. } => ErrorCode::ModeMismatch,
+                    S::Request { .. } | S::BadObject { .. } => ErrorCode::StripeFailed,
+                    S::GaveUp { .. } => ErrorCode::StripeUnavailable,
+                    S::BadApiBase(_) => ErrorCode::InvalidInput,
+                    S::Cancelled => ErrorCode::Cancelled,
+                    S::Secrets(s) => secret_code(s),
+                    S::Money(_) => ErrorCode::LedgerInvariant,
+                    S::Runtime(_) | S::Database(_) => ErrorCode::Internal,
+                }
+            }
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
         }
@@ -194,6 +227,11 @@ mod tests {
                 | ErrorCode::SourceUnreachable
                 | ErrorCode::SourceFailed
                 | ErrorCode::LedgerInvariant
+                | ErrorCode::ModeMismatch
+                | ErrorCode::StripeKeyMissing
+                | ErrorCode::StripeKeyInvalid
+                | ErrorCode::StripeFailed
+                | ErrorCode::StripeUnavailable
                 | ErrorCode::Cancelled
                 | ErrorCode::Io
                 | ErrorCode::Internal => {}

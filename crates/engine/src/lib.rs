@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod money;
 pub mod secrets;
+pub mod stripe;
 pub mod workspace;
 
 pub use error::{Error, ErrorCode};

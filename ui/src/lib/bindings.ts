@@ -20,6 +20,11 @@ export type ErrorCode =
   | "source_unreachable"
   | "source_failed"
   | "ledger_invariant"
+  | "mode_mismatch"
+  | "stripe_key_missing"
+  | "stripe_key_invalid"
+  | "stripe_failed"
+  | "stripe_unavailable"
   | "cancelled"
   | "io"
   | "internal";
@@ -222,11 +227,69 @@ export type ProgressEvent = { op_id: string,
 /**
  * "reading", "writing", "importing <file>", ...
  */
-stage: string, done: number, total: number | null, };
+stage: string, done: number, total: number | null, 
+/**
+ * For a Stripe sync: its counters.
+ */
+sync: SyncProgressView | null, };
 
 export type SettingsView = { workspace: WorkspaceView, keychain: KeychainStatus, pragmas: Array<PragmaView>, data_dir: string, };
 
 export type PragmaView = { name: string, value: string, reason: string, };
+
+export type SyncProgressView = { pages: number, objects: number, requests: number, retries: number, requests_per_second: number, 
+/**
+ * Retried failures, in plain words, newest last.
+ */
+recent_errors: Array<string>, };
+
+export type BalanceView = { currency: string, available: AmountView, pending: AmountView, };
+
+export type CoverageView = { currency: string, at: TimeView, available: AmountView, obligations: AmountView, ledger_owed: AmountView, open_month: AmountView, 
+/**
+ * Available ÷ obligations in basis points (10000 = 100%); none without obligations.
+ */
+ratio_bps: number | null, 
+/**
+ * "123.45%" or "—".
+ */
+ratio: string, 
+/**
+ * "low", "medium" or "high".
+ */
+risk: string, };
+
+export type SyncRunView = { id: number, started_at: TimeView, finished_at: TimeView | null, 
+/**
+ * "running", "ok", "failed" or "cancelled".
+ */
+outcome: string, message: string | null, api_base: string, requests: number, retries: number, pages: number, objects_added: number, objects_changed: number, };
+
+export type ObjectCountView = { object_type: string, objects: number, };
+
+export type StripeOverview = { 
+/**
+ * "sk_test_", "rk_live_"… when a key is stored; none otherwise.
+ */
+key_kind: string | null, 
+/**
+ * Where a sync goes: Stripe, or the demo's simulator.
+ */
+api_base: string, balance: Array<BalanceView>, balance_fetched_at: TimeView | null, 
+/**
+ * The latest coverage per currency.
+ */
+coverage: Array<CoverageView>, 
+/**
+ * Coverage at each past sync, oldest first.
+ */
+coverage_history: Array<CoverageView>, low_min_bps: number, medium_min_bps: number, last_sync: SyncRunView | null, objects: Array<ObjectCountView>, 
+/**
+ * Windows of an interrupted sync that the next sync continues.
+ */
+open_windows: number, };
+
+export type SyncReportView = { run_id: number, resumed: boolean, pages: number, requests: number, retries: number, elapsed_ms: number, added: number, changed: number, };
 
 /** Event carrying a ProgressEvent while a long command runs. */
 export const PROGRESS_EVENT = "closebook://progress";
@@ -248,6 +311,11 @@ export const commands = {
   import_kinds: (): Promise<Array<ImportKindView>> => invoke<Array<ImportKindView>>("import_kinds"),
   import_file: (args: ImportArgs): Promise<ImportReportView> => invoke<ImportReportView>("import_file", { args }),
   cancel_operation: (op_id: string): Promise<boolean> => invoke<boolean>("cancel_operation", { op_id }),
+  stripe_overview: (): Promise<StripeOverview> => invoke<StripeOverview>("stripe_overview"),
+  sync_stripe: (op_id: string): Promise<SyncReportView> => invoke<SyncReportView>("sync_stripe", { op_id }),
+  set_stripe_key: (key: string): Promise<StripeOverview> => invoke<StripeOverview>("set_stripe_key", { key }),
+  forget_stripe_key: (): Promise<StripeOverview> => invoke<StripeOverview>("forget_stripe_key"),
+  set_coverage_thresholds: (low_min_bps: bigint, medium_min_bps: bigint): Promise<StripeOverview> => invoke<StripeOverview>("set_coverage_thresholds", { low_min_bps, medium_min_bps }),
 };
 
 export type Commands = typeof commands;

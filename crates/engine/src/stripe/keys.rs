@@ -1,0 +1,151 @@
+//! The workspace's Stripe key: kept in the OS keychain under the workspace's id (never in
+//! the database, a log, an error or `Debug` output), or given for one run through
+//! `STRIPE_API_KEY`. Its prefix tells test from live mode, which must match the workspace.
+
+use std::fmt;
+
+use super::StripeError;
+use crate::secrets::SecretStore;
+use crate::workspace::{Mode, Workspace};
+use crate::{OpContext, audit};
+
+/// A Stripe secret (`sk_`) or restricted (`rk_`) key. Its text never leaves this type except
+/// into the `Authorization` header.
+#[derive(Clone)]
+pub struct StripeKey(String);
+
+impl fmt::Debug for StripeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StripeKey({}…<redacted>)", self.kind_prefix())
+    }
+}
+
+/// Longest key we accept: Stripe's keys are about 110 characters.
+const MAX_KEY_LEN: usize = 255;
+
+impl StripeKey {
+    pub fn parse(text: &str) -> Result<StripeKey, StripeError> {
+        let key = text.trim();
+        let rest = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
+            .iter()
+            .find_map(|p| key.strip_prefix(p))
+            .ok_or(StripeError::MalformedKey)?;
+        if rest.is_empty()
+            || key.len() > MAX_KEY_LEN
+            || !rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StripeError::MalformedKey);
+        }
+        Ok(StripeKey(key.to_string()))
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.0.contains("_live_") {
+            Mode::Live
+        } else {
+            Mode::Test
+        }
+    }
+
+    /// `sk_test_`, `rk_live_`, …: safe to show.
+    pub fn kind_prefix(&self) -> &str {
+        &self.0[..8]
+    }
+
+    /// Restricted keys (`rk_`) can be limited to read-only access.
+    pub fn is_restricted(&self) -> bool {
+        self.0.starts_with("rk_")
+    }
+
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The key must be of the workspace's mode.
+    pub fn check_mode(&self, ws: &Workspace) -> Result<(), StripeError> {
+        let workspace = ws.info().mode;
+        if self.mode() != workspace {
+            return Err(StripeError::ModeMismatch {
+                key: self.mode().as_str(),
+                workspace: workspace.as_str(),
+            });
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn keychain_name(workspace_id: &str) -> String {
+    format!("workspace:{workspace_id}:stripe-key")
+}
+
+/// Stores the key in the keychain after checking its form and mode; records the change
+/// (which key kind, never the key) in the audit log.
+pub fn store(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    text: &str,
+    ctx: &OpContext,
+) -> Result<StripeKey, StripeError> {
+    let key = StripeKey::parse(text)?;
+    key.check_mode(ws)?;
+    secrets.set(&keychain_name(&ws.info().id), key.secret())?;
+    let tx = ws.conn.unchecked_transaction()?;
+    audit::append(
+        &tx,
+        ctx.now,
+        &ctx.actor,
+        "stripe.key.set",
+        &format!("stored a {} Stripe key in the keychain", key.kind_prefix()),
+        &serde_json::json!({"kind": key.kind_prefix(), "restricted": key.is_restricted()}),
+    )?;
+    tx.commit()?;
+    Ok(key)
+}
+
+/// Removes the stored key.
+pub fn forget(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    ctx: &OpContext,
+) -> Result<(), StripeError> {
+    secrets.delete(&keychain_name(&ws.info().id))?;
+    let tx = ws.conn.unchecked_transaction()?;
+    audit::append(
+        &tx,
+        ctx.now,
+        &ctx.actor,
+        "stripe.key.forget",
+        "removed the Stripe key from the keychain",
+        &serde_json::json!({}),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The key to use: `from_env` (STRIPE_API_KEY) when given, else the keychain's.
+pub fn load(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    from_env: Option<&str>,
+) -> Result<StripeKey, StripeError> {
+    let text = match from_env.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => k.to_string(),
+        None => secrets
+            .get(&keychain_name(&ws.info().id))?
+            .ok_or(StripeError::NoKey)?,
+    };
+    let key = StripeKey::parse(&text)?;
+    key.check_mode(ws)?;
+    Ok(key)
+}
+
+/// Whether a key is stored, and of which kind (for status screens).
+pub fn stored_kind(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+) -> Result<Option<String>, StripeError> {
+    Ok(secrets
+        .get(&keychain_name(&ws.info().id))?
+        .and_then(|t| StripeKey::parse(&t).ok())
+        .map(|k| k.kind_prefix().to_string()))
+}
