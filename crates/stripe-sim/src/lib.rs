@@ -4,7 +4,7 @@
 //! benchmarks. The real async-stripe client is pointed at it
 //! (`ClientBuilder::new(key).url(handle.url())`) and cannot tell it from Stripe for these
 //! endpoints: objects have Stripe's wire shapes (each is rendered from Stripe's own API
-//! fixture, `templates/objects.json`, with its ids, amounts, times and links replaced), lists
+//! fixture, `fixtures/stripe/objects.json`, with its ids, amounts, times and links replaced), lists
 //! page like Stripe's, errors are Stripe's JSON.
 //!
 //! ## Data

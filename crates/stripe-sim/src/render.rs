@@ -1,4 +1,4 @@
-//! Stripe's JSON for each record: the object of `templates/objects.json` (Stripe's own API
+//! Stripe's JSON for each record: the object of `fixtures/stripe/objects.json` (Stripe's own API
 //! fixtures) with ids, amounts, currency, times and links overridden. Starting from the real
 //! fixture keeps every field a client requires, including the ones Closebook never reads.
 
@@ -16,8 +16,8 @@ use crate::store::{
 /// Stripe's fixtures of the ten objects served (from the `fixtures3.json` of Stripe's
 /// OpenAPI repository, `resources` → each object).
 static TEMPLATES: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../templates/objects.json"))
-        .expect("templates/objects.json is valid JSON (a unit test parses it)")
+    serde_json::from_str(include_str!("../../../fixtures/stripe/objects.json"))
+        .expect("fixtures/stripe/objects.json is valid JSON (a unit test parses it)")
 });
 
 fn template(name: &str) -> Value {
