@@ -273,6 +273,36 @@ async fn demo_ledger_explorer_and_import_errors() {
     s.find("screen-dashboard").await;
     s.shot("dashboard").await;
 
+    // Sync with the demo's Stripe (the simulator on loopback): progress, then balances,
+    // coverage with its risk, and the last sync's outcome.
+    s.click("sync-start").await;
+    s.find("sync-progress").await;
+    s.shot("dashboard-syncing").await;
+    s.until("sync-result", "the sync finishes", |t| {
+        t.iter().any(|x| x.contains("Synced"))
+    })
+    .await;
+    s.until("stripe-balance", "the Stripe balance", |t| {
+        t.iter().any(|x| x.contains("USD"))
+    })
+    .await;
+    s.until("coverage-risk", "a coverage risk level", |t| {
+        t.iter().any(|x| {
+            ["low", "medium", "high"]
+                .iter()
+                .any(|r| x.to_lowercase().contains(r))
+        })
+    })
+    .await;
+    s.find("coverage-chart").await;
+    s.until("last-sync", "the last sync's outcome", |t| {
+        t.iter().any(|x| {
+            x.to_lowercase().contains("ok") || x.contains("Succeeded") || x.contains("succeeded")
+        })
+    })
+    .await;
+    s.shot("dashboard-synced").await;
+
     // The ledger: account tree with balances.
     s.click("nav-ledger").await;
     s.find("screen-ledger").await;

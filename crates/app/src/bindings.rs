@@ -35,7 +35,7 @@ macro_rules! for_each_command {
             sync_stripe(op_id: String) -> SyncReportView;
             set_stripe_key(key: String) -> StripeOverview;
             forget_stripe_key() -> StripeOverview;
-            set_coverage_thresholds(low_min_bps: i64, medium_min_bps: i64) -> StripeOverview;
+            set_coverage_thresholds(low_min_bps: i32, medium_min_bps: i32) -> StripeOverview;
         }
     };
 }

@@ -661,10 +661,12 @@ impl App {
         self.stripe_overview()
     }
 
+    /// Basis points travel as 32-bit integers: exact as JavaScript numbers, and far above any
+    /// sensible ratio (the engine caps thresholds at 1,000,000 bps).
     pub fn set_coverage_thresholds(
         &self,
-        low_min_bps: i64,
-        medium_min_bps: i64,
+        low_min_bps: i32,
+        medium_min_bps: i32,
     ) -> Result<StripeOverview> {
         let session = self.session()?;
         {
@@ -672,8 +674,8 @@ impl App {
             stripe::coverage::set_thresholds(
                 &ws,
                 stripe::coverage::Thresholds {
-                    low_min_bps,
-                    medium_min_bps,
+                    low_min_bps: i64::from(low_min_bps),
+                    medium_min_bps: i64::from(medium_min_bps),
                 },
                 &self.ctx(),
             )?;

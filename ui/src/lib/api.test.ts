@@ -1,6 +1,8 @@
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, newOpId, toCommandError } from "./api";
+import { api, newOpId, setCoverageThresholds, toCommandError } from "./api";
+import type { ErrorCode } from "./bindings";
+import { adviceFor } from "./errors";
 import { commandError } from "../test/fixtures";
 
 afterEach(() => clearMocks());
@@ -31,6 +33,30 @@ describe("api", () => {
     expect(toCommandError(new Error("boom")).message).toBe("boom");
     expect(toCommandError(undefined).code).toBe("internal");
     expect(toCommandError(undefined).message.length).toBeGreaterThan(0);
+  });
+
+  it("keeps the Stripe error codes, each with its own advice", () => {
+    const codes: ErrorCode[] = ["mode_mismatch", "stripe_key_missing", "stripe_key_invalid", "stripe_failed", "stripe_unavailable"];
+    for (const code of codes) {
+      expect(toCommandError({ code, message: "m" }).code).toBe(code);
+      expect(adviceFor(code)).not.toBe(adviceFor("internal"));
+    }
+    expect(adviceFor("stripe_key_missing")).toContain("Add the workspace's Stripe key in Settings");
+    expect(adviceFor("stripe_unavailable")).toContain("continues where it stopped");
+  });
+
+  it("sends coverage thresholds as JSON numbers, and refuses fractions before asking", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, payload) => {
+      calls.push([cmd, payload]);
+      return null;
+    });
+    await setCoverageThresholds(13000, 10000);
+    expect(calls).toEqual([["set_coverage_thresholds", { low_min_bps: 13000, medium_min_bps: 10000 }]]);
+    expect(JSON.stringify(calls[0]![1])).toBe('{"low_min_bps":13000,"medium_min_bps":10000}');
+    await expect(setCoverageThresholds(12000.5, 10000)).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(setCoverageThresholds(12000, Number.NaN)).rejects.toMatchObject({ code: "invalid_input" });
+    expect(calls).toHaveLength(1);
   });
 
   it("sends positional arguments under their Rust names", async () => {

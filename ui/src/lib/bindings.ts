@@ -315,7 +315,7 @@ export const commands = {
   sync_stripe: (op_id: string): Promise<SyncReportView> => invoke<SyncReportView>("sync_stripe", { op_id }),
   set_stripe_key: (key: string): Promise<StripeOverview> => invoke<StripeOverview>("set_stripe_key", { key }),
   forget_stripe_key: (): Promise<StripeOverview> => invoke<StripeOverview>("forget_stripe_key"),
-  set_coverage_thresholds: (low_min_bps: bigint, medium_min_bps: bigint): Promise<StripeOverview> => invoke<StripeOverview>("set_coverage_thresholds", { low_min_bps, medium_min_bps }),
+  set_coverage_thresholds: (low_min_bps: number, medium_min_bps: number): Promise<StripeOverview> => invoke<StripeOverview>("set_coverage_thresholds", { low_min_bps, medium_min_bps }),
 };
 
 export type Commands = typeof commands;

@@ -45,6 +45,16 @@ const ADVICE: Record<ErrorCode, string> = {
     "The source database answered with an error. Check that it has the expected tables, then try again.",
   ledger_invariant:
     "The ledger would break a bookkeeping rule, so nothing was changed. Report the message above to whoever maintains the ledger source.",
+  mode_mismatch:
+    "The Stripe key's mode differs from the workspace's: use a key of the workspace's mode (sk_test_/rk_test_ for a test workspace, sk_live_/rk_live_ for a live one).",
+  stripe_key_missing:
+    "Add the workspace's Stripe key in Settings (a restricted key with read access is enough), then sync again.",
+  stripe_key_invalid:
+    "Stripe did not accept the key. Check that it is complete and not revoked, or create a new restricted key in the Stripe Dashboard and save it in Settings.",
+  stripe_failed:
+    "Stripe refused a request; the message above names it. A restricted key needs Read access to the resource named there (see Settings). What was synced before is kept.",
+  stripe_unavailable:
+    "Stripe could not be reached after several attempts. Check the connection and sync again — it continues where it stopped.",
   cancelled: "The operation was cancelled. Nothing was changed.",
   io: "Check that the file or folder exists and that you may read and write it.",
   internal:

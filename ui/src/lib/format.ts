@@ -38,3 +38,21 @@ export function utcLabel(rfc3339: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(rfc3339);
   return m ? `${m[1]} ${m[2]} UTC` : rfc3339;
 }
+
+/**
+ * A ratio in integer basis points as a percentage with two decimals: 12000 → "120.00%",
+ * -50 → "-0.50%" (the engine's own rendering, `coverage::format_bps`). Only formatting: the
+ * digits are split, nothing is computed.
+ */
+export function formatBps(bps: number): string {
+  if (!Number.isSafeInteger(bps)) return "—";
+  const sign = bps < 0 ? "-" : "";
+  const a = Math.abs(bps);
+  return `${sign}${Math.trunc(a / 100)}.${String(a % 100).padStart(2, "0")}%`;
+}
+
+/** A duration in milliseconds as seconds with one decimal, cut not rounded: 4269 → "4.2 s". */
+export function formatSeconds(ms: number): string {
+  const whole = Math.max(0, Math.trunc(ms));
+  return `${formatCount(Math.trunc(whole / 1000))}.${Math.trunc((whole % 1000) / 100)} s`;
+}

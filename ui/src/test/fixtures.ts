@@ -4,8 +4,11 @@ import type {
   AmountView,
   AppOverview,
   CommandError,
+  CoverageView,
   ErrorCode,
   PostingView,
+  StripeOverview,
+  SyncRunView,
   TimeView,
   TreeNodeView,
   WorkspaceView,
@@ -125,4 +128,77 @@ export async function settle(times = 5): Promise<void> {
   for (let i = 0; i < times; i++) {
     await new Promise((r) => setTimeout(r, 0));
   }
+}
+
+/** Coverage of one currency at one sync, as the engine sends it (ratio already formatted). */
+export function coverage(date: string, ratioBps: number | null, overrides: Partial<CoverageView> = {}): CoverageView {
+  const ratio = ratioBps === null ? "—" : `${Math.trunc(ratioBps / 100)}.${String(ratioBps % 100).padStart(2, "0")}%`;
+  const risk = ratioBps === null || ratioBps >= 12000 ? "low" : ratioBps >= 10000 ? "medium" : "high";
+  return {
+    currency: "USD",
+    at: time(date, "09:00:00"),
+    available: amount("12,500.00"),
+    obligations: amount("10,000.00"),
+    ledger_owed: amount("8,000.00"),
+    open_month: amount("2,000.00"),
+    ratio_bps: ratioBps,
+    ratio,
+    risk,
+    ...overrides,
+  };
+}
+
+export function syncRun(overrides: Partial<SyncRunView> = {}): SyncRunView {
+  return {
+    id: 4,
+    started_at: time("2026-11-02", "09:00:00"),
+    finished_at: time("2026-11-02", "09:01:10"),
+    outcome: "ok",
+    message: null,
+    api_base: "https://api.stripe.com",
+    requests: 420,
+    retries: 3,
+    pages: 380,
+    objects_added: 12345,
+    objects_changed: 67,
+    ...overrides,
+  };
+}
+
+/** A workspace synced four times: USD coverage falling from low to high risk, EUR once. */
+export function stripeOverview(overrides: Partial<StripeOverview> = {}): StripeOverview {
+  const history = [
+    coverage("2026-10-30", 15000, { available: amount("15,000.00") }),
+    coverage("2026-10-31", 12500),
+    coverage("2026-11-01", 10500, { available: amount("10,500.00") }),
+    coverage("2026-11-02", 9550, { available: amount("9,550.00") }),
+    coverage("2026-11-02", 20000, {
+      currency: "EUR",
+      available: amount("2,000.00", "EUR"),
+      obligations: amount("1,000.00", "EUR"),
+      ledger_owed: amount("1,000.00", "EUR"),
+      open_month: amount("0.00", "EUR"),
+    }),
+  ];
+  return {
+    key_kind: "rk_test_",
+    api_base: "https://api.stripe.com",
+    balance: [
+      { currency: "EUR", available: amount("2,000.00", "EUR"), pending: amount("150.00", "EUR") },
+      { currency: "USD", available: amount("9,550.00"), pending: amount("-12.34") },
+    ],
+    balance_fetched_at: time("2026-11-02", "09:01:05"),
+    coverage: history.filter((c) => c.at.date === "2026-11-02"),
+    coverage_history: history,
+    low_min_bps: 12000,
+    medium_min_bps: 10000,
+    last_sync: syncRun(),
+    objects: [
+      { object_type: "balance_transaction", objects: 9000 },
+      { object_type: "charge", objects: 3000 },
+      { object_type: "transfer", objects: 345 },
+    ],
+    open_windows: 0,
+    ...overrides,
+  };
 }

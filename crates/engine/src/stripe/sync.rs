@@ -37,6 +37,8 @@ pub struct SyncOptions {
     pub since: Option<Timestamp>,
     /// Re-sync this window (inclusive start, exclusive end) of every object type.
     pub resync: Option<(Timestamp, Timestamp)>,
+    /// Only these object types (benchmarks, targeted re-syncs); `None` = all.
+    pub only: Option<Vec<ObjectType>>,
 }
 
 impl SyncOptions {
@@ -46,6 +48,7 @@ impl SyncOptions {
             limits: Limits::for_mode(live),
             since: None,
             resync: None,
+            only: None,
         }
     }
 }
@@ -141,7 +144,7 @@ impl ObjectType {
         }
     }
 
-    fn parse(name: &str) -> Option<ObjectType> {
+    pub fn parse(name: &str) -> Option<ObjectType> {
         ObjectType::ALL.into_iter().find(|t| t.name() == name)
     }
 
@@ -373,6 +376,9 @@ fn plan_run(ws: &Workspace, options: &SyncOptions, ctx: &OpContext) -> Result<i6
     let run_id = tx.last_insert_rowid();
     let pieces = options.limits.concurrency.max(1) as i64 * 2;
     for t in ObjectType::ALL {
+        if options.only.as_ref().is_some_and(|only| !only.contains(&t)) {
+            continue;
+        }
         let (start, stop) = match (options.resync, t) {
             (_, ObjectType::Account) => (0, end),
             (Some((from, to)), _) => (from.as_second(), to.as_second()),

@@ -1,0 +1,164 @@
+import { fireEvent, render, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SettingsView, StripeOverview } from "../bindings";
+import { commandError, stripeOverview, workspace } from "../../test/fixtures";
+import Settings from "./Settings.svelte";
+
+afterEach(() => clearMocks());
+
+function q<T extends Element = HTMLElement>(container: Element, testid: string): T {
+  const el = container.querySelector<T>(`[data-testid="${testid}"]`);
+  if (!el) throw new Error(`no ${testid}`);
+  return el;
+}
+
+const SETTINGS: SettingsView = {
+  workspace: workspace(),
+  keychain: { backend: "Secret Service", available: true, detail: "answers" },
+  pragmas: [{ name: "journal_mode", value: "wal", reason: "readers never wait for the writer" }],
+  data_dir: "/home/fin/.local/share/closebook",
+};
+
+/** An engine that keeps a Stripe key and thresholds; records every call with its arguments. */
+function serve(initial: StripeOverview, fail: Partial<Record<string, ReturnType<typeof commandError>>> = {}) {
+  let ov = initial;
+  const calls: [string, unknown][] = [];
+  mockIPC(
+    (cmd, payload) => {
+      calls.push([cmd, payload]);
+      const failure = fail[cmd];
+      if (failure) throw failure;
+      const args = (payload ?? {}) as Record<string, unknown>;
+      switch (cmd) {
+        case "settings":
+          return SETTINGS;
+        case "stripe_overview":
+          return ov;
+        case "set_stripe_key":
+          ov = { ...ov, key_kind: String(args["key"]).slice(0, 8) };
+          return ov;
+        case "forget_stripe_key":
+          ov = { ...ov, key_kind: null };
+          return ov;
+        case "set_coverage_thresholds":
+          ov = { ...ov, low_min_bps: args["low_min_bps"] as number, medium_min_bps: args["medium_min_bps"] as number };
+          return ov;
+        default:
+          throw commandError("internal", `unexpected command ${cmd}`);
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+async function typeInto(input: HTMLInputElement, value: string) {
+  input.value = value;
+  await fireEvent.input(input);
+}
+
+describe("Settings: Stripe", () => {
+  it("saves a key, clears the field, and shows only the key's kind", async () => {
+    const calls = serve(stripeOverview({ key_kind: null }));
+    const { container } = render(Settings);
+    await waitFor(() => expect(q(container, "stripe-key-stored").textContent!.trim()).toBe("none"));
+    const input = q<HTMLInputElement>(container, "stripe-key-input");
+    expect(input.type).toBe("password");
+    expect(q<HTMLButtonElement>(container, "stripe-key-save").disabled).toBe(true);
+
+    await typeInto(input, "  rk_test_51Habcdefghijklmnop  ");
+    await fireEvent.click(q(container, "stripe-key-save"));
+
+    await waitFor(() => expect(q(container, "stripe-key-saved").textContent).toContain("rk_test_"));
+    expect(calls.filter(([c]) => c === "set_stripe_key")).toEqual([["set_stripe_key", { key: "rk_test_51Habcdefghijklmnop" }]]);
+    expect(input.value).toBe("");
+    expect(q(container, "stripe-key-stored").textContent).toContain("rk_test_…");
+    // The key itself is never shown back.
+    expect(container.textContent).not.toContain("51Habcdefghijklmnop");
+  });
+
+  it("clears the field when the engine refuses the key, and explains the error", async () => {
+    serve(stripeOverview({ key_kind: null }), {
+      set_stripe_key: commandError("mode_mismatch", "the Stripe key is a live key but this workspace holds test data"),
+    });
+    const { container } = render(Settings);
+    await waitFor(() => expect(q(container, "stripe-key-stored").textContent!.trim()).toBe("none"));
+    const input = q<HTMLInputElement>(container, "stripe-key-input");
+    await typeInto(input, "sk_live_secret");
+    await fireEvent.click(q(container, "stripe-key-save"));
+    const banner = await waitFor(() => q(container, "error-banner"));
+    expect(banner.dataset["code"]).toBe("mode_mismatch");
+    expect(banner.textContent).toContain("use a key of the workspace's mode");
+    expect(input.value).toBe("");
+    expect(container.querySelector('[data-testid="stripe-key-saved"]')).toBeNull();
+  });
+
+  it("forgets the stored key", async () => {
+    const calls = serve(stripeOverview({ key_kind: "sk_test_" }));
+    const { container } = render(Settings);
+    await waitFor(() => expect(q(container, "stripe-key-stored").textContent).toContain("sk_test_"));
+    await fireEvent.click(q(container, "stripe-key-forget"));
+    await waitFor(() => expect(q(container, "stripe-key-stored").textContent!.trim()).toBe("none"));
+    expect(calls.some(([c]) => c === "forget_stripe_key")).toBe(true);
+    expect(container.querySelector('[data-testid="stripe-key-forget"]')).toBeNull();
+  });
+
+  it("lists the read permissions a restricted key needs", async () => {
+    serve(stripeOverview());
+    const { container } = render(Settings);
+    const list = await waitFor(() => q(container, "stripe-permissions"));
+    for (const p of ["Balance: Read", "Balance transactions: Read", "Connected accounts (Connect): Read", "Events: Read"]) {
+      expect(list.textContent).toContain(p);
+    }
+  });
+
+  it("saves the coverage thresholds as whole numbers, showing each as a percentage", async () => {
+    const calls = serve(stripeOverview());
+    const { container } = render(Settings);
+    const low = await waitFor(() => q<HTMLInputElement>(container, "coverage-low-input"));
+    await waitFor(() => expect(low.value).toBe("12000"));
+    expect(q(container, "coverage-low-percent").textContent).toBe("120.00%");
+    expect(q(container, "coverage-medium-percent").textContent).toBe("100.00%");
+
+    await typeInto(low, "13050");
+    await typeInto(q<HTMLInputElement>(container, "coverage-medium-input"), "10005");
+    expect(q(container, "coverage-low-percent").textContent).toBe("130.50%");
+    expect(q(container, "coverage-medium-percent").textContent).toBe("100.05%");
+    await fireEvent.click(q(container, "coverage-thresholds-save"));
+
+    await waitFor(() => expect(q(container, "coverage-thresholds-saved").textContent).toContain("low risk at ≥ 130.50%"));
+    const sent = calls.filter(([c]) => c === "set_coverage_thresholds");
+    expect(sent).toEqual([["set_coverage_thresholds", { low_min_bps: 13050, medium_min_bps: 10005 }]]);
+    // Plain numbers: Tauri serializes arguments with JSON.stringify, which throws on a bigint.
+    expect(() => JSON.stringify(sent[0]![1])).not.toThrow();
+  });
+
+  it("shows the engine's refusal of thresholds with what to do", async () => {
+    const calls = serve(stripeOverview(), {
+      set_coverage_thresholds: commandError("invalid_input", "the medium threshold (13000) must not exceed the low one (12000)"),
+    });
+    const { container } = render(Settings);
+    const medium = await waitFor(() => q<HTMLInputElement>(container, "coverage-medium-input"));
+    await waitFor(() => expect(medium.value).toBe("10000"));
+    await typeInto(medium, "13000");
+    await fireEvent.click(q(container, "coverage-thresholds-save"));
+    const banner = await waitFor(() => q(container, "error-banner"));
+    expect(banner.textContent).toContain("must not exceed the low one");
+    expect(banner.textContent).toContain("Correct the value");
+    expect(calls.some(([c]) => c === "set_coverage_thresholds")).toBe(true);
+  });
+
+  it("refuses a threshold that is not a whole number without asking the engine", async () => {
+    const calls = serve(stripeOverview());
+    const { container } = render(Settings);
+    const low = await waitFor(() => q<HTMLInputElement>(container, "coverage-low-input"));
+    await waitFor(() => expect(low.value).toBe("12000"));
+    await typeInto(low, "12000.5");
+    expect(q(container, "coverage-low-percent").textContent).toBe("—");
+    await fireEvent.click(q(container, "coverage-thresholds-save"));
+    const banner = await waitFor(() => q(container, "error-banner"));
+    expect(banner.dataset["code"]).toBe("invalid_input");
+    expect(calls.some(([c]) => c === "set_coverage_thresholds")).toBe(false);
+  });
+});
