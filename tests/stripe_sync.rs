@@ -171,6 +171,7 @@ fn every_retryable_fault_is_retried_to_the_clean_result() {
         FaultKind::Timeout,
         FaultKind::TruncatedBody,
         FaultKind::ConnectionReset,
+        FaultKind::ConnectionResetAfterProcessing,
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let mut ws = demo_ws(&tmp.path().join("ws"));
