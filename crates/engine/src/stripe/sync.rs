@@ -970,47 +970,64 @@ async fn fetch_balance(
             workspace: if live { "live" } else { "test" },
         });
     }
+    #[derive(Clone, Copy)]
+    enum Part {
+        Available,
+        Pending,
+        ConnectReserved,
+        InstantAvailable,
+    }
+    let amounts = balance
+        .available
+        .iter()
+        .map(|a| (Part::Available, &a.currency, a.amount))
+        .chain(
+            balance
+                .pending
+                .iter()
+                .map(|a| (Part::Pending, &a.currency, a.amount)),
+        )
+        .chain(
+            balance
+                .connect_reserved
+                .iter()
+                .flatten()
+                .map(|a| (Part::ConnectReserved, &a.currency, a.amount)),
+        )
+        .chain(
+            balance
+                .instant_available
+                .iter()
+                .flatten()
+                .map(|a| (Part::InstantAvailable, &a.currency, a.amount)),
+        );
     let mut lines: std::collections::BTreeMap<String, BalanceLine> = Default::default();
-    let bad = |c: &str, a: i64| StripeError::BadObject {
-        request: "GET /v1/balance".into(),
-        detail: format!("{a} {c} is not a whole amount"),
-    };
-    let line = |c: String| -> BalanceLine {
-        BalanceLine {
+    for (part, currency, amount) in amounts {
+        let c = currency.to_string();
+        let v = stripe_amount_to_minor(&c, amount).ok_or_else(|| StripeError::BadObject {
+            request: "GET /v1/balance".into(),
+            detail: format!("{amount} {c} is not a whole amount"),
+        })?;
+        let line = lines.entry(c.clone()).or_insert_with(|| BalanceLine {
             currency: c,
             available: 0,
             pending: 0,
             connect_reserved: None,
             instant_available: None,
-        }
-    };
-    for a in &balance.available {
-        let c = a.currency.to_string();
-        let v = stripe_amount_to_minor(&c, a.amount).ok_or_else(|| bad(&c, a.amount))?;
-        lines.entry(c.clone()).or_insert_with(|| line(c)).available += v;
-    }
-    for a in &balance.pending {
-        let c = a.currency.to_string();
-        let v = stripe_amount_to_minor(&c, a.amount).ok_or_else(|| bad(&c, a.amount))?;
-        lines.entry(c.clone()).or_insert_with(|| line(c)).pending += v;
-    }
-    for a in balance.connect_reserved.iter().flatten() {
-        let c = a.currency.to_string();
-        let v = stripe_amount_to_minor(&c, a.amount).ok_or_else(|| bad(&c, a.amount))?;
-        *lines
-            .entry(c.clone())
-            .or_insert_with(|| line(c))
-            .connect_reserved
-            .get_or_insert(0) += v;
-    }
-    for a in balance.instant_available.iter().flatten() {
-        let c = a.currency.to_string();
-        let v = stripe_amount_to_minor(&c, a.amount).ok_or_else(|| bad(&c, a.amount))?;
-        *lines
-            .entry(c.clone())
-            .or_insert_with(|| line(c))
-            .instant_available
-            .get_or_insert(0) += v;
+        });
+        let slot = match part {
+            Part::Available => &mut line.available,
+            Part::Pending => &mut line.pending,
+            Part::ConnectReserved => line.connect_reserved.get_or_insert(0),
+            Part::InstantAvailable => line.instant_available.get_or_insert(0),
+        };
+        *slot = slot
+            .checked_add(v)
+            .ok_or(crate::money::MoneyError::Overflow {
+                op: "addition",
+                left: (*slot).into(),
+                right: v.into(),
+            })?;
     }
     let tx = ws.conn.unchecked_transaction()?;
     for l in lines.values() {
