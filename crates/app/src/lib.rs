@@ -58,6 +58,16 @@ struct Session {
     writer: Mutex<Workspace>,
     key: KeySource,
     demo: bool,
+    /// The mirror's counts, computed once and again after each write through this app:
+    /// on a million postings they take a noticeable fraction of a second, and the UI asks
+    /// for the overview often.
+    summary: Mutex<Option<ledger::MirrorSummary>>,
+}
+
+impl Session {
+    fn invalidate(&self) {
+        *lock(&self.summary) = None;
+    }
 }
 
 pub struct App {
@@ -183,7 +193,15 @@ impl App {
 
     fn workspace_view(&self, s: &Session) -> Result<WorkspaceView> {
         let ws = lock(&s.reader);
-        let summary = ledger::summary(&ws)?;
+        let cached = lock(&s.summary).clone();
+        let summary = match cached {
+            Some(summary) => summary,
+            None => {
+                let summary = ledger::summary(&ws)?;
+                *lock(&s.summary) = Some(summary.clone());
+                summary
+            }
+        };
         Ok(WorkspaceView::new(
             &ws,
             s.demo,
@@ -294,6 +312,7 @@ impl App {
             writer: Mutex::new(writer),
             key,
             demo,
+            summary: Mutex::new(None),
         });
         let view = self.workspace_view(&session)?;
         *lock(&self.session) = Some(session.clone());
@@ -627,6 +646,7 @@ impl App {
             };
             stripe::sync(&mut ws, &key, &options, &self.ctx(), &mut control)
         };
+        session.invalidate();
         self.end_operation(&op_id);
         let r = result.map_err(Error::from)?;
         Ok(SyncReportView {
@@ -738,6 +758,7 @@ impl App {
             };
             ingest::import_file_with(&mut ws, kind, &path, format, &self.ctx(), &mut control)
         };
+        session.invalidate();
         self.end_operation(&args.op_id);
         Ok(result.map_err(Error::from)?.into())
     }

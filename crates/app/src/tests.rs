@@ -250,8 +250,12 @@ fn a_good_import_reports_counts_and_a_second_is_a_no_op() {
         format: Some("csv".into()),
         op_id: "op-1".into(),
     };
+    let before = app.app_overview().unwrap().open.unwrap().summary.postings;
     let report = app.import_file(args.clone()).unwrap();
     assert_eq!((report.rows_read, report.rows_added), (2, 2));
+    // The overview's cached counts follow the import.
+    let after = app.app_overview().unwrap().open.unwrap().summary.postings;
+    assert_eq!(after, before + 2);
     assert!(report.already_imported_as.is_none());
     let again = app.import_file(args).unwrap();
     assert!(again.already_imported_as.is_some());
