@@ -107,6 +107,9 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         history: u32,
     },
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Create (or reopen) the demo workspace from the embedded fixtures and show what it holds.
     Demo,
     /// Write a synthetic platform's files (deterministic for a given seed).
@@ -147,6 +150,28 @@ enum SyncCommand {
         /// Windows fetched at once (default 12).
         #[arg(long)]
         concurrency: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Prove the chain intact, or name the first broken record (exit code 1).
+    Verify,
+    /// The records, newest first.
+    Log {
+        /// Only actions starting with this (import., stripe., workspace.).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// Words of the summary.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Records before this sequence number (the next page).
+        #[arg(long)]
+        before: Option<i64>,
     },
 }
 
@@ -407,6 +432,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             concurrency,
         ),
         Command::Stripe(cmd) => cmd_stripe(&ctx, cmd),
+        Command::Audit(cmd) => cmd_audit(&ctx, cmd),
         Command::Coverage {
             low_at,
             medium_at,
@@ -812,6 +838,68 @@ fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
                 print_json(&serde_json::json!({"key": key, "mirror": status}));
             } else {
                 render::stripe_status(&ws, &status, key.as_deref());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
+    use closebook_engine::audit;
+    let ws = ctx.open()?;
+    match cmd {
+        AuditCommand::Verify => {
+            let v = audit::verify(ws.connection())
+                .map_err(|e| Failure::Engine(Error::Ledger(e.into())))?;
+            if let Some(b) = v.broken {
+                return Err(Failure::Engine(Error::AuditBroken {
+                    seq: b.seq,
+                    reason: b.reason,
+                }));
+            }
+            if ctx.json {
+                print_json(&v);
+            } else {
+                println!(
+                    "The audit log is intact: {} records, each holding the hash of the one before.",
+                    v.records
+                );
+                if let Some(h) = v.head {
+                    println!("Head {h} (note it: a shorter log later would end elsewhere).");
+                }
+            }
+        }
+        AuditCommand::Log {
+            action,
+            actor,
+            text,
+            limit,
+            before,
+        } => {
+            let records = audit::list(
+                ws.connection(),
+                &audit::AuditFilter {
+                    action_prefix: action,
+                    actor,
+                    text,
+                    before_seq: before,
+                    limit,
+                },
+            )
+            .map_err(|e| Failure::Engine(Error::Ledger(e.into())))?;
+            if ctx.json {
+                print_json(&records);
+            } else {
+                for r in &records {
+                    println!(
+                        "{:>6}  {}  {:<18} {:<22} {}",
+                        r.seq,
+                        render::local_time(&ws, r.at),
+                        r.actor,
+                        r.action,
+                        r.summary
+                    );
+                }
             }
         }
     }

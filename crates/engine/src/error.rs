@@ -30,6 +30,8 @@ pub enum Error {
     Secrets(#[from] SecretError),
     #[error(transparent)]
     Stripe(#[from] StripeError),
+    #[error("the audit log is broken at record {seq}: {reason}")]
+    AuditBroken { seq: i64, reason: String },
     #[error("invalid input: {0}")]
     InvalidInput(String),
 }
@@ -57,6 +59,7 @@ pub enum ErrorCode {
     StripeKeyInvalid,
     StripeFailed,
     StripeUnavailable,
+    AuditBroken,
     Cancelled,
     Io,
     Internal,
@@ -64,7 +67,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated bindings and documentation.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::WorkspaceNotFound,
         ErrorCode::WorkspaceExists,
         ErrorCode::WorkspaceDamaged,
@@ -84,6 +87,7 @@ impl ErrorCode {
         ErrorCode::StripeKeyInvalid,
         ErrorCode::StripeFailed,
         ErrorCode::StripeUnavailable,
+        ErrorCode::AuditBroken,
         ErrorCode::Cancelled,
         ErrorCode::Io,
         ErrorCode::Internal,
@@ -110,6 +114,7 @@ impl ErrorCode {
             ErrorCode::StripeKeyInvalid => "stripe_key_invalid",
             ErrorCode::StripeFailed => "stripe_failed",
             ErrorCode::StripeUnavailable => "stripe_unavailable",
+            ErrorCode::AuditBroken => "audit_broken",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
@@ -171,6 +176,7 @@ impl Error {
                     S::Runtime(_) | S::Database(_) => ErrorCode::Internal,
                 }
             }
+            Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
         }
@@ -232,6 +238,7 @@ mod tests {
                 | ErrorCode::StripeKeyInvalid
                 | ErrorCode::StripeFailed
                 | ErrorCode::StripeUnavailable
+                | ErrorCode::AuditBroken
                 | ErrorCode::Cancelled
                 | ErrorCode::Io
                 | ErrorCode::Internal => {}

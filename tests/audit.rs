@@ -1,0 +1,115 @@
+//! The audit log's chain, checked by `closebook audit verify` on a real encrypted workspace
+//! after someone with the key edits, deletes or reorders records in the decrypted file.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A workspace with a few audited actions, its key in a key file.
+fn workspace(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let ws = dir.join("ws");
+    let key = dir.join("ws.key");
+    let bin = env!("CARGO_BIN_EXE_closebook");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .arg("-w")
+            .arg(&ws)
+            .arg("--key-file")
+            .arg(&key)
+            .args(args)
+            .env_remove("CLOSEBOOK_WORKSPACE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["init", "--mode", "test"]);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example");
+    for kind in ["accounts", "ledger", "balances", "allocations"] {
+        run(&[
+            "import",
+            kind,
+            fixtures.join(format!("{kind}.csv")).to_str().unwrap(),
+        ]);
+    }
+    (ws, key)
+}
+
+fn verify(ws: &Path, key: &Path) -> (bool, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
+        .arg("-w")
+        .arg(ws)
+        .arg("--key-file")
+        .arg(key)
+        .args(["--json", "audit", "verify"])
+        .env_remove("CLOSEBOOK_WORKSPACE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // One JSON document on stdout: the verification, or `{"error": …}` on failure.
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (
+        out.status.success(),
+        doc,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Opens the decrypted database as an attacker holding the key would, with the
+/// append-only triggers dropped.
+fn tamper(ws: &Path, key: &Path, sql: &str) {
+    let hex = std::fs::read_to_string(key).unwrap();
+    let conn = rusqlite::Connection::open(ws.join("closebook.db")).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.trim()))
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+        .unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn an_untouched_log_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ws, key) = workspace(tmp.path());
+    let (ok, doc, _) = verify(&ws, &key);
+    assert!(ok);
+    assert_eq!(doc["records"], 5, "init and four imports: {doc}");
+    assert_eq!(doc["head"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn edits_deletions_and_reordering_are_each_caught_and_named() {
+    for (sql, seq) in [
+        (
+            "UPDATE audit_log SET summary = 'nothing to see' WHERE seq = 3;",
+            3,
+        ),
+        (
+            "UPDATE audit_log SET actor = 'os:mallory' WHERE seq = 2;",
+            2,
+        ),
+        ("DELETE FROM audit_log WHERE seq = 4;", 4),
+        (
+            "UPDATE audit_log SET seq = 100 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 100;",
+            2,
+        ),
+        (
+            "DELETE FROM audit_log WHERE seq = 2; UPDATE audit_log SET seq = seq - 1 WHERE seq > 2;",
+            2,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (ws, key) = workspace(tmp.path());
+        tamper(&ws, &key, sql);
+        let (ok, doc, stderr) = verify(&ws, &key);
+        assert!(!ok, "{sql}: tampering went unnoticed");
+        assert_eq!(doc["error"]["code"], "audit_broken", "{sql}: {doc}");
+        assert!(
+            stderr.contains(&format!("broken at record {seq}")),
+            "{sql}: {stderr}"
+        );
+    }
+}
