@@ -36,6 +36,8 @@ macro_rules! for_each_command {
             set_stripe_key(key: String) -> StripeOverview;
             forget_stripe_key() -> StripeOverview;
             set_coverage_thresholds(low_min_bps: i32, medium_min_bps: i32) -> StripeOverview;
+            audit_log(query: AuditQuery) -> AuditPageView;
+            audit_verify() -> AuditVerifyView;
         }
     };
 }
@@ -100,6 +102,10 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ObjectCountView,
         StripeOverview,
         SyncReportView,
+        AuditRecordView,
+        AuditQuery,
+        AuditPageView,
+        AuditVerifyView,
     ]
 }
 

@@ -16,7 +16,7 @@ use closebook_engine::secrets::SecretStore;
 use closebook_engine::workspace::{
     self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError,
 };
-use closebook_engine::{Error, ErrorCode, OpContext, demo, stripe};
+use closebook_engine::{Error, ErrorCode, OpContext, audit, demo, stripe};
 use jiff::Timestamp;
 
 pub mod bindings;
@@ -701,6 +701,62 @@ impl App {
             )?;
         }
         self.stripe_overview()
+    }
+
+    // ---- audit ----
+
+    pub fn audit_log(&self, query: AuditQuery) -> Result<AuditPageView> {
+        self.read(|ws| {
+            let limit = query
+                .limit
+                .unwrap_or(DEFAULT_PAGE)
+                .clamp(1, audit::MAX_AUDIT_PAGE);
+            let rows = audit::list(
+                ws.connection(),
+                &audit::AuditFilter {
+                    action_prefix: non_blank(query.action_prefix),
+                    actor: non_blank(query.actor),
+                    text: non_blank(query.text),
+                    before_seq: query.before_seq,
+                    limit,
+                },
+            )
+            .map_err(|e| Error::Ledger(e.into()))?;
+            let next = (rows.len() == limit as usize)
+                .then(|| rows.last().map(|r| r.seq))
+                .flatten()
+                .filter(|seq| *seq > 1);
+            Ok(AuditPageView {
+                rows: rows
+                    .into_iter()
+                    .map(|r| AuditRecordView {
+                        seq: r.seq,
+                        at: TimeView::new(ws, r.at),
+                        actor: r.actor,
+                        action: r.action,
+                        summary: r.summary,
+                        payload_sha256: r.payload_sha256,
+                        hash: r.hash,
+                    })
+                    .collect(),
+                next,
+            })
+        })
+    }
+
+    /// Walks the whole chain; a broken one is a result to show, not a failed command.
+    pub fn audit_verify(&self) -> Result<AuditVerifyView> {
+        self.read(|ws| {
+            let v = audit::verify(ws.connection()).map_err(|e| Error::Ledger(e.into()))?;
+            Ok(AuditVerifyView {
+                intact: v.intact(),
+                records: v.records,
+                head: v.head,
+                broken_seq: v.broken.as_ref().map(|b| b.seq),
+                broken_reason: v.broken.map(|b| b.reason),
+                checked_at: TimeView::new(ws, (self.clock)()),
+            })
+        })
     }
 
     // ---- import ----

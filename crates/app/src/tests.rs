@@ -386,3 +386,41 @@ fn create_validates_and_recent_list_can_be_forgotten() {
     let overview = app.forget_recent(made.path.clone()).unwrap();
     assert!(overview.recent.is_empty());
 }
+
+#[test]
+fn the_audit_log_pages_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let first = app
+        .audit_log(AuditQuery {
+            limit: Some(3),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(first.rows.len(), 3);
+    assert!(
+        first.rows.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
+    let second = app
+        .audit_log(AuditQuery {
+            before_seq: first.next,
+            limit: Some(100),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert!(second.next.is_none());
+    assert_eq!(second.rows.last().unwrap().seq, 1);
+    assert_eq!(second.rows.last().unwrap().action, "workspace.init");
+    let imports = app
+        .audit_log(AuditQuery {
+            action_prefix: Some("import.".into()),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(imports.rows.len(), 6, "one record per demo file");
+    let v = app.audit_verify().unwrap();
+    assert!(v.intact);
+    assert_eq!(v.records, (first.rows.len() + second.rows.len()) as u64);
+    assert!(v.broken_seq.is_none());
+}

@@ -636,3 +636,53 @@ pub struct PragmaView {
     pub value: String,
     pub reason: String,
 }
+
+/// One audit record.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditRecordView {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub at: TimeView,
+    pub actor: String,
+    pub action: String,
+    pub summary: String,
+    pub payload_sha256: String,
+    pub hash: String,
+}
+
+/// Which audit records to list, newest first.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct AuditQuery {
+    /// Actions starting with this: "import.", "stripe.", "workspace.".
+    pub action_prefix: Option<String>,
+    pub actor: Option<String>,
+    pub text: Option<String>,
+    /// The `next` of the previous page.
+    #[ts(type = "number | null")]
+    pub before_seq: Option<i64>,
+    /// Rows per page (1 to 1,000; default 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditPageView {
+    pub rows: Vec<AuditRecordView>,
+    /// Pass as `before_seq` for the next (older) page; none after the last.
+    #[ts(type = "number | null")]
+    pub next: Option<i64>,
+}
+
+/// The result of verifying the chain.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditVerifyView {
+    pub intact: bool,
+    #[ts(type = "number")]
+    pub records: u64,
+    /// The last record's hash, when intact.
+    pub head: Option<String>,
+    /// The first broken record and why.
+    #[ts(type = "number | null")]
+    pub broken_seq: Option<i64>,
+    pub broken_reason: Option<String>,
+    pub checked_at: TimeView,
+}

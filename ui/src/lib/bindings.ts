@@ -25,6 +25,7 @@ export type ErrorCode =
   | "stripe_key_invalid"
   | "stripe_failed"
   | "stripe_unavailable"
+  | "audit_broken"
   | "cancelled"
   | "io"
   | "internal";
@@ -291,6 +292,38 @@ open_windows: number, };
 
 export type SyncReportView = { run_id: number, resumed: boolean, pages: number, requests: number, retries: number, elapsed_ms: number, added: number, changed: number, };
 
+export type AuditRecordView = { seq: number, at: TimeView, actor: string, action: string, summary: string, payload_sha256: string, hash: string, };
+
+export type AuditQuery = { 
+/**
+ * Actions starting with this: "import.", "stripe.", "workspace.".
+ */
+action_prefix: string | null, actor: string | null, text: string | null, 
+/**
+ * The `next` of the previous page.
+ */
+before_seq: number | null, 
+/**
+ * Rows per page (1 to 1,000; default 200).
+ */
+limit: number | null, };
+
+export type AuditPageView = { rows: Array<AuditRecordView>, 
+/**
+ * Pass as `before_seq` for the next (older) page; none after the last.
+ */
+next: number | null, };
+
+export type AuditVerifyView = { intact: boolean, records: number, 
+/**
+ * The last record's hash, when intact.
+ */
+head: string | null, 
+/**
+ * The first broken record and why.
+ */
+broken_seq: number | null, broken_reason: string | null, checked_at: TimeView, };
+
 /** Event carrying a ProgressEvent while a long command runs. */
 export const PROGRESS_EVENT = "closebook://progress";
 
@@ -316,6 +349,8 @@ export const commands = {
   set_stripe_key: (key: string): Promise<StripeOverview> => invoke<StripeOverview>("set_stripe_key", { key }),
   forget_stripe_key: (): Promise<StripeOverview> => invoke<StripeOverview>("forget_stripe_key"),
   set_coverage_thresholds: (low_min_bps: number, medium_min_bps: number): Promise<StripeOverview> => invoke<StripeOverview>("set_coverage_thresholds", { low_min_bps, medium_min_bps }),
+  audit_log: (query: AuditQuery): Promise<AuditPageView> => invoke<AuditPageView>("audit_log", { query }),
+  audit_verify: (): Promise<AuditVerifyView> => invoke<AuditVerifyView>("audit_verify"),
 };
 
 export type Commands = typeof commands;
