@@ -45,6 +45,13 @@ describe("api", () => {
     expect(adviceFor("stripe_unavailable")).toContain("continues where it stopped");
   });
 
+  it("keeps audit_broken, with advice to keep the file and restore from a backup", () => {
+    expect(toCommandError({ code: "audit_broken", message: "record 7's hash does not match" }).code).toBe("audit_broken");
+    expect(adviceFor("audit_broken")).not.toBe(adviceFor("internal"));
+    expect(adviceFor("audit_broken")).toContain("hash chain is broken");
+    expect(adviceFor("audit_broken")).toContain("Keep the file as evidence and restore the workspace from a backup.");
+  });
+
   it("sends coverage thresholds as JSON numbers, and refuses fractions before asking", async () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, payload) => {

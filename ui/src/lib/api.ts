@@ -34,6 +34,7 @@ const CODES: Record<ErrorCode, true> = {
   stripe_key_invalid: true,
   stripe_failed: true,
   stripe_unavailable: true,
+  audit_broken: true,
   cancelled: true,
   io: true,
   internal: true,

@@ -55,6 +55,8 @@ const ADVICE: Record<ErrorCode, string> = {
     "Stripe refused a request; the message above names it. A restricted key needs Read access to the resource named there (see Settings). What was synced before is kept.",
   stripe_unavailable:
     "Stripe could not be reached after several attempts. Check the connection and sync again — it continues where it stopped.",
+  audit_broken:
+    "The audit log's hash chain is broken: someone changed, removed or reordered records in the workspace file. Keep the file as evidence and restore the workspace from a backup.",
   cancelled: "The operation was cancelled. Nothing was changed.",
   io: "Check that the file or folder exists and that you may read and write it.",
   internal:

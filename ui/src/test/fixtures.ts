@@ -3,6 +3,8 @@
 import type {
   AmountView,
   AppOverview,
+  AuditRecordView,
+  AuditVerifyView,
   CommandError,
   CoverageView,
   ErrorCode,
@@ -200,5 +202,37 @@ export function stripeOverview(overrides: Partial<StripeOverview> = {}): StripeO
     ],
     open_windows: 0,
     ...overrides,
+  };
+}
+
+/** A 64-hex-digit digest that differs for every `n` (for hashes in tests). */
+export function digest(n: number, salt = "a"): string {
+  return `${salt}${String(n).padStart(7, "0")}`.repeat(8).slice(0, 64);
+}
+
+/** One audit record, as `audit_log` sends it. */
+export function auditRecord(seq: number, overrides: Partial<AuditRecordView> = {}): AuditRecordView {
+  const actions = ["workspace.init", "import.file", "stripe.sync", "settings.coverage_thresholds"];
+  return {
+    seq,
+    at: time("2026-11-01", "09:00:00"),
+    actor: seq % 2 === 0 ? "fin" : "ops",
+    action: actions[seq % actions.length] ?? "import.file",
+    summary: `Record ${seq}: imported ledger.csv`,
+    payload_sha256: digest(seq, "a"),
+    hash: digest(seq, "b"),
+    ...overrides,
+  };
+}
+
+/** The result of `audit_verify`: intact unless `broken` names a record. */
+export function auditVerify(records: number, broken: { seq: number; reason: string } | null = null): AuditVerifyView {
+  return {
+    intact: broken === null,
+    records,
+    head: broken === null && records > 0 ? digest(records, "b") : null,
+    broken_seq: broken?.seq ?? null,
+    broken_reason: broken?.reason ?? null,
+    checked_at: time("2026-11-02", "08:30:00"),
   };
 }
