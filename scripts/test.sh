@@ -34,7 +34,8 @@ if [ "$status" = 0 ]; then
 fi
 
 # One closing line for the whole suite, summed over every test binary and the UI's tests.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
-     /^ +Tests +[0-9]+/ { gsub(/\x1b\[[0-9;]*m/, ""); for (i = 1; i <= NF; i++) { if ($(i+1) == "passed") p += $i; if ($(i+1) == "failed") f += $i } }
+awk '{ gsub(/\x1b\[[0-9;]*m/, "") }
+     /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     /^ +Tests +[0-9]+/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "passed") p += $i; if ($(i+1) == "failed") f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 exit "$status"
