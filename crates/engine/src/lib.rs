@@ -35,15 +35,35 @@ impl OpContext {
         }
     }
 
-    /// The operating-system user, for actions not done as a roster person.
+    /// The operating-system user, for actions not done as a roster person: the account the
+    /// process runs as (from the OS, not the environment, which a desktop launcher may not
+    /// fill in), then `USER` / `USERNAME`, then `unknown`.
     pub fn os_user(now: Timestamp) -> OpContext {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_string());
+        let user = whoami::username()
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("USERNAME").ok())
+            .unwrap_or_else(|| "unknown".to_string());
         OpContext {
             actor: format!("os:{user}"),
             now,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: desktop launches and test harnesses without `USER` recorded every action
+    /// as `os:unknown`; the account comes from the OS now.
+    #[test]
+    fn the_os_user_comes_from_the_os() {
+        let ctx = OpContext::os_user(Timestamp::UNIX_EPOCH);
+        let name = ctx.actor.strip_prefix("os:").expect("os: prefix");
+        assert!(!name.is_empty());
+        assert_ne!(name, "unknown");
+        assert_eq!(Some(name.to_string()), whoami::username().ok());
     }
 }
