@@ -10,6 +10,7 @@ use crate::ingest::ImportError;
 use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
 use crate::money::MoneyError;
+use crate::reconcile::ReconcileError;
 use crate::secrets::SecretError;
 use crate::stripe::StripeError;
 use crate::workspace::WorkspaceError;
@@ -30,6 +31,8 @@ pub enum Error {
     Secrets(#[from] SecretError),
     #[error(transparent)]
     Stripe(#[from] StripeError),
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
     #[error("the audit log is broken at record {seq}: {reason}")]
     AuditBroken { seq: i64, reason: String },
     #[error("invalid input: {0}")]
@@ -176,6 +179,13 @@ impl Error {
                     S::Runtime(_) | S::Database(_) => ErrorCode::Internal,
                 }
             }
+            Error::Reconcile(e) => match e {
+                ReconcileError::Ledger(LedgerError::Database(_)) | ReconcileError::Database(_) => {
+                    ErrorCode::Internal
+                }
+                ReconcileError::Ledger(_) | ReconcileError::Money(_) => ErrorCode::LedgerInvariant,
+                ReconcileError::BadDay(..) => ErrorCode::InvalidInput,
+            },
             Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),

@@ -1,0 +1,208 @@
+//! Daily reconciliation: does the ledger agree with Stripe at the end of day D (in the
+//! workspace's time zone), and if not, exactly why.
+//!
+//! This module starts with the two sides' balances per currency:
+//! - **Stripe**: the net of every mirrored balance transaction created up to the end of D,
+//!   split into available (its `available_on` has come by then) and pending;
+//! - **ledger**: the balance of the Stripe-balance accounts (`assets:stripe` and everything
+//!   below it, `contracts/BOOKING.md`) as of the end of D;
+//!
+//! and the mirror's completeness check: the live balance fetched at a sync must equal the
+//! net of the balance transactions mirrored up to that moment, or the mirror is missing
+//! something and no reconciliation on top of it can be trusted.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::ledger::{self, LedgerError};
+use crate::money::{Money, MoneyError};
+use crate::workspace::Workspace;
+
+/// The accounts that hold money at Stripe (`contracts/BOOKING.md`).
+pub const STRIPE_BALANCE_ACCOUNTS: &str = "assets:stripe";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error("invalid day {0}: {1}")]
+    BadDay(Date, String),
+    #[error("database error during reconciliation: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// Both sides in one currency at the end of a day. Amounts in the currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayBalance {
+    pub currency: String,
+    pub stripe_available: i64,
+    pub stripe_pending: i64,
+    /// available + pending.
+    pub stripe_total: i64,
+    pub ledger: i64,
+    /// Stripe − ledger: what reconciliation must explain.
+    pub difference: i64,
+}
+
+fn add(a: i64, b: i64) -> Result<i64, MoneyError> {
+    a.checked_add(b).ok_or(MoneyError::Overflow {
+        op: "addition",
+        left: a.into(),
+        right: b.into(),
+    })
+}
+
+fn sub(a: i64, b: i64) -> Result<i64, MoneyError> {
+    a.checked_sub(b).ok_or(MoneyError::Overflow {
+        op: "subtraction",
+        left: a.into(),
+        right: b.into(),
+    })
+}
+
+/// Stripe's balance from the mirrored balance transactions created up to `at`, per
+/// currency: (available by then, pending).
+fn stripe_side(
+    ws: &Workspace,
+    at: Timestamp,
+) -> Result<BTreeMap<String, (i64, i64)>, ReconcileError> {
+    let mut stmt = ws.conn.prepare_cached(
+        "SELECT currency, available_on <= ?1, net FROM stripe_balance_transactions WHERE created <= ?1",
+    )?;
+    let mut rows = stmt.query([at.as_microsecond()])?;
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    while let Some(r) = rows.next()? {
+        let currency: String = r.get(0)?;
+        let available: bool = r.get(1)?;
+        let net: i64 = r.get(2)?;
+        let e = out.entry(currency).or_default();
+        if available {
+            e.0 = add(e.0, net)?;
+        } else {
+            e.1 = add(e.1, net)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Both sides per currency at the end of `day` in the workspace's time zone.
+pub fn day_balances(ws: &Workspace, day: Date) -> Result<Vec<DayBalance>, ReconcileError> {
+    let at = ws
+        .end_of_day(day)
+        .map_err(|e| ReconcileError::BadDay(day, e.to_string()))?;
+    balances_at(ws, at)
+}
+
+/// Both sides per currency at the instant `at`.
+pub fn balances_at(ws: &Workspace, at: Timestamp) -> Result<Vec<DayBalance>, ReconcileError> {
+    let stripe = stripe_side(ws, at)?;
+    let mut ledger_side: BTreeMap<String, i64> = BTreeMap::new();
+    for leaf in ledger::balances(ws, Some(at), Some(STRIPE_BALANCE_ACCOUNTS))? {
+        let m: Money = leaf.balance.money();
+        let e = ledger_side.entry(m.unit().code().to_string()).or_default();
+        *e = add(*e, m.minor())?;
+    }
+    let currencies: std::collections::BTreeSet<&String> =
+        stripe.keys().chain(ledger_side.keys()).collect();
+    let mut out = Vec::with_capacity(currencies.len());
+    for c in currencies {
+        let (available, pending) = stripe.get(c).copied().unwrap_or_default();
+        let total = add(available, pending)?;
+        let ledger = ledger_side.get(c).copied().unwrap_or_default();
+        out.push(DayBalance {
+            currency: c.clone(),
+            stripe_available: available,
+            stripe_pending: pending,
+            stripe_total: total,
+            ledger,
+            difference: sub(total, ledger)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The live balance fetched at a sync against the mirror's balance transactions up to then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MirrorCheck {
+    pub run_id: i64,
+    pub fetched_at: Timestamp,
+    pub currency: String,
+    /// available + pending as Stripe reported it.
+    pub live: i64,
+    /// The net of the mirrored balance transactions created up to `fetched_at`.
+    pub mirrored: i64,
+    /// live − mirrored: zero when the mirror holds everything Stripe counted.
+    pub missing: i64,
+}
+
+impl MirrorCheck {
+    pub fn complete(&self) -> bool {
+        self.missing == 0
+    }
+}
+
+/// Checks the mirror against the live balance of the latest sync that fetched one; empty
+/// when no sync has.
+pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> {
+    let latest: Option<(i64, i64)> = ws
+        .conn
+        .query_row(
+            "SELECT run_id, fetched_at FROM stripe_balances ORDER BY run_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    let Some((run_id, fetched_us)) = latest else {
+        return Ok(Vec::new());
+    };
+    let fetched_at = Timestamp::from_microsecond(fetched_us).unwrap_or(Timestamp::UNIX_EPOCH);
+    let mirrored = stripe_side(ws, fetched_at)?;
+    let mut stmt = ws
+        .conn
+        .prepare("SELECT currency, available, pending FROM stripe_balances WHERE run_id = ?1 ORDER BY currency")?;
+    let live = stmt
+        .query_map([run_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (currency, available, pending) in live {
+        let live = add(available, pending)?;
+        let (a, p) = mirrored.get(&currency).copied().unwrap_or_default();
+        let m = add(a, p)?;
+        seen.insert(currency.clone());
+        out.push(MirrorCheck {
+            run_id,
+            fetched_at,
+            currency,
+            live,
+            mirrored: m,
+            missing: sub(live, m)?,
+        });
+    }
+    // A currency the mirror has but Stripe no longer reports holds nothing at Stripe.
+    for (currency, (a, p)) in mirrored {
+        if !seen.contains(&currency) {
+            let m = add(a, p)?;
+            out.push(MirrorCheck {
+                run_id,
+                fetched_at,
+                currency,
+                live: 0,
+                mirrored: m,
+                missing: sub(0, m)?,
+            });
+        }
+    }
+    Ok(out)
+}
