@@ -503,8 +503,7 @@ impl App {
             let key = stripe::StripeKey::parse(demo_stripe::KEY).map_err(Error::from)?;
             return Ok((url, Some(key)));
         }
-        let base = std::env::var("CLOSEBOOK_STRIPE_API_BASE")
-            .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string());
+        let base = stripe_api_base();
         let key = match stripe::keys::load(ws, self.secrets.as_ref(), None) {
             Ok(k) => Some(k),
             Err(stripe::StripeError::NoKey) => None,
@@ -538,8 +537,7 @@ impl App {
                 Some(demo_stripe::KEY[..8].to_string()),
             )
         } else {
-            let base = std::env::var("CLOSEBOOK_STRIPE_API_BASE")
-                .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string());
+            let base = stripe_api_base();
             let kind =
                 stripe::keys::stored_kind(&ws, self.secrets.as_ref()).map_err(Error::from)?;
             (base, kind)
@@ -818,6 +816,13 @@ impl App {
         self.end_operation(&args.op_id);
         Ok(result.map_err(Error::from)?.into())
     }
+}
+
+/// Stripe, or the API `CLOSEBOOK_STRIPE_API_BASE` names (a simulator, a proxy), the same
+/// variable the CLI reads.
+fn stripe_api_base() -> String {
+    std::env::var("CLOSEBOOK_STRIPE_API_BASE")
+        .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string())
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> CommandError {
