@@ -1058,7 +1058,7 @@ fn demo_stripe_sync(
     ws: &mut Workspace,
     ctx: &Ctx,
 ) -> Result<closebook_engine::stripe::SyncReport, Failure> {
-    use closebook_engine::stripe::{self, StripeKey, SyncControl, SyncOptions};
+    use closebook_engine::stripe::{self, StripeKey, SyncControl};
     use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
     let dataset = Dataset::demo();
     let now = Timestamp::now().as_second();
@@ -1068,9 +1068,7 @@ fn demo_stripe_sync(
         )))
     })?;
     let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).map_err(Error::from)?;
-    let mut options = SyncOptions::new(&sim.url(), false);
-    // The simulator has no rate limit: the demo syncs as fast as the machine allows.
-    options.limits.requests_per_second = 1_000;
+    let options = demo::sync_options(&sim.url());
     let cancel = AtomicBool::new(false);
     let mut progress = |_: &stripe::SyncProgress| {};
     let mut control = SyncControl {

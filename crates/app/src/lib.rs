@@ -626,7 +626,11 @@ impl App {
         let cancel = self.begin_operation(&op_id)?;
         let result = {
             let mut ws = lock(&session.writer);
-            let options = stripe::SyncOptions::new(&api_base, ws.info().mode.is_live());
+            let options = if session.demo {
+                demo::sync_options(&api_base)
+            } else {
+                stripe::SyncOptions::new(&api_base, ws.info().mode.is_live())
+            };
             let events = self.events.clone();
             let id = op_id.clone();
             let mut progress = |p: &stripe::SyncProgress| {

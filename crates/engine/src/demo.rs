@@ -131,3 +131,17 @@ fn create(
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
 }
+
+/// The first instant of the demo's activity: 2026-08-01 in America/New_York.
+pub const FIRST_ACTIVITY: i64 = 1_785_556_800;
+
+/// How the demo syncs with its simulator: as fast as the machine allows (the simulator has
+/// no rate limit), and every event from the demo's first day — the simulator keeps them
+/// all, where Stripe keeps 30 days — so reconciliation can tell a missed webhook from a
+/// missing booking however long after the demo's months it runs.
+pub fn sync_options(api_base: &str) -> crate::stripe::SyncOptions {
+    let mut options = crate::stripe::SyncOptions::new(api_base, false);
+    options.limits.requests_per_second = 1_000;
+    options.events_since = jiff::Timestamp::from_second(FIRST_ACTIVITY).ok();
+    options
+}

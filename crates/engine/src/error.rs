@@ -63,6 +63,7 @@ pub enum ErrorCode {
     StripeFailed,
     StripeUnavailable,
     AuditBroken,
+    NotFound,
     Cancelled,
     Io,
     Internal,
@@ -70,7 +71,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated bindings and documentation.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::WorkspaceNotFound,
         ErrorCode::WorkspaceExists,
         ErrorCode::WorkspaceDamaged,
@@ -91,6 +92,7 @@ impl ErrorCode {
         ErrorCode::StripeFailed,
         ErrorCode::StripeUnavailable,
         ErrorCode::AuditBroken,
+        ErrorCode::NotFound,
         ErrorCode::Cancelled,
         ErrorCode::Io,
         ErrorCode::Internal,
@@ -118,6 +120,7 @@ impl ErrorCode {
             ErrorCode::StripeFailed => "stripe_failed",
             ErrorCode::StripeUnavailable => "stripe_unavailable",
             ErrorCode::AuditBroken => "audit_broken",
+            ErrorCode::NotFound => "not_found",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
@@ -184,7 +187,14 @@ impl Error {
                     ErrorCode::Internal
                 }
                 ReconcileError::Ledger(_) | ReconcileError::Money(_) => ErrorCode::LedgerInvariant,
-                ReconcileError::BadDay(..) => ErrorCode::InvalidInput,
+                ReconcileError::BadDay(..) | ReconcileError::Refused(_) => ErrorCode::InvalidInput,
+                ReconcileError::Overflow(_) | ReconcileError::Invariant(_) => {
+                    ErrorCode::LedgerInvariant
+                }
+                ReconcileError::NoSnapshot(_) | ReconcileError::NoException(_) => {
+                    ErrorCode::NotFound
+                }
+                ReconcileError::Io(..) => ErrorCode::Io,
             },
             Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,

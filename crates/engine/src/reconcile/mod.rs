@@ -1,7 +1,13 @@
 //! Daily reconciliation: does the ledger agree with Stripe at the end of day D (in the
 //! workspace's time zone), and if not, exactly why.
 //!
-//! This module starts with the two sides' balances per currency:
+//! - [`matching`]: pairs the items under the user's [`rules`] and names every disagreement;
+//! - [`snapshot`]: the immutable daily snapshot with its explained difference and digest;
+//! - [`exceptions`]: the workflow that resolves what matching found;
+//! - sealed days: a sync that changes a mirrored row dated on or before a reconciled day
+//!   records the change here ([`record_sealed_change`]), and the next snapshot reports it.
+//!
+//! And the two sides' balances per currency:
 //! - **Stripe**: the net of every mirrored balance transaction created up to the end of D,
 //!   split into available (its `available_on` has come by then) and pending;
 //! - **ledger**: the balance of the Stripe-balance accounts (`assets:stripe` and everything
@@ -16,6 +22,18 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+
+pub mod exceptions;
+pub mod matching;
+pub mod rules;
+pub mod snapshot;
+
+pub use exceptions::{ExceptionFilter, ExceptionRow, Resolution, ResolveRequest, StateFilter};
+pub use matching::Kind;
+pub use rules::{MatchRules, Rule};
+pub use snapshot::{Snapshot, Status};
+
+use rusqlite::{OptionalExtension, params};
 
 use crate::ledger::{self, LedgerError};
 use crate::money::{Money, MoneyError};
@@ -34,6 +52,18 @@ pub enum ReconcileError {
     BadDay(Date, String),
     #[error("database error during reconciliation: {0}")]
     Database(#[from] rusqlite::Error),
+    #[error("amounts overflow while {0}")]
+    Overflow(&'static str),
+    #[error("no reconciliation snapshot of {0}")]
+    NoSnapshot(Date),
+    #[error("no exception #{0}")]
+    NoException(i64),
+    #[error("{0}")]
+    Refused(String),
+    #[error("reconciliation invariant broken: {0}")]
+    Invariant(String),
+    #[error("cannot write {0}: {1}")]
+    Io(String, String),
 }
 
 /// Both sides in one currency at the end of a day. Amounts in the currency's minor units.
@@ -127,7 +157,7 @@ pub fn balances_at(ws: &Workspace, at: Timestamp) -> Result<Vec<DayBalance>, Rec
 }
 
 /// The live balance fetched at a sync against the mirror's balance transactions up to then.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MirrorCheck {
     pub run_id: i64,
     pub fetched_at: Timestamp,
@@ -205,4 +235,126 @@ pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> 
         }
     }
     Ok(out)
+}
+
+/// A mirrored balance-transaction row as a sync is about to write it.
+pub struct SealedRow<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub source: Option<&'a str>,
+    pub amount: i64,
+    pub fee: i64,
+    pub net: i64,
+    pub currency: &'a str,
+    pub status: &'a str,
+    pub created: i64,
+    pub available_on: i64,
+}
+
+/// The last reconciled day and its end (microseconds): rows dated up to then are sealed.
+pub fn sealed_until(ws: &Workspace) -> Result<Option<(String, i64)>, rusqlite::Error> {
+    let day: Option<String> =
+        ws.conn
+            .query_row("SELECT max(day) FROM recon_snapshots", [], |r| r.get(0))?;
+    let Some(day) = day else { return Ok(None) };
+    let Ok(date) = day.parse::<Date>() else {
+        return Ok(None);
+    };
+    Ok(ws
+        .end_of_day(date)
+        .ok()
+        .map(|end| (day, end.as_microsecond())))
+}
+
+/// Records what a sync changes in a sealed row (added, or which fields changed), in the
+/// sync's own transaction. Nothing is recorded when the row is unchanged.
+pub fn record_sealed_change(
+    conn: &rusqlite::Connection,
+    row: &SealedRow<'_>,
+    sealed_day: &str,
+    sync_run: i64,
+    now_us: i64,
+) -> Result<(), rusqlite::Error> {
+    type Old = (
+        String,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+    );
+    let old: Option<Old> = conn
+        .prepare_cached(
+            "SELECT type, source, amount, fee, net, currency, status, created, available_on
+             FROM stripe_balance_transactions WHERE id = ?1",
+        )?
+        .query_row([row.id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })
+        .optional()?;
+    let change = match old {
+        None => format!(
+            "appeared after the day was reconciled ({} {} {}, net {})",
+            row.kind,
+            row.source.unwrap_or("-"),
+            row.currency,
+            row.net
+        ),
+        Some((kind, source, amount, fee, net, currency, status, created, available_on)) => {
+            let mut diffs = Vec::new();
+            let mut field = |name: &str, a: String, b: String| {
+                if a != b {
+                    diffs.push(format!("{name} {a} → {b}"));
+                }
+            };
+            field("type", kind, row.kind.to_string());
+            field(
+                "source",
+                source.unwrap_or_default(),
+                row.source.unwrap_or_default().to_string(),
+            );
+            field("amount", amount.to_string(), row.amount.to_string());
+            field("fee", fee.to_string(), row.fee.to_string());
+            field("net", net.to_string(), row.net.to_string());
+            field("currency", currency, row.currency.to_string());
+            field("status", status, row.status.to_string());
+            field("created", created.to_string(), row.created.to_string());
+            field(
+                "available_on",
+                available_on.to_string(),
+                row.available_on.to_string(),
+            );
+            if diffs.is_empty() {
+                return Ok(());
+            }
+            format!("changed: {}", diffs.join(", "))
+        }
+    };
+    conn.execute(
+        "INSERT INTO recon_sealed_changes (detected_at, sync_run, sealed_day, row_id, row_created, currency, change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            now_us,
+            sync_run,
+            sealed_day,
+            row.id,
+            row.created,
+            row.currency,
+            change
+        ],
+    )?;
+    Ok(())
 }

@@ -39,6 +39,9 @@ pub struct SyncOptions {
     pub resync: Option<(Timestamp, Timestamp)>,
     /// Only these object types (benchmarks, targeted re-syncs); `None` = all.
     pub only: Option<Vec<ObjectType>>,
+    /// The earliest event to ask for. `None`: 30 days before now, as far back as Stripe
+    /// keeps events. The demo sets it to its first day: its simulator keeps every event.
+    pub events_since: Option<Timestamp>,
 }
 
 impl SyncOptions {
@@ -49,6 +52,7 @@ impl SyncOptions {
             since: None,
             resync: None,
             only: None,
+            events_since: None,
         }
     }
 }
@@ -396,7 +400,11 @@ fn plan_run(ws: &Workspace, options: &SyncOptions, ctx: &OpContext) -> Result<i6
             }
         };
         let start = if t == ObjectType::Event {
-            start.max(now - EVENT_RETENTION_SECS)
+            let floor = options
+                .events_since
+                .map(|t| t.as_second())
+                .unwrap_or(now - EVENT_RETENTION_SECS);
+            start.max(floor)
         } else {
             start
         };
@@ -908,7 +916,32 @@ fn write_page(
                currency = excluded.currency, status = excluded.status, created = excluded.created,
                available_on = excluded.available_on, description = excluded.description, fee_details = excluded.fee_details",
         )?;
+        // Rows dated on or before a reconciled day are sealed: a change is recorded, never
+        // silently absorbed (the next snapshot reports it as an exception).
+        let sealed = crate::reconcile::sealed_until(ws)?;
         for b in &page.balance_transactions {
+            if let Some((sealed_day, until)) = &sealed
+                && b.created <= *until
+            {
+                crate::reconcile::record_sealed_change(
+                    &tx,
+                    &crate::reconcile::SealedRow {
+                        id: &b.id,
+                        kind: &b.kind,
+                        source: b.source.as_deref(),
+                        amount: b.amount,
+                        fee: b.fee,
+                        net: b.net,
+                        currency: &b.currency,
+                        status: &b.status,
+                        created: b.created,
+                        available_on: b.available_on,
+                    },
+                    sealed_day,
+                    run_id,
+                    now_us,
+                )?;
+            }
             bt.execute(params![
                 b.id,
                 b.kind,
