@@ -7,6 +7,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::reconcile::*;
 use crate::views::*;
 use closebook_engine::ErrorCode;
 
@@ -38,6 +39,15 @@ macro_rules! for_each_command {
             set_coverage_thresholds(low_min_bps: i32, medium_min_bps: i32) -> StripeOverview;
             audit_log(query: AuditQuery) -> AuditPageView;
             audit_verify() -> AuditVerifyView;
+            recon_overview() -> ReconOverview;
+            recon_catch_up(op_id: String) -> CatchUpView;
+            recon_snapshot(args: SnapshotArgs) -> SnapshotView;
+            recon_day(day: String) -> SnapshotView;
+            recon_exceptions(query: ExceptionQuery) -> Vec<ExceptionView>;
+            recon_exception(id: i32) -> ExceptionDetailView;
+            recon_propose_adjustment(id: i32, counter_account: Option<String>) -> Vec<ProposedEntryView>;
+            recon_resolve(args: ResolveArgs) -> Vec<ExceptionView>;
+            recon_set_rules(args: MatchRulesArgs) -> MatchRulesView;
         }
     };
 }
@@ -106,6 +116,25 @@ fn declarations(cfg: &Config) -> Vec<String> {
         AuditQuery,
         AuditPageView,
         AuditVerifyView,
+        MatchRulesView,
+        MatchRulesArgs,
+        ReconDayCurrencyView,
+        ReconDayView,
+        ReconOverview,
+        ExplainedView,
+        ReconCurrencyView,
+        ResolutionView,
+        ExceptionView,
+        MirrorView,
+        SnapshotView,
+        SnapshotArgs,
+        CatchUpView,
+        ExceptionQuery,
+        AppearanceView,
+        ProposedPostingView,
+        ProposedEntryView,
+        ExceptionDetailView,
+        ResolveArgs,
     ]
 }
 

@@ -21,6 +21,7 @@ use jiff::Timestamp;
 
 pub mod bindings;
 pub mod demo_stripe;
+pub mod reconcile;
 pub mod views;
 
 use views::*;

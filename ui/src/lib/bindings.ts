@@ -26,6 +26,7 @@ export type ErrorCode =
   | "stripe_failed"
   | "stripe_unavailable"
   | "audit_broken"
+  | "not_found"
   | "cancelled"
   | "io"
   | "internal";
@@ -324,6 +325,125 @@ head: string | null,
  */
 broken_seq: number | null, broken_reason: string | null, checked_at: TimeView, };
 
+export type MatchRulesView = { 
+/**
+ * Applied in this order.
+ */
+order: Array<string>, 
+/**
+ * Every rule there is, in the default order.
+ */
+available: Array<string>, amount_tolerance_minor: number, date_window_days: number, };
+
+export type MatchRulesArgs = { order: Array<string>, amount_tolerance_minor: number, date_window_days: number, };
+
+export type ReconDayCurrencyView = { currency: string, difference: AmountView, remainder: AmountView, open_exceptions: number, };
+
+export type ReconDayView = { 
+/**
+ * "2026-10-31"
+ */
+day: string, version: number, 
+/**
+ * "balanced" | "explained" | "unexplained"
+ */
+status: string, computed_at: TimeView, currencies: Array<ReconDayCurrencyView>, };
+
+export type ReconOverview = { last_day: string | null, 
+/**
+ * Every reconciled day, oldest first.
+ */
+days: Array<ReconDayView>, 
+/**
+ * Days a catch-up would reconcile now (up to yesterday).
+ */
+missing_days: number, open_exceptions: number, rules: MatchRulesView, 
+/**
+ * Every exception kind, in the waterfall's order.
+ */
+kinds: Array<string>, 
+/**
+ * Every resolution.
+ */
+resolutions: Array<string>, };
+
+export type ExplainedView = { kind: string, amount: AmountView, };
+
+export type ReconCurrencyView = { currency: string, stripe_available: AmountView, stripe_pending: AmountView, stripe_total: AmountView, ledger: AmountView, 
+/**
+ * Stripe − ledger.
+ */
+difference: AmountView, 
+/**
+ * Σ per exception kind (the waterfall's steps).
+ */
+explained: Array<ExplainedView>, remainder: AmountView, matched: number, unmatched_stripe: number, unmatched_ledger: number, open_exceptions: number, status: string, };
+
+export type ResolutionView = { resolution: string, note: string, actor: string, at: TimeView, adjustment_entry: string | null, };
+
+export type ExceptionView = { 
+/**
+ * `null` only in a dry run, for an exception never saved.
+ */
+id: number | null, key: string, kind: string, currency: string, stripe_object: string | null, 
+/**
+ * This exception's share of Stripe − ledger.
+ */
+effect: AmountView, stripe_amount: AmountView | null, ledger_amount: AmountView | null, stripe_ids: Array<string>, ledger_entries: Array<string>, stripe_date: TimeView | null, ledger_date: TimeView | null, event_id: string | null, webhook_status: string | null, matched_by: string | null, note: string, first_day: string, 
+/**
+ * The last reconciled day that found it (lists only).
+ */
+last_day: string | null, appearances: number | null, 
+/**
+ * Whether the latest snapshot still finds it (lists only).
+ */
+current: boolean | null, resolution: ResolutionView | null, };
+
+export type MirrorView = { currency: string, live: AmountView, mirrored: AmountView, missing: AmountView, complete: boolean, fetched_at: TimeView, };
+
+export type SnapshotView = { id: number | null, day: string, version: number, dry_run: boolean, 
+/**
+ * Already reconciled from the same rows: the saved snapshot, nothing new written.
+ */
+unchanged: boolean, computed_at: TimeView, actor: string, status: string, digest: string, stripe_rows: number, ledger_rows: number, matched: number, rules: MatchRulesView, currencies: Array<ReconCurrencyView>, exceptions: Array<ExceptionView>, mirror: Array<MirrorView>, };
+
+export type SnapshotArgs = { 
+/**
+ * "YYYY-MM-DD" in the workspace's time zone.
+ */
+day: string, dry_run: boolean, };
+
+export type CatchUpView = { days_added: number, last_day: string | null, cancelled: boolean, };
+
+export type ExceptionQuery = { 
+/**
+ * One of the overview's `kinds`; absent: every kind.
+ */
+kind: string | null, 
+/**
+ * "open" (default), "resolved" or "all".
+ */
+state: string | null, currency: string | null, 
+/**
+ * Only exceptions whose effect is at least this in minor units (absolute), as a
+ * decimal string so that no JavaScript number rounds it.
+ */
+min_amount_minor: string | null, };
+
+export type AppearanceView = { day: string, version: number, effect: AmountView, };
+
+export type ProposedPostingView = { account: string, amount: AmountView, };
+
+export type ProposedEntryView = { entry_id: string, entry_type: string, stripe_object_id: string | null, description: string, postings: Array<ProposedPostingView>, };
+
+export type ExceptionDetailView = { exception: ExceptionView, history: Array<AppearanceView>, 
+/**
+ * The resolutions that fit this exception's kind.
+ */
+allowed: Array<string>, };
+
+export type ResolveArgs = { ids: number[], resolution: string, note: string, counter_account: string | null, };
+
 /** Event carrying a ProgressEvent while a long command runs. */
 export const PROGRESS_EVENT = "closebook://progress";
 
@@ -351,6 +471,15 @@ export const commands = {
   set_coverage_thresholds: (low_min_bps: number, medium_min_bps: number): Promise<StripeOverview> => invoke<StripeOverview>("set_coverage_thresholds", { low_min_bps, medium_min_bps }),
   audit_log: (query: AuditQuery): Promise<AuditPageView> => invoke<AuditPageView>("audit_log", { query }),
   audit_verify: (): Promise<AuditVerifyView> => invoke<AuditVerifyView>("audit_verify"),
+  recon_overview: (): Promise<ReconOverview> => invoke<ReconOverview>("recon_overview"),
+  recon_catch_up: (op_id: string): Promise<CatchUpView> => invoke<CatchUpView>("recon_catch_up", { op_id }),
+  recon_snapshot: (args: SnapshotArgs): Promise<SnapshotView> => invoke<SnapshotView>("recon_snapshot", { args }),
+  recon_day: (day: string): Promise<SnapshotView> => invoke<SnapshotView>("recon_day", { day }),
+  recon_exceptions: (query: ExceptionQuery): Promise<Array<ExceptionView>> => invoke<Array<ExceptionView>>("recon_exceptions", { query }),
+  recon_exception: (id: number): Promise<ExceptionDetailView> => invoke<ExceptionDetailView>("recon_exception", { id }),
+  recon_propose_adjustment: (id: number, counter_account: string | null): Promise<Array<ProposedEntryView>> => invoke<Array<ProposedEntryView>>("recon_propose_adjustment", { id, counter_account }),
+  recon_resolve: (args: ResolveArgs): Promise<Array<ExceptionView>> => invoke<Array<ExceptionView>>("recon_resolve", { args }),
+  recon_set_rules: (args: MatchRulesArgs): Promise<MatchRulesView> => invoke<MatchRulesView>("recon_set_rules", { args }),
 };
 
 export type Commands = typeof commands;
