@@ -19,6 +19,7 @@ use closebook_engine::{Error, OpContext, demo, generate, ledger};
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod recon;
 mod render;
 
 #[derive(Parser)]
@@ -110,6 +111,37 @@ enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reconcile the ledger with Stripe at the end of a day (saved as an immutable snapshot),
+    /// or every day missing since the last (`--catch-up`, for a daily schedule).
+    Snapshot {
+        /// The day (YYYY-MM-DD, in the workspace's time zone).
+        #[arg(long, conflicts_with_all = ["catch_up", "list"])]
+        date: Option<String>,
+        /// Show the result without saving it.
+        #[arg(long, requires = "date")]
+        dry_run: bool,
+        /// Reconcile every day since the last reconciled one, up to yesterday.
+        #[arg(long, conflicts_with = "list")]
+        catch_up: bool,
+        /// The reconciled days with their status.
+        #[arg(long)]
+        list: bool,
+    },
+    /// What reconciliation found: list, show, resolve, export adjustments.
+    #[command(subcommand)]
+    Exceptions(recon::ExceptionsCommand),
+    /// The matching rules reconciliation applies, in priority order (show, or change).
+    MatchRules {
+        /// Comma-separated, in priority order: exact_reference,amount_date,one_to_many (`none` for none).
+        #[arg(long, value_delimiter = ',')]
+        order: Option<Vec<String>>,
+        /// Largest net difference the amount and one-to-many rules accept, in minor units.
+        #[arg(long)]
+        tolerance: Option<i64>,
+        /// Largest distance in days between the two sides' dates.
+        #[arg(long)]
+        window_days: Option<u32>,
+    },
     /// Create (or reopen) the demo workspace from the embedded fixtures and show what it holds.
     Demo,
     /// Write a synthetic platform's files (deterministic for a given seed).
@@ -433,6 +465,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         ),
         Command::Stripe(cmd) => cmd_stripe(&ctx, cmd),
         Command::Audit(cmd) => cmd_audit(&ctx, cmd),
+        Command::Snapshot {
+            date,
+            dry_run,
+            catch_up,
+            list,
+        } => recon::cmd_snapshot(&ctx, date, dry_run, catch_up, list),
+        Command::Exceptions(cmd) => recon::cmd_exceptions(&ctx, cmd),
+        Command::MatchRules {
+            order,
+            tolerance,
+            window_days,
+        } => recon::cmd_match_rules(&ctx, order, tolerance, window_days),
         Command::Coverage {
             low_at,
             medium_at,

@@ -181,7 +181,8 @@ pub fn general_ledger(ws: &Workspace, gl: &GeneralLedger) {
 
 pub use closebook_engine::stripe::coverage::format_bps as bps;
 
-fn stripe_money(ws: &Workspace, minor: i64, currency: &str) -> String {
+/// An amount in a currency's minor units, formatted with its decimals and code.
+pub fn money(ws: &Workspace, minor: i64, currency: &str) -> String {
     match ws.units().lookup(currency) {
         Ok(u) => closebook_engine::money::Money::new(minor, u).format(),
         Err(_) => format!("{minor} {currency} (minor units)"),
@@ -197,8 +198,8 @@ pub fn stripe_balance(ws: &Workspace, lines: &[closebook_engine::stripe::sync::B
         println!(
             "  {:<5} available {:>18}   pending {:>18}",
             l.currency.to_uppercase(),
-            stripe_money(ws, l.available, &l.currency),
-            stripe_money(ws, l.pending, &l.currency)
+            money(ws, l.available, &l.currency),
+            money(ws, l.pending, &l.currency)
         );
     }
 }
@@ -213,8 +214,8 @@ pub fn coverage(ws: &Workspace, lines: &[closebook_engine::stripe::coverage::Cov
             "  {}  {:<5} available {:>18}  obligations {:>18}  ratio {:>10}  risk {}",
             local_time(ws, l.at),
             l.currency.to_uppercase(),
-            stripe_money(ws, l.available, &l.currency),
-            stripe_money(ws, l.obligations, &l.currency),
+            money(ws, l.available, &l.currency),
+            money(ws, l.obligations, &l.currency),
             l.ratio_bps.map(bps).unwrap_or_else(|| "—".into()),
             l.risk.as_str()
         );

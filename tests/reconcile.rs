@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use closebook_engine::generate::{PlatformSpec, generate};
 use closebook_engine::ledger;
-use closebook_engine::reconcile::exceptions;
+use closebook_engine::reconcile::exceptions::{self, Resolution, ResolveRequest};
 use closebook_engine::reconcile::{
     self, ExceptionFilter, Kind, STRIPE_BALANCE_ACCOUNTS, StateFilter, Status,
 };
@@ -225,4 +225,379 @@ fn every_planted_inconsistency_is_found_with_its_kind_and_nothing_else() {
     let again = reconcile::snapshot::take(&ws, date(2026, 10, 31), &ctx).unwrap();
     assert!(again.unchanged);
     assert_eq!(again.version, 1);
+}
+
+fn sync_with(
+    ws: &mut Workspace,
+    dataset: Dataset,
+    ctx: &OpContext,
+    resync: Option<(Timestamp, Timestamp)>,
+) {
+    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(ctx.now.as_second()))
+        .expect("simulator");
+    let mut options = demo::sync_options(&sim.url());
+    options.resync = resync;
+    let cancel = AtomicBool::new(false);
+    let mut progress = |_: &stripe::SyncProgress| {};
+    let mut control = SyncControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).unwrap();
+    stripe::sync(ws, &key, &options, ctx, &mut control).expect("sync");
+    sim.shutdown();
+}
+
+fn id_of(ws: &Workspace, kind: Kind) -> i64 {
+    let all = exceptions::list(
+        ws,
+        &ExceptionFilter {
+            kind: Some(kind),
+            state: StateFilter::All,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    all[0].exception.id.unwrap()
+}
+
+fn count(ws: &Workspace, table: &str) -> i64 {
+    ws.connection()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn resolutions_carry_to_later_snapshots_and_adjustments_bring_the_ledger_to_stripe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = reconciled_demo(&tmp.path().join("ws"));
+    let alice = OpContext::new("alice", at("2026-11-01T15:00:00Z"));
+    let resolve = |ids: Vec<i64>, resolution: Resolution, note: &str| {
+        exceptions::resolve(
+            &ws,
+            &ResolveRequest {
+                ids,
+                resolution,
+                note: note.into(),
+                counter_account: None,
+            },
+            &alice,
+        )
+        .unwrap()
+    };
+    // The adjustment for a missing charge books Stripe's amount and its fee separately.
+    let missing = id_of(&ws, Kind::MissingInLedger);
+    let proposal = exceptions::propose_adjustment(&ws, missing, None).unwrap();
+    assert_eq!(proposal.len(), 2);
+    assert_eq!(proposal[0].postings[0].amount_minor, 1000);
+    assert_eq!(proposal[1].entry_type, "stripe_fee");
+    assert_eq!(proposal[1].postings[0].amount_minor, -59);
+    let done = resolve(
+        vec![missing],
+        Resolution::BookedAdjustment,
+        "booked by hand",
+    );
+    let r = done[0].exception.resolution.as_ref().unwrap();
+    assert_eq!(
+        (r.actor.as_str(), r.adjustment_entry.as_deref()),
+        ("alice", Some(format!("cb-adj-{missing}").as_str()))
+    );
+    for kind in [Kind::FeeMismatch, Kind::Duplicate, Kind::MissingInStripe] {
+        resolve(
+            vec![id_of(&ws, kind)],
+            Resolution::BookedAdjustment,
+            "corrected",
+        );
+    }
+    resolve(
+        vec![id_of(&ws, Kind::AmountMismatch)],
+        Resolution::WriteOff,
+        "one dollar, written off",
+    );
+    let webhooks: Vec<i64> = exceptions::list(
+        &ws,
+        &ExceptionFilter {
+            kind: Some(Kind::MissedWebhook),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .iter()
+    .map(|x| x.exception.id.unwrap())
+    .collect();
+    assert_eq!(webhooks.len(), 2);
+    resolve(
+        webhooks,
+        Resolution::Accepted,
+        "the platform will replay both events",
+    );
+    resolve(
+        vec![id_of(&ws, Kind::TimingDifference)],
+        Resolution::Timing,
+        "booked after midnight",
+    );
+    assert!(
+        exceptions::list(&ws, &ExceptionFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+    // Every adjustment entry balances.
+    let unbalanced: i64 = ws
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM (SELECT entry_id FROM ledger_postings WHERE origin = 'closebook' GROUP BY entry_id, currency HAVING sum(amount_minor) <> 0)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unbalanced, 0);
+    // The next day's snapshot no longer finds what was adjusted; the rest stay resolved.
+    let next = OpContext::new("alice", at("2026-11-02T12:00:00Z"));
+    let s = reconcile::snapshot::take(&ws, date(2026, 11, 1), &next).unwrap();
+    let mut kinds: Vec<&str> = s.exceptions.iter().map(|e| e.kind.name()).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["amount_mismatch", "missed_webhook", "missed_webhook"]
+    );
+    assert!(s.exceptions.iter().all(|e| e.resolution.is_some()));
+    assert_eq!(s.currencies[0].open_exceptions, 0);
+    assert_eq!(s.currencies[0].remainder, 0);
+    assert_eq!(s.status, Status::Explained);
+    // A snapshot of an earlier day is history: unchanged, still showing what it found.
+    let oct31 = reconcile::snapshot::latest_of(&ws, date(2026, 10, 31))
+        .unwrap()
+        .unwrap();
+    assert_eq!(oct31.exceptions.len(), 7);
+    // Who resolved what is in the audit log.
+    let resolved = count(
+        &ws,
+        "audit_log WHERE action = 'reconcile.resolve' AND actor = 'alice'",
+    );
+    assert_eq!(resolved, 8);
+    // The adjustments export in the platform's ledger format and import elsewhere.
+    let file = tmp.path().join("adjustments.csv");
+    let n = exceptions::export_adjustments(&ws, &file).unwrap();
+    assert_eq!(n, 10);
+    let mut other = Workspace::init(
+        &tmp.path().join("other"),
+        closebook_engine::workspace::InitOptions {
+            name: "other".into(),
+            mode: closebook_engine::workspace::Mode::Test,
+            timezone: "America/New_York".into(),
+            demo: false,
+        },
+        &KeySource::File(tmp.path().join("other.key")),
+        &MemorySecrets::new(),
+        closebook_engine::workspace::FreshIdentity::generate().unwrap(),
+        &alice,
+    )
+    .unwrap();
+    let report = closebook_engine::ingest::import_file(
+        &mut other,
+        closebook_engine::ingest::Kind::Ledger,
+        &file,
+        None,
+        &alice,
+    )
+    .unwrap();
+    assert_eq!(report.rows_added, 10);
+}
+
+#[test]
+fn bad_resolutions_are_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = reconciled_demo(&tmp.path().join("ws"));
+    let ctx = OpContext::new("bob", at("2026-11-01T15:00:00Z"));
+    let dup = id_of(&ws, Kind::Duplicate);
+    let timing = id_of(&ws, Kind::TimingDifference);
+    exceptions::resolve(
+        &ws,
+        &ResolveRequest {
+            ids: vec![timing],
+            resolution: Resolution::Timing,
+            note: "cleared".into(),
+            counter_account: None,
+        },
+        &ctx,
+    )
+    .unwrap();
+    let before = (
+        count(&ws, "recon_resolutions"),
+        count(&ws, "ledger_postings"),
+        count(&ws, "audit_log"),
+    );
+    let cases: Vec<(Vec<i64>, Resolution, &str, Option<&str>, &str)> = vec![
+        (vec![dup], Resolution::Accepted, "   ", None, "needs a note"),
+        (
+            vec![dup],
+            Resolution::Timing,
+            "why",
+            None,
+            "cannot be resolved as timing",
+        ),
+        (
+            vec![999_999],
+            Resolution::Accepted,
+            "why",
+            None,
+            "no exception #999999",
+        ),
+        (
+            vec![dup, timing],
+            Resolution::Accepted,
+            "why",
+            None,
+            "already resolved",
+        ),
+        (
+            vec![],
+            Resolution::Accepted,
+            "why",
+            None,
+            "no exception to resolve",
+        ),
+        (
+            vec![dup],
+            Resolution::BookedAdjustment,
+            "why",
+            Some("not an account!"),
+            "is not an account name",
+        ),
+        (
+            vec![timing],
+            Resolution::BookedAdjustment,
+            "why",
+            None,
+            "already resolved",
+        ),
+    ];
+    for (ids, resolution, note, counter, expect) in cases {
+        let err = exceptions::resolve(
+            &ws,
+            &ResolveRequest {
+                ids: ids.clone(),
+                resolution,
+                note: note.into(),
+                counter_account: counter.map(String::from),
+            },
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains(expect),
+            "{ids:?} {resolution:?}: {err}"
+        );
+        let code = closebook_engine::Error::from(err).code();
+        assert!(
+            matches!(
+                code,
+                closebook_engine::ErrorCode::InvalidInput | closebook_engine::ErrorCode::NotFound
+            ),
+            "{code:?}"
+        );
+    }
+    let after = (
+        count(&ws, "recon_resolutions"),
+        count(&ws, "ledger_postings"),
+        count(&ws, "audit_log"),
+    );
+    assert_eq!(before, after);
+    assert!(exceptions::propose_adjustment(&ws, timing, None).is_err());
+}
+
+#[test]
+fn a_sync_that_changes_a_reconciled_day_is_flagged_never_absorbed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ws = reconciled_demo(&tmp.path().join("ws"));
+    let oct31 = reconcile::snapshot::latest_of(&ws, date(2026, 10, 31))
+        .unwrap()
+        .unwrap();
+    // Stripe now reports a different fee on a charge of October 5th.
+    let mut dataset = Dataset::demo();
+    let day = ws.start_of_day(date(2026, 10, 5)).unwrap().as_second();
+    let a = dataset
+        .activity
+        .iter_mut()
+        .find(|a| a.kind == "charge" && a.created >= day)
+        .unwrap();
+    a.fee += 1;
+    a.net -= 1;
+    let changed = a.id.clone();
+    let source = a.source.clone();
+    let ctx = OpContext::new("sync", at("2026-11-01T16:00:00Z"));
+    sync_with(
+        &mut ws,
+        dataset,
+        &ctx,
+        Some((at("2026-10-01T00:00:00Z"), at("2026-10-10T00:00:00Z"))),
+    );
+    let (row, sealed_day, change, detected): (String, String, String, i64) = ws
+        .connection()
+        .query_row(
+            "SELECT row_id, sealed_day, change, detected_at FROM recon_sealed_changes",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (row.as_str(), sealed_day.as_str()),
+        (changed.as_str(), "2026-10-31")
+    );
+    assert!(change.contains("fee") && change.contains("net"), "{change}");
+    assert_eq!(detected, ctx.now.as_microsecond());
+    // The next snapshot reports the change and the fee it now disagrees on.
+    let s = reconcile::snapshot::take(&ws, date(2026, 11, 1), &ctx).unwrap();
+    let data_changed: Vec<_> = s
+        .exceptions
+        .iter()
+        .filter(|e| e.kind == Kind::DataChanged)
+        .collect();
+    assert_eq!(data_changed.len(), 1);
+    assert!(data_changed[0].evidence.note.contains(&changed));
+    assert!(s.exceptions.iter().any(
+        |e| e.kind == Kind::FeeMismatch && e.stripe_object.as_deref() == Some(source.as_str())
+    ));
+    assert_eq!(s.currencies[0].remainder, 0);
+    // Reconciling October 31st again reads different rows: a new version, the old one kept.
+    let v2 = reconcile::snapshot::take(&ws, date(2026, 10, 31), &ctx).unwrap();
+    assert_eq!(v2.version, 2);
+    assert_ne!(v2.digest, oct31.digest);
+    assert_eq!(count(&ws, "recon_snapshots WHERE day = '2026-10-31'"), 2);
+}
+
+#[test]
+fn snapshots_exceptions_and_resolutions_cannot_be_edited_or_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = reconciled_demo(&tmp.path().join("ws"));
+    let ctx = OpContext::new("bob", at("2026-11-01T15:00:00Z"));
+    exceptions::resolve(
+        &ws,
+        &ResolveRequest {
+            ids: vec![id_of(&ws, Kind::Duplicate)],
+            resolution: Resolution::DuplicateConfirmed,
+            note: "platform reverses it".into(),
+            counter_account: None,
+        },
+        &ctx,
+    )
+    .unwrap();
+    for sql in [
+        "UPDATE recon_snapshots SET status = 'balanced'",
+        "DELETE FROM recon_snapshots",
+        "UPDATE recon_snapshot_currencies SET difference = 0",
+        "DELETE FROM recon_snapshot_currencies",
+        "UPDATE recon_snapshot_exceptions SET effect = 0",
+        "DELETE FROM recon_snapshot_exceptions",
+        "UPDATE recon_exceptions SET kind = 'timing_difference'",
+        "DELETE FROM recon_exceptions",
+        "UPDATE recon_resolutions SET note = 'changed'",
+        "DELETE FROM recon_resolutions",
+    ] {
+        let err = ws.connection().execute(sql, []).unwrap_err();
+        assert!(
+            err.to_string().contains("immutable") || err.to_string().contains("append-only"),
+            "{sql}: {err}"
+        );
+    }
 }

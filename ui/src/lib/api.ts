@@ -35,6 +35,7 @@ const CODES: Record<ErrorCode, true> = {
   stripe_failed: true,
   stripe_unavailable: true,
   audit_broken: true,
+  not_found: true,
   cancelled: true,
   io: true,
   internal: true,

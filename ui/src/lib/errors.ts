@@ -57,6 +57,8 @@ const ADVICE: Record<ErrorCode, string> = {
     "Stripe could not be reached after several attempts. Check the connection and sync again — it continues where it stopped.",
   audit_broken:
     "The audit log's hash chain is broken: someone changed, removed or reordered records in the workspace file. Keep the file as evidence and restore the workspace from a backup.",
+  not_found:
+    "It may have been removed or never existed: refresh the list, then choose it again.",
   cancelled: "The operation was cancelled. Nothing was changed.",
   io: "Check that the file or folder exists and that you may read and write it.",
   internal:
