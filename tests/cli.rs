@@ -351,3 +351,109 @@ fn generate_writes_importable_files() {
     ]);
     assert_eq!(r["rows_added"], report["postings"]);
 }
+
+#[test]
+fn snapshot_catch_up_exceptions_and_resolve_from_the_command_line() {
+    let cli = Cli::new();
+    cli.json(&["--json", "demo"]);
+    let report = cli.json(&["--json", "snapshot", "--catch-up"]);
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days[0]["day"], "2026-08-01");
+    assert!(days.len() >= 92, "{}", days.len());
+    // Nothing left to catch up.
+    let again = cli.run(&["snapshot", "--catch-up"]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing to catch up"));
+    // A dry run of a reconciled day: the same digest, nothing saved.
+    let dry = cli.json(&["--json", "snapshot", "--date", "2026-10-19", "--dry-run"]);
+    assert_eq!(dry["status"], "explained");
+    assert!(dry["id"].is_null());
+    let saved = cli.json(&["--json", "snapshot", "--date", "2026-10-19"]);
+    assert_eq!(saved["unchanged"], true);
+    assert_eq!(saved["digest"], dry["digest"]);
+    let text = String::from_utf8_lossy(&cli.run(&["snapshot", "--date", "2026-10-19"]).stdout)
+        .into_owned();
+    assert!(
+        text.contains("timing_difference") && text.contains("unexplained remainder"),
+        "{text}"
+    );
+    // The open exceptions, by kind.
+    let open = cli.json(&["--json", "exceptions", "list"]);
+    // The timing difference cleared the next day but stays open until a person resolves it.
+    let open = open.as_array().unwrap();
+    assert_eq!(open.len(), 8);
+    let timing = open
+        .iter()
+        .find(|x| x["kind"] == "timing_difference")
+        .unwrap();
+    assert_eq!(
+        (timing["current"].as_bool(), timing["last_day"].as_str()),
+        (Some(false), Some("2026-10-19"))
+    );
+    let webhooks = cli.json(&["--json", "exceptions", "list", "--kind", "missed_webhook"]);
+    let ids: Vec<String> = webhooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let mut args = vec!["--json", "exceptions", "resolve"];
+    args.extend(ids.iter().map(String::as_str));
+    args.extend([
+        "--resolution",
+        "accepted",
+        "--note",
+        "replayed by the platform",
+    ]);
+    let resolved = cli.json(&args);
+    assert_eq!(resolved.as_array().unwrap().len(), 2);
+    let show = cli.json(&["--json", "exceptions", "show", &ids[0]]);
+    assert_eq!(show["resolution"]["resolution"], "accepted");
+    assert!(show["history"].as_array().unwrap().len() > 30);
+    // Refusals say why and change nothing.
+    let out = cli.run(&[
+        "exceptions",
+        "resolve",
+        &ids[0],
+        "--resolution",
+        "accepted",
+        "--note",
+        "again",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("already resolved"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli.run(&["exceptions", "list", "--kind", "nonsense"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("missing_in_ledger"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli.run(&["snapshot", "--date", "2999-01-01"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("has not happened yet"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli.run(&["match-rules", "--order", "exact_reference,exact_reference"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("listed twice"), "{}", stderr(&out));
+    let rules = cli.json(&["--json", "match-rules", "--tolerance", "3"]);
+    assert_eq!(rules["amount_tolerance_minor"], 3);
+    let audit = cli.json(&[
+        "--json",
+        "audit",
+        "log",
+        "--action",
+        "reconcile.",
+        "--limit",
+        "500",
+    ]);
+    assert!(audit.as_array().unwrap().len() >= 94);
+}

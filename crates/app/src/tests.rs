@@ -7,6 +7,7 @@ use closebook_engine::secrets::MemorySecrets;
 use jiff::Timestamp;
 
 use super::*;
+use crate::reconcile::*;
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<ProgressEvent>>);
@@ -423,4 +424,134 @@ fn the_audit_log_pages_and_verifies() {
     assert!(v.intact);
     assert_eq!(v.records, (first.rows.len() + second.rows.len()) as u64);
     assert!(v.broken_seq.is_none());
+}
+
+#[test]
+fn reconciliation_catches_up_shows_a_day_and_resolves_an_exception() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    app.sync_stripe("op-sync".into()).expect("demo sync");
+    let before = app.recon_overview().unwrap();
+    assert_eq!(before.last_day, None);
+    // From the demo's first day to yesterday (the clock is 2026-11-02).
+    assert_eq!(before.missing_days, 93);
+    assert_eq!(
+        before.rules.order,
+        ["exact_reference", "amount_date", "one_to_many"]
+    );
+    let done = app.recon_catch_up("op-recon".into()).unwrap();
+    assert_eq!(done.days_added, 93);
+    assert_eq!(done.last_day.as_deref(), Some("2026-11-01"));
+    let progress: Vec<_> = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.op_id == "op-recon")
+        .cloned()
+        .collect();
+    assert_eq!(progress.len(), 93);
+    assert_eq!(progress[0].stage, "reconciling 2026-08-01");
+    assert_eq!(progress[92].total, Some(93));
+    let overview = app.recon_overview().unwrap();
+    assert_eq!(overview.missing_days, 0);
+    assert_eq!(overview.days.len(), 93);
+    assert_eq!(overview.open_exceptions, 8);
+    let day = app.recon_day("2026-10-31".into()).unwrap();
+    assert_eq!(day.status, "explained");
+    let usd = &day.currencies[0];
+    assert_eq!(usd.currency, "USD");
+    assert_eq!(usd.remainder.minor, "0");
+    assert_eq!(usd.explained.len(), 6, "{:?}", usd.explained);
+    // A dry run writes nothing and says so.
+    let dry = app
+        .recon_snapshot(SnapshotArgs {
+            day: "2026-10-31".into(),
+            dry_run: true,
+        })
+        .unwrap();
+    assert!(dry.dry_run && dry.id.is_none());
+    assert_eq!(dry.digest, day.digest);
+    // Exceptions by kind, one in detail, its adjustment proposed and booked.
+    let dups = app
+        .recon_exceptions(ExceptionQuery {
+            kind: Some("duplicate".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dups.len(), 1);
+    let id = dups[0].id.unwrap() as i32;
+    let detail = app.recon_exception(id).unwrap();
+    assert_eq!(
+        detail.exception.ledger_entries,
+        ["je_00001546", "je_00001548"]
+    );
+    assert!(detail.allowed.contains(&"duplicate_confirmed".to_string()));
+    assert!(!detail.allowed.contains(&"timing".to_string()));
+    let proposal = app
+        .recon_propose_adjustment(id, Some("liabilities:subscribers:u_000061".into()))
+        .unwrap();
+    assert_eq!(proposal[0].postings[0].amount.formatted, "-5.00");
+    assert_eq!(
+        proposal[0].postings[1].account,
+        "liabilities:subscribers:u_000061"
+    );
+    let resolved = app
+        .recon_resolve(ResolveArgs {
+            ids: vec![i64::from(id)],
+            resolution: "booked_adjustment".into(),
+            note: "reversed the redelivered webhook's booking".into(),
+            counter_account: Some("liabilities:subscribers:u_000061".into()),
+        })
+        .unwrap();
+    let r = resolved[0].resolution.as_ref().unwrap();
+    assert_eq!(
+        r.adjustment_entry.as_deref(),
+        Some(format!("cb-adj-{id}").as_str())
+    );
+    assert_eq!(app.recon_overview().unwrap().open_exceptions, 7);
+    // Bad input is a clear error.
+    for (day, code) in [
+        ("31/10/2026", ErrorCode::InvalidInput),
+        ("2026-12-01", ErrorCode::InvalidInput),
+    ] {
+        let err = app
+            .recon_snapshot(SnapshotArgs {
+                day: day.into(),
+                dry_run: true,
+            })
+            .unwrap_err();
+        assert_eq!(err.code, code, "{day}: {}", err.message);
+    }
+    assert_eq!(
+        app.recon_day("2026-07-01".into()).unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        app.recon_exception(99_999).unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    let err = app
+        .recon_exceptions(ExceptionQuery {
+            kind: Some("nonsense".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let err = app
+        .recon_set_rules(MatchRulesArgs {
+            order: vec!["exact_reference".into(), "exact_reference".into()],
+            amount_tolerance_minor: 0,
+            date_window_days: 3,
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let rules = app
+        .recon_set_rules(MatchRulesArgs {
+            order: vec!["amount_date".into(), "exact_reference".into()],
+            amount_tolerance_minor: 2,
+            date_window_days: 5,
+        })
+        .unwrap();
+    assert_eq!(rules.order, ["amount_date", "exact_reference"]);
 }
