@@ -601,3 +601,33 @@ fn snapshots_exceptions_and_resolutions_cannot_be_edited_or_deleted() {
         );
     }
 }
+
+/// Regression: a desktop app that caught up on opening, before its first sync, reconciled
+/// every day against an empty Stripe side and then flagged the whole first sync as changes
+/// to sealed days. Days are reconciled only once a successful sync has covered them.
+#[test]
+fn no_day_is_reconciled_before_stripe_has_been_synced_up_to_its_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = OpContext::new("test", at("2026-11-01T12:00:00Z"));
+    let (ws, _) = demo::open_or_create(
+        &tmp.path().join("ws"),
+        &KeySource::Keychain,
+        &MemorySecrets::new(),
+        &ctx,
+    )
+    .unwrap();
+    assert!(
+        reconcile::snapshot::missing_days(&ws, ctx.now)
+            .unwrap()
+            .is_empty()
+    );
+    let report =
+        reconcile::snapshot::catch_up(&ws, &ctx, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    assert!(report.days.is_empty());
+    let err = reconcile::snapshot::take(&ws, date(2026, 10, 1), &ctx).unwrap_err();
+    assert!(err.to_string().contains("has not been synced"), "{err}");
+    // A dry run still shows the day as it stands.
+    let dry = reconcile::snapshot::compute(&ws, date(2026, 10, 1), &ctx).unwrap();
+    assert_eq!(dry.stripe_rows, 0);
+    assert_eq!(count(&ws, "recon_snapshots"), 0);
+}

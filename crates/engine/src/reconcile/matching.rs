@@ -5,7 +5,9 @@
 //! the day (later bookings, events, groups) it asks through [`Lookup`], so tests drive it
 //! with plain data and snapshots with the workspace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -252,25 +254,38 @@ pub fn match_items(
     for rule in &rules.order {
         match rule {
             Rule::ExactReference => {
-                let mut by_ref: HashMap<(&str, &str), usize> = HashMap::with_capacity(stripe.len());
+                let mut by_ref: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+                by_ref.reserve(stripe.len());
                 for (i, s) in stripe.iter().enumerate() {
                     by_ref.insert((s.object.as_str(), s.currency.as_str()), i);
                 }
-                let mut by_bt: HashMap<(&str, &str), usize> = HashMap::new();
-                for (i, s) in stripe.iter().enumerate() {
-                    for bt in &s.bt_ids {
-                        if bt != &s.object {
-                            by_bt.insert((bt.as_str(), s.currency.as_str()), i);
-                        }
-                    }
-                }
+                // Entries naming a balance transaction's own id instead of its source: the
+                // map of ids is built only if some entry needs it.
+                let mut by_bt: Option<FxHashMap<(&str, &str), usize>> = None;
                 for (li, l) in ledger.iter().enumerate() {
                     let Some(o) = &l.object else { continue };
                     if l_done[li] {
                         continue;
                     }
                     let k = (o.as_str(), l.currency.as_str());
-                    if let Some(&si) = by_ref.get(&k).or_else(|| by_bt.get(&k))
+                    let si = match by_ref.get(&k) {
+                        Some(&si) => Some(si),
+                        None => by_bt
+                            .get_or_insert_with(|| {
+                                let mut m = FxHashMap::default();
+                                for (i, s) in stripe.iter().enumerate() {
+                                    for bt in &s.bt_ids {
+                                        if bt != &s.object {
+                                            m.insert((bt.as_str(), s.currency.as_str()), i);
+                                        }
+                                    }
+                                }
+                                m
+                            })
+                            .get(&k)
+                            .copied(),
+                    };
+                    if let Some(si) = si
                         && !s_done[si]
                     {
                         s_done[si] = true;
@@ -448,6 +463,21 @@ fn compare(
     look: &mut dyn Lookup,
     out: &mut Outcome,
 ) -> Result<(), ReconcileError> {
+    // A platform entry is extra when an earlier platform entry of the same item has its type.
+    let is_extra = |i: usize| {
+        let p = &l.parts[i];
+        !p.own
+            && l.parts[..i]
+                .iter()
+                .any(|q| !q.own && q.entry_type == p.entry_type)
+    };
+    // The common case, without allocating: no duplicate, and the figures agree.
+    if !(0..l.parts.len()).any(is_extra) {
+        let (amount, fee, _) = figures(&l.parts)?;
+        if amount == s.amount && fee == s.fee {
+            return Ok(());
+        }
+    }
     let base = Evidence {
         stripe_ids: s.bt_ids.clone(),
         ledger_entries: l.entry_ids(),
@@ -458,17 +488,14 @@ fn compare(
     };
     let object = s.object.clone();
     // Duplicates: a second platform entry of the same type for one object.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut kept: Vec<&LedgerPart> = Vec::with_capacity(l.parts.len());
     let mut extra: Vec<&LedgerPart> = Vec::new();
-    for p in &l.parts {
-        if p.own {
-            kept.push(p);
-            continue;
+    for (i, p) in l.parts.iter().enumerate() {
+        if is_extra(i) {
+            extra.push(p)
+        } else {
+            kept.push(p)
         }
-        let n = seen.entry(p.entry_type.as_str()).or_default();
-        *n += 1;
-        if *n > 1 { extra.push(p) } else { kept.push(p) }
     }
     let mut extra_net = 0i64;
     for p in &extra {

@@ -35,8 +35,8 @@ pub use snapshot::{Snapshot, Status};
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::ledger::{self, LedgerError};
-use crate::money::{Money, MoneyError};
+use crate::ledger::LedgerError;
+use crate::money::MoneyError;
 use crate::workspace::Workspace;
 
 /// The accounts that hold money at Stripe (`contracts/BOOKING.md`).
@@ -96,28 +96,36 @@ fn sub(a: i64, b: i64) -> Result<i64, MoneyError> {
 }
 
 /// Stripe's balance from the mirrored balance transactions created up to `at`, per
-/// currency: (available by then, pending).
+/// currency: (available by then, pending). SQLite's `sum()` fails on overflow.
 fn stripe_side(
     ws: &Workspace,
     at: Timestamp,
 ) -> Result<BTreeMap<String, (i64, i64)>, ReconcileError> {
     let mut stmt = ws.conn.prepare_cached(
-        "SELECT currency, available_on <= ?1, net FROM stripe_balance_transactions WHERE created <= ?1",
+        "SELECT currency, sum(CASE WHEN available_on <= ?1 THEN net ELSE 0 END),
+                sum(CASE WHEN available_on <= ?1 THEN 0 ELSE net END)
+         FROM stripe_balance_transactions INDEXED BY stripe_bt_reconcile
+         WHERE created <= ?1 GROUP BY currency",
     )?;
-    let mut rows = stmt.query([at.as_microsecond()])?;
-    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        let currency: String = r.get(0)?;
-        let available: bool = r.get(1)?;
-        let net: i64 = r.get(2)?;
-        let e = out.entry(currency).or_default();
-        if available {
-            e.0 = add(e.0, net)?;
-        } else {
-            e.1 = add(e.1, net)?;
-        }
-    }
-    Ok(out)
+    let rows = stmt
+        .query_map([at.as_microsecond()], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The ledger's Stripe-balance accounts up to `at`, per currency.
+fn ledger_side(ws: &Workspace, at: Timestamp) -> Result<BTreeMap<String, i64>, ReconcileError> {
+    let mut stmt = ws.conn.prepare_cached(&format!(
+        "SELECT currency, sum(amount_minor) FROM ledger_postings INDEXED BY ledger_postings_reconcile
+         WHERE {} AND created_at <= ?1 GROUP BY currency",
+        snapshot::STRIPE_ACCOUNTS_SQL
+    ))?;
+    let rows = stmt
+        .query_map([at.as_microsecond()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }
 
 /// Both sides per currency at the end of `day` in the workspace's time zone.
@@ -131,12 +139,7 @@ pub fn day_balances(ws: &Workspace, day: Date) -> Result<Vec<DayBalance>, Reconc
 /// Both sides per currency at the instant `at`.
 pub fn balances_at(ws: &Workspace, at: Timestamp) -> Result<Vec<DayBalance>, ReconcileError> {
     let stripe = stripe_side(ws, at)?;
-    let mut ledger_side: BTreeMap<String, i64> = BTreeMap::new();
-    for leaf in ledger::balances(ws, Some(at), Some(STRIPE_BALANCE_ACCOUNTS))? {
-        let m: Money = leaf.balance.money();
-        let e = ledger_side.entry(m.unit().code().to_string()).or_default();
-        *e = add(*e, m.minor())?;
-    }
+    let ledger_side = ledger_side(ws, at)?;
     let currencies: std::collections::BTreeSet<&String> =
         stripe.keys().chain(ledger_side.keys()).collect();
     let mut out = Vec::with_capacity(currencies.len());

@@ -1,7 +1,9 @@
 //! Daily snapshots: read both sides as of the end of a day, match, explain the difference,
 //! and save the result as immutable history with a digest of every row read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
@@ -119,46 +121,39 @@ pub struct Snapshot {
     pub unchanged: bool,
 }
 
-/// Digest of everything a snapshot read. Rows are hashed one by one and the sorted row
-/// hashes hashed again, so the digest does not depend on the order SQLite returns rows in.
+/// Digest of everything a snapshot read. Rows arrive in an order defined by their data (the
+/// covering indexes' key order), so each side is one running SHA-256 over its rows' fields,
+/// each field length-prefixed.
 struct Digester {
-    stripe: Vec<[u8; 32]>,
-    ledger: Vec<[u8; 32]>,
+    stripe: Sha256,
+    ledger: Sha256,
     lookups: Sha256,
 }
 
-fn row_hash(fields: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha256::new();
+fn feed(h: &mut Sha256, fields: &[&[u8]]) {
     for f in fields {
         h.update((f.len() as u32).to_be_bytes());
         h.update(f);
     }
-    h.finalize().into()
 }
 
 impl Digester {
-    fn finish(mut self, day: Date, tz: &str, rules: &MatchRules) -> String {
-        self.stripe.sort_unstable();
-        self.ledger.sort_unstable();
+    fn finish(self, day: Date, tz: &str, rules: &MatchRules, rows: (u64, u64)) -> String {
         let mut h = Sha256::new();
         h.update(b"closebook.reconcile.v1\0");
-        h.update(day.to_string().as_bytes());
-        h.update(b"\0");
-        h.update(tz.as_bytes());
-        h.update(b"\0");
-        h.update(rules.to_json().as_bytes());
-        h.update(b"\0stripe\0");
-        h.update((self.stripe.len() as u64).to_be_bytes());
-        for r in &self.stripe {
-            h.update(r);
-        }
-        h.update(b"\0ledger\0");
-        h.update((self.ledger.len() as u64).to_be_bytes());
-        for r in &self.ledger {
-            h.update(r);
-        }
-        h.update(b"\0lookups\0");
-        h.update(self.lookups.finalize());
+        feed(
+            &mut h,
+            &[
+                day.to_string().as_bytes(),
+                tz.as_bytes(),
+                rules.to_json().as_bytes(),
+                &rows.0.to_be_bytes(),
+                &self.stripe.finalize(),
+                &rows.1.to_be_bytes(),
+                &self.ledger.finalize(),
+                &self.lookups.finalize(),
+            ],
+        );
         hex::encode(h.finalize())
     }
 }
@@ -330,42 +325,56 @@ impl Lookup for WsLookup<'_> {
     }
 }
 
-/// Stripe's items up to `end_us`: balance transactions grouped by source and currency.
+/// Stripe's items up to `end_us`: balance transactions grouped by source and currency, in
+/// the order of the covering index (created, id). Returns the items and the rows read.
 fn load_stripe(
     ws: &Workspace,
     end_us: i64,
-    digest: &mut Vec<[u8; 32]>,
-) -> Result<Vec<StripeItem>, ReconcileError> {
+    digest: &mut Sha256,
+) -> Result<(Vec<StripeItem>, u64), ReconcileError> {
     let mut stmt = ws.conn.prepare(
         "SELECT id, type, source, amount, fee, net, currency, created, available_on
-         FROM stripe_balance_transactions WHERE created <= ?1",
+         FROM stripe_balance_transactions INDEXED BY stripe_bt_reconcile
+         WHERE created <= ?1 ORDER BY created, id",
     )?;
     let mut rows = stmt.query([end_us])?;
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    // Object → its first item; an object seen in a second currency goes to `other`.
+    let mut first: FxHashMap<String, u32> = FxHashMap::default();
+    let mut other: FxHashMap<(String, String), u32> = FxHashMap::default();
     let mut items: Vec<StripeItem> = Vec::new();
+    let mut n = 0u64;
     while let Some(r) = rows.next()? {
+        n += 1;
         let id: String = r.get(0)?;
-        let kind: String = r.get(1)?;
         let source: Option<String> = r.get(2)?;
         let (amount, fee, net): (i64, i64, i64) = (r.get(3)?, r.get(4)?, r.get(5)?);
-        let currency: String = r.get(6)?;
+        let currency = r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?;
         let created: i64 = r.get(7)?;
         let available_on: i64 = r.get(8)?;
-        digest.push(row_hash(&[
-            id.as_bytes(),
-            kind.as_bytes(),
-            source.as_deref().unwrap_or("").as_bytes(),
-            &amount.to_be_bytes(),
-            &fee.to_be_bytes(),
-            &net.to_be_bytes(),
-            currency.as_bytes(),
-            &created.to_be_bytes(),
-            &available_on.to_be_bytes(),
-        ]));
+        let kind = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        feed(
+            digest,
+            &[
+                id.as_bytes(),
+                kind.as_bytes(),
+                source.as_deref().unwrap_or("").as_bytes(),
+                &amount.to_be_bytes(),
+                &fee.to_be_bytes(),
+                &net.to_be_bytes(),
+                currency.as_bytes(),
+                &created.to_be_bytes(),
+                &available_on.to_be_bytes(),
+            ],
+        );
         let object = source.unwrap_or_else(|| id.clone());
-        match index.get(&(object.clone(), currency.clone())) {
-            Some(&i) => {
-                let it = &mut items[i];
+        let found = match first.get(object.as_str()) {
+            Some(&i) if items[i as usize].currency == currency => Some(i),
+            Some(_) => other.get(&(object.clone(), currency.to_string())).copied(),
+            None => None,
+        };
+        match found {
+            Some(i) => {
+                let it = &mut items[i as usize];
                 it.bt_ids.push(id);
                 it.amount = add(it.amount, amount)?;
                 it.fee = add(it.fee, fee)?;
@@ -373,12 +382,17 @@ fn load_stripe(
                 it.created = it.created.min(created);
             }
             None => {
-                index.insert((object.clone(), currency.clone()), items.len());
+                let i = items.len() as u32;
+                if first.contains_key(object.as_str()) {
+                    other.insert((object.clone(), currency.to_string()), i);
+                } else {
+                    first.insert(object.clone(), i);
+                }
                 items.push(StripeItem {
                     object,
-                    currency,
+                    currency: currency.to_string(),
                     bt_ids: vec![id],
-                    kind,
+                    kind: kind.to_string(),
                     amount,
                     fee,
                     net,
@@ -387,64 +401,87 @@ fn load_stripe(
             }
         }
     }
-    for it in &mut items {
-        it.bt_ids.sort();
-    }
-    items.sort_by(|a, b| (&a.object, &a.currency).cmp(&(&b.object, &b.currency)));
-    Ok(items)
+    Ok((items, n))
 }
 
 /// The ledger's items up to `end_us`: postings to the Stripe-balance accounts grouped by
-/// Stripe object and currency (or by entry, for entries naming no object).
+/// Stripe object and currency (or by entry, for entries naming no object), in the order of
+/// the covering index. Returns the items and the rows read.
 fn load_ledger(
     ws: &Workspace,
     end_us: i64,
-    digest: &mut Vec<[u8; 32]>,
-) -> Result<Vec<LedgerItem>, ReconcileError> {
+    digest: &mut Sha256,
+) -> Result<(Vec<LedgerItem>, u64), ReconcileError> {
     let mut stmt = ws.conn.prepare(&format!(
         "SELECT seq, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, created_at, origin
-         FROM ledger_postings WHERE {STRIPE_ACCOUNTS_SQL} AND created_at <= ?1"
+         FROM ledger_postings INDEXED BY ledger_postings_reconcile
+         WHERE {STRIPE_ACCOUNTS_SQL} AND created_at <= ?1
+         ORDER BY created_at, stripe_object_id, entry_id, entry_type, amount_minor, currency, origin, account, seq"
     ))?;
     let mut rows = stmt.query([end_us])?;
-    // (object or entry, currency, referenced) → item; parts per entry summed.
-    let mut index: HashMap<(String, String, bool), usize> = HashMap::new();
+    // (object or entry) → item, for the item's first currency; more currencies in `other`.
+    let mut by_object: FxHashMap<String, u32> = FxHashMap::default();
+    let mut by_entry: FxHashMap<String, u32> = FxHashMap::default();
+    let mut other: FxHashMap<(String, String, bool), u32> = FxHashMap::default();
     let mut items: Vec<LedgerItem> = Vec::new();
+    let mut n = 0u64;
     while let Some(r) = rows.next()? {
+        n += 1;
         let seq: i64 = r.get(0)?;
-        let entry_id: String = r.get(1)?;
-        let account: String = r.get(2)?;
+        let entry_id = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let account = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
         let amount: i64 = r.get(3)?;
-        let currency: String = r.get(4)?;
-        let entry_type: String = r.get(5)?;
-        let object: Option<String> = r.get(6)?;
+        let currency = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
+        let entry_type = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+        let object = r
+            .get_ref(6)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?;
         let created: i64 = r.get(7)?;
-        let origin: String = r.get(8)?;
-        digest.push(row_hash(&[
-            &seq.to_be_bytes(),
-            entry_id.as_bytes(),
-            account.as_bytes(),
-            &amount.to_be_bytes(),
-            currency.as_bytes(),
-            entry_type.as_bytes(),
-            object.as_deref().unwrap_or("").as_bytes(),
-            &created.to_be_bytes(),
-            origin.as_bytes(),
-        ]));
-        let own = origin == "closebook";
-        let k = match &object {
-            Some(o) => (o.clone(), currency.clone(), true),
-            None => (entry_id.clone(), currency.clone(), false),
+        let origin = r.get_ref(8)?.as_str().map_err(rusqlite::Error::from)?;
+        feed(
+            digest,
+            &[
+                &seq.to_be_bytes(),
+                entry_id.as_bytes(),
+                account.as_bytes(),
+                &amount.to_be_bytes(),
+                currency.as_bytes(),
+                entry_type.as_bytes(),
+                object.unwrap_or("").as_bytes(),
+                &created.to_be_bytes(),
+                origin.as_bytes(),
+            ],
+        );
+        let (map, name) = match object {
+            Some(o) => (&mut by_object, o),
+            None => (&mut by_entry, entry_id),
         };
-        let i = match index.get(&k) {
-            Some(&i) => i,
+        let found = match map.get(name) {
+            Some(&i) if items[i as usize].currency == currency => Some(i),
+            Some(_) => other
+                .get(&(name.to_string(), currency.to_string(), object.is_some()))
+                .copied(),
+            None => None,
+        };
+        let i = match found {
+            Some(i) => i as usize,
             None => {
-                index.insert(k, items.len());
+                let i = items.len() as u32;
+                if map.contains_key(name) {
+                    other.insert(
+                        (name.to_string(), currency.to_string(), object.is_some()),
+                        i,
+                    );
+                } else {
+                    map.insert(name.to_string(), i);
+                }
                 items.push(LedgerItem {
-                    object: object.clone(),
-                    currency: currency.clone(),
+                    object: object.map(str::to_string),
+                    currency: currency.to_string(),
                     parts: Vec::with_capacity(2),
                 });
-                items.len() - 1
+                i as usize
             }
         };
         let parts = &mut items[i].parts;
@@ -454,26 +491,21 @@ fn load_ledger(
                 p.created = p.created.min(created);
             }
             None => parts.push(LedgerPart {
-                entry_id,
-                entry_type,
-                own,
+                entry_id: entry_id.to_string(),
+                entry_type: entry_type.to_string(),
+                own: origin == "closebook",
                 net: amount,
                 created,
             }),
         }
     }
     for it in &mut items {
-        it.parts
-            .sort_by(|a, b| (a.created, &a.entry_id).cmp(&(b.created, &b.entry_id)));
+        if it.parts.len() > 1 {
+            it.parts
+                .sort_by(|a, b| (a.created, &a.entry_id).cmp(&(b.created, &b.entry_id)));
+        }
     }
-    items.sort_by(|a, b| {
-        (a.label(), &a.currency, a.object.is_some()).cmp(&(
-            b.label(),
-            &b.currency,
-            b.object.is_some(),
-        ))
-    });
-    Ok(items)
+    Ok((items, n))
 }
 
 fn add(a: i64, b: i64) -> Result<i64, ReconcileError> {
@@ -548,12 +580,15 @@ pub fn compute_with(
         .map_err(|e| ReconcileError::BadDay(day, e.to_string()))?;
     let end_us = end.as_microsecond();
     let mut dig = Digester {
-        stripe: Vec::new(),
-        ledger: Vec::new(),
+        stripe: Sha256::new(),
+        ledger: Sha256::new(),
         lookups: Sha256::new(),
     };
-    let stripe = load_stripe(ws, end_us, &mut dig.stripe)?;
-    let ledger = load_ledger(ws, end_us, &mut dig.ledger)?;
+    let started = std::time::Instant::now();
+    let (stripe, stripe_rows) = load_stripe(ws, end_us, &mut dig.stripe)?;
+    let loaded_stripe = started.elapsed();
+    let (ledger, ledger_rows) = load_ledger(ws, end_us, &mut dig.ledger)?;
+    let loaded_ledger = started.elapsed();
     let webhooks_known: bool = ws.conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM platform_webhook_events)",
         [],
@@ -568,12 +603,17 @@ pub fn compute_with(
         };
         matching::match_items(&stripe, &ledger, rules, &mut look)?
     };
+    drop((stripe, ledger));
+    let matched_at = started.elapsed();
     outcome
         .found
         .extend(sealed_found(ws, end_us, &mut dig.lookups)?);
-    let stripe_rows = dig.stripe.len() as u64;
-    let ledger_rows = dig.ledger.len() as u64;
-    let digest = dig.finish(day, ws.info().timezone.as_str(), rules);
+    let digest = dig.finish(
+        day,
+        ws.info().timezone.as_str(),
+        rules,
+        (stripe_rows, ledger_rows),
+    );
 
     // Earlier identities and resolutions of the exceptions found.
     let mut exceptions = Vec::with_capacity(outcome.found.len());
@@ -622,21 +662,18 @@ pub fn compute_with(
     exceptions.sort_by(|a, b| (a.kind, &a.currency, &a.key).cmp(&(b.kind, &b.currency, &b.key)));
 
     let mirror = check_mirror(ws)?;
-    let mut currencies = Vec::new();
-    let mut all: Vec<String> = balances_at(ws, end)?
+    let sides: BTreeMap<String, super::DayBalance> = balances_at(ws, end)?
         .into_iter()
-        .map(|b| b.currency)
+        .map(|b| (b.currency.clone(), b))
         .collect();
+    let mut all: Vec<String> = sides.keys().cloned().collect();
     for e in &exceptions {
         if !all.contains(&e.currency) {
             all.push(e.currency.clone());
         }
     }
     all.sort();
-    let sides: BTreeMap<String, super::DayBalance> = balances_at(ws, end)?
-        .into_iter()
-        .map(|b| (b.currency.clone(), b))
-        .collect();
+    let mut currencies = Vec::new();
     for c in all {
         let b = sides.get(&c).cloned().unwrap_or(super::DayBalance {
             currency: c.clone(),
@@ -689,6 +726,16 @@ pub fn compute_with(
             status,
         });
     }
+    tracing::debug!(
+        %day,
+        stripe_rows,
+        ledger_rows,
+        load_stripe_ms = loaded_stripe.as_millis() as u64,
+        load_ledger_ms = loaded_ledger.as_millis() as u64,
+        matched_ms = matched_at.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "snapshot computed"
+    );
     let status = currencies
         .iter()
         .map(|c| c.status)
@@ -714,9 +761,38 @@ pub fn compute_with(
     })
 }
 
+/// The instant up to which Stripe's side is known: the end of the last successful sync.
+/// A day ending after it cannot be reconciled for good (its Stripe side may be missing
+/// rows); a dry run of it is still possible.
+pub fn mirrored_until(ws: &Workspace) -> Result<Option<Timestamp>, ReconcileError> {
+    let us: Option<i64> = ws.conn.query_row(
+        "SELECT max(finished_at) FROM stripe_sync_runs WHERE outcome = 'ok'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(us.and_then(|us| Timestamp::from_microsecond(us).ok()))
+}
+
 /// Computes and saves the snapshot of `day`. A day already reconciled from the same rows
 /// returns the saved snapshot unchanged; from different rows, a new version is saved.
+/// Refused for a day that no successful Stripe sync has covered yet.
 pub fn take(ws: &Workspace, day: Date, ctx: &OpContext) -> Result<Snapshot, ReconcileError> {
+    let end = ws
+        .end_of_day(day)
+        .map_err(|e| ReconcileError::BadDay(day, e.to_string()))?;
+    match mirrored_until(ws)? {
+        Some(until) if until >= end => {}
+        Some(until) => {
+            return Err(ReconcileError::Refused(format!(
+                "Stripe is mirrored only up to {until} (the last successful sync), before the end of {day}: sync with Stripe, then reconcile (a dry run shows the day as it stands)"
+            )));
+        }
+        None => {
+            return Err(ReconcileError::Refused(format!(
+                "Stripe has not been synced yet: sync with Stripe before reconciling {day} (a dry run shows the day as it stands)"
+            )));
+        }
+    }
     let computed = compute(ws, day, ctx)?;
     save(ws, computed, ctx)
 }
@@ -1119,9 +1195,14 @@ pub struct CatchUpReport {
 }
 
 /// The days a catch-up would reconcile: from the day after the last reconciled one (or the
-/// first day with data) to yesterday in the workspace's time zone; today is not over.
+/// first day with data) to yesterday in the workspace's time zone (today is not over), and
+/// only days a successful Stripe sync has covered ([`mirrored_until`]): before the first
+/// sync, none.
 pub fn missing_days(ws: &Workspace, now: Timestamp) -> Result<Vec<Date>, ReconcileError> {
     let today = now.to_zoned(ws.time_zone().clone()).date();
+    let Some(until) = mirrored_until(ws)? else {
+        return Ok(Vec::new());
+    };
     let start = match last_day(ws)? {
         Some(d) => d
             .tomorrow()
@@ -1133,7 +1214,12 @@ pub fn missing_days(ws: &Workspace, now: Timestamp) -> Result<Vec<Date>, Reconci
     };
     let mut days = Vec::new();
     let mut d = start;
-    while d < today {
+    while d < today
+        && ws
+            .end_of_day(d)
+            .map_err(|e| ReconcileError::BadDay(d, e.to_string()))?
+            <= until
+    {
         days.push(d);
         d = d
             .tomorrow()

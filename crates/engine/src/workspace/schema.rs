@@ -262,6 +262,14 @@ pub const MIGRATIONS: &[&str] = &[
         GENERATED ALWAYS AS (CASE WHEN object_type = 'event' THEN json_extract(raw, '$.data.object.id') END) VIRTUAL;
     CREATE INDEX stripe_objects_event_object ON stripe_objects (event_object) WHERE event_object IS NOT NULL;
 
+    -- What a snapshot reads, and only that: both sides come from these covering indexes in
+    -- a defined order, never from the wider tables (every page read is a page decrypted).
+    CREATE INDEX stripe_bt_reconcile ON stripe_balance_transactions
+        (created, id, source, type, amount, fee, net, currency, available_on);
+    CREATE INDEX ledger_postings_reconcile ON ledger_postings
+        (created_at, stripe_object_id, entry_id, entry_type, amount_minor, currency, origin, account)
+        WHERE account >= 'assets:stripe' AND account < 'assets:stripe;';
+
     CREATE TABLE recon_snapshots (
         id             INTEGER PRIMARY KEY,
         day            TEXT NOT NULL,
