@@ -189,28 +189,67 @@ export interface StepGeometry {
   /** Left edge and width, in percent of the track. */
   left: number;
   width: number;
-  /** Whether the step lowers the running balance (explained and remainder steps). */
+  /** Whether the step lowers the running balance. */
   down: boolean;
+  /** A balance bar drawn from a cut axis, not from zero. */
+  broken: boolean;
 }
 
-/** Bar positions for the steps, on one scale that includes zero. Pixels only. */
-export function waterfallGeometry(steps: readonly WaterfallStep[]): { bars: StepGeometry[]; zero: number } {
+export interface WaterfallGeometry {
+  bars: StepGeometry[];
+  /** Where zero is, in percent of the track; null when the axis is cut. */
+  zero: number | null;
+}
+
+/**
+ * Bar positions for the steps. Pixels only. On one scale that includes zero, unless the
+ * balances dwarf the differences (a difference under a fifth of the balance, both balances on
+ * one side of zero): then the axis is cut near the balances so every step stays visible, and
+ * the two balance bars are drawn broken from the cut.
+ */
+export function waterfallGeometry(steps: readonly WaterfallStep[]): WaterfallGeometry {
+  const levels: bigint[] = [];
+  for (const s of steps) {
+    if (s.type === "stripe" || s.type === "ledger") levels.push(s.to);
+    else levels.push(s.from, s.to);
+  }
+  let loL = levels[0] ?? 0n;
+  let hiL = levels[0] ?? 0n;
+  for (const v of levels) {
+    if (v < loL) loL = v;
+    if (v > hiL) hiL = v;
+  }
+  const range = hiL - loL;
+  const positive = loL > 0n;
+  const negative = hiL < 0n;
+  const biggest = positive ? hiL : -loL;
+  const cut = range > 0n && (positive || negative) && range * 5n < biggest;
+
   let lo = 0n;
   let hi = 0n;
-  for (const s of steps) {
-    for (const v of [s.from, s.to]) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+  if (cut) {
+    // Room beyond the steps for the balance bars' broken ends: 60% of the steps' range.
+    const room = (range * 3n) / 5n;
+    lo = positive ? loL - room : loL;
+    hi = positive ? hiL : hiL + room;
+  } else {
+    for (const s of steps) {
+      for (const v of [s.from, s.to]) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
   }
   const span = hi - lo === 0n ? 1 : Number(hi - lo);
-  const pct = (v: bigint) => (Number(v - lo) / span) * 100;
+  const pct = (v: bigint) => Math.min(100, Math.max(0, (Number(v - lo) / span) * 100));
   const bars = steps.map((s) => {
-    const a = pct(s.from);
+    const balance = s.type === "stripe" || s.type === "ledger";
+    const broken = cut && balance;
+    const a = broken ? (positive ? 0 : 100) : pct(s.from);
     const b = pct(s.to);
-    return { left: Math.min(a, b), width: Math.abs(b - a), down: s.to < s.from };
+    return { left: Math.min(a, b), width: Math.abs(b - a), down: s.to < s.from, broken };
   });
-  return { bars, zero: pct(0n) };
+  return { bars, zero: cut ? null : pct(0n) };
 }
 
 // ---- the minimum-amount filter ----
