@@ -162,6 +162,13 @@ fn vm_hwm_kib() -> u64 {
 
 /// Child process: one dry-run snapshot; prints "ms kib matched exceptions".
 fn measure(dir: &Path) {
+    // BENCH_TRACE=1: the snapshot's phases (load, match, total) on stderr.
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let ws = open(dir);
     let ctx = OpContext::new("bench", Timestamp::from_second(END + 86_400).unwrap());
     let started = Instant::now();

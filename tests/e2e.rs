@@ -384,6 +384,66 @@ async fn demo_ledger_explorer_and_import_errors() {
     s.shot("import-errors").await;
     s.click("import-close").await;
 
+    // Reconciliation: the sync's end started a catch-up of every day it covers; the
+    // demo's planted inconsistencies are there, and one is resolved through the UI.
+    s.click("nav-reconciliation").await;
+    s.find("screen-reconciliation").await;
+    s.until(
+        "recon-last-day",
+        "the catch-up reconciles up to yesterday",
+        |t| t.iter().any(|x| x.contains("2026-")),
+    )
+    .await;
+    s.until("recon-catch-up", "nothing left to catch up", |t| {
+        t.iter().any(|x| x.contains("Up to date"))
+    })
+    .await;
+    s.click("recon-day-2026-10-19").await;
+    s.until(
+        "recon-snapshot-status",
+        "the day of the late booking",
+        |t| t.iter().any(|x| x.to_lowercase().contains("explained")),
+    )
+    .await;
+    s.find("recon-waterfall").await;
+    let steps = s.texts("recon-waterfall-step").await.join(" | ");
+    assert!(
+        steps.contains("Timing"),
+        "the waterfall shows the timing difference: {steps}"
+    );
+    s.shot("reconciliation-day").await;
+    s.set_value("recon-filter-kind", "duplicate").await;
+    let row = s
+        .css("[data-testid^=\"recon-exception-row-\"][data-kind=\"duplicate\"]")
+        .await;
+    s.bounded("open the duplicate", row.click()).await;
+    s.find("recon-exception-detail").await;
+    s.until(
+        "recon-evidence-ledger",
+        "both duplicate entries as evidence",
+        |t| {
+            t.iter()
+                .any(|x| x.contains("je_00001546") && x.contains("je_00001548"))
+        },
+    )
+    .await;
+    s.set_value("recon-resolution-select", "duplicate_confirmed")
+        .await;
+    s.set_value(
+        "recon-note",
+        "The platform reverses the redelivered booking.",
+    )
+    .await;
+    s.shot("reconciliation-resolving").await;
+    s.click("recon-resolve-submit").await;
+    s.find("recon-exception-resolution").await;
+    assert_eq!(
+        s.first_attr("recon-exception-resolution", "data-resolution")
+            .await,
+        "duplicate_confirmed"
+    );
+    s.shot("reconciliation-resolved").await;
+
     // Every other screen renders (later capabilities fill them).
     for screen in [
         "reconciliation",

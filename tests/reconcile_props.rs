@@ -34,7 +34,7 @@ impl Lookup for Fake {
         Ok(self.events.get(o).cloned())
     }
     fn group_of(&mut self, item: &StripeItem) -> Result<Option<String>, ReconcileError> {
-        Ok(self.groups.get(&item.object).cloned())
+        Ok(self.groups.get(item.object.as_str()).cloned())
     }
 }
 
@@ -122,34 +122,34 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
         let net = amount - fee;
         let created = day * DAY_US + (i as i64 % 1_000) * 1_000_000;
         let item = StripeItem {
-            object: object.clone(),
-            currency: currency.clone(),
-            bt_ids: vec![format!("txn_{i:05}")],
-            kind: bt_type.to_string(),
+            object: object.as_str().into(),
+            currency: currency.as_str().into(),
+            bt_ids: vec![format!("txn_{i:05}").into()],
+            kind: bt_type.into(),
             amount,
             fee,
             net,
             created,
         };
         let mut parts = vec![LedgerPart {
-            entry_id: format!("je_{i:05}a"),
-            entry_type: entry_type.to_string(),
+            entry_id: format!("je_{i:05}a").into(),
+            entry_type: entry_type.into(),
             own: false,
             net: amount,
             created,
         }];
         if fee != 0 {
             parts.push(LedgerPart {
-                entry_id: format!("je_{i:05}b"),
-                entry_type: FEE_ENTRY_TYPE.to_string(),
+                entry_id: format!("je_{i:05}b").into(),
+                entry_type: FEE_ENTRY_TYPE.into(),
                 own: false,
                 net: -fee,
                 created,
             });
         }
         let mut ledger = Some(LedgerItem {
-            object: Some(object.clone()),
-            currency: currency.clone(),
+            object: Some(object.as_str().into()),
+            currency: currency.as_str().into(),
             parts,
         });
         let mut stripe = Some(item);
@@ -182,7 +182,7 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
             Inject::Duplicate => {
                 let l = ledger.as_mut().unwrap();
                 let mut again = l.parts[0].clone();
-                again.entry_id = format!("je_{i:05}dup");
+                again.entry_id = format!("je_{i:05}dup").into();
                 again.created += 60_000_000;
                 l.parts.push(again);
             }
@@ -192,7 +192,7 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
                 p.fake.ledger_after.insert(
                     object.clone(),
                     Later {
-                        ids: l.parts.iter().map(|x| x.entry_id.clone()).collect(),
+                        ids: l.parts.iter().map(|x| x.entry_id.to_string()).collect(),
                         net,
                         created: 40 * DAY_US,
                     },
@@ -203,7 +203,7 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
                 p.fake.stripe_after.insert(
                     object.clone(),
                     Later {
-                        ids: s.bt_ids.clone(),
+                        ids: s.bt_ids.iter().map(|x| x.to_string()).collect(),
                         net: s.net,
                         created: 40 * DAY_US,
                     },
@@ -224,10 +224,10 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
 fn net_per_currency(p: &Platform) -> BTreeMap<String, i64> {
     let mut d: BTreeMap<String, i64> = BTreeMap::new();
     for s in &p.stripe {
-        *d.entry(s.currency.clone()).or_default() += s.net;
+        *d.entry(s.currency.to_string()).or_default() += s.net;
     }
     for l in &p.ledger {
-        *d.entry(l.currency.clone()).or_default() -= figures(&l.parts).unwrap().2;
+        *d.entry(l.currency.to_string()).or_default() -= figures(&l.parts).unwrap().2;
     }
     d
 }
@@ -275,7 +275,7 @@ fn charge(object: &str, net: i64, created: i64) -> StripeItem {
     StripeItem {
         object: object.into(),
         currency: "usd".into(),
-        bt_ids: vec![format!("txn_{object}")],
+        bt_ids: vec![format!("txn_{object}").into()],
         kind: "transfer".into(),
         amount: net,
         fee: 0,
@@ -286,7 +286,7 @@ fn charge(object: &str, net: i64, created: i64) -> StripeItem {
 
 fn entry(object: Option<&str>, id: &str, net: i64, created: i64) -> LedgerItem {
     LedgerItem {
-        object: object.map(String::from),
+        object: object.map(Into::into),
         currency: "usd".into(),
         parts: vec![LedgerPart {
             entry_id: id.into(),

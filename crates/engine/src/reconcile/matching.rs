@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,11 +64,11 @@ impl Kind {
 pub struct StripeItem {
     /// The source object (`ch_`, `re_`, `po_`, …), or the balance transaction's own id
     /// when it has no source.
-    pub object: String,
-    pub currency: String,
-    pub bt_ids: Vec<String>,
+    pub object: SmolStr,
+    pub currency: SmolStr,
+    pub bt_ids: Vec<SmolStr>,
     /// The balance transaction's `type` (of the first one).
-    pub kind: String,
+    pub kind: SmolStr,
     pub amount: i64,
     pub fee: i64,
     pub net: i64,
@@ -78,8 +79,8 @@ pub struct StripeItem {
 /// One ledger entry's part of an item: its postings to the Stripe-balance accounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerPart {
-    pub entry_id: String,
-    pub entry_type: String,
+    pub entry_id: SmolStr,
+    pub entry_type: SmolStr,
     /// Booked by Closebook (an adjustment), not mirrored from the platform.
     pub own: bool,
     pub net: i64,
@@ -90,8 +91,8 @@ pub struct LedgerPart {
 /// one entry that names no object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerItem {
-    pub object: Option<String>,
-    pub currency: String,
+    pub object: Option<SmolStr>,
+    pub currency: SmolStr,
     /// In booking order (created, then entry id).
     pub parts: Vec<LedgerPart>,
 }
@@ -133,7 +134,7 @@ impl LedgerItem {
     }
 
     fn entry_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.parts.iter().map(|p| p.entry_id.clone()).collect();
+        let mut ids: Vec<String> = self.parts.iter().map(|p| p.entry_id.to_string()).collect();
         ids.dedup();
         ids
     }
@@ -233,6 +234,18 @@ fn sub(a: i64, b: i64) -> Result<i64, ReconcileError> {
         .ok_or(ReconcileError::Overflow("subtracting amounts"))
 }
 
+/// The counts of `currency`, without allocating once it is there.
+fn counts<'a>(out: &'a mut Outcome, currency: &str) -> &'a mut Counts {
+    if !out.counts.contains_key(currency) {
+        out.counts.insert(currency.to_string(), Counts::default());
+    }
+    out.counts.get_mut(currency).expect("inserted")
+}
+
+fn strings(v: &[SmolStr]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
 fn key(kind: Kind, currency: &str, what: &str) -> String {
     format!("{}:{currency}:{what}", kind.name())
 }
@@ -249,7 +262,10 @@ pub fn match_items(
     let mut s_done = vec![false; stripe.len()];
     let mut l_done = vec![false; ledger.len()];
     // Pairs in the order found: (ledger index, stripe indices, rule).
-    let mut pairs: Vec<(usize, Vec<usize>, Rule)> = Vec::new();
+    // Pairs in the order found: (ledger index, range of `members`, rule); `members` holds
+    // the Stripe indices of all pairs, one allocation for a million of them.
+    let mut pairs: Vec<(usize, std::ops::Range<usize>, Rule)> = Vec::new();
+    let mut members: Vec<usize> = Vec::new();
 
     for rule in &rules.order {
         match rule {
@@ -290,7 +306,8 @@ pub fn match_items(
                     {
                         s_done[si] = true;
                         l_done[li] = true;
-                        pairs.push((li, vec![si], Rule::ExactReference));
+                        members.push(si);
+                        pairs.push((li, members.len() - 1..members.len(), Rule::ExactReference));
                     }
                 }
             }
@@ -335,7 +352,8 @@ pub fn match_items(
                     if let Some((_, _, si)) = best {
                         s_done[si] = true;
                         l_done[li] = true;
-                        pairs.push((li, vec![si], Rule::AmountDate));
+                        members.push(si);
+                        pairs.push((li, members.len() - 1..members.len(), Rule::AmountDate));
                     }
                 }
             }
@@ -389,49 +407,48 @@ pub fn match_items(
                             s_done[i] = true;
                         }
                         l_done[li] = true;
-                        pairs.push((li, live, Rule::OneToMany));
+                        let start = members.len();
+                        members.extend(live);
+                        pairs.push((li, start..members.len(), Rule::OneToMany));
                     }
                 }
             }
         }
     }
 
-    for (li, sis, rule) in &pairs {
+    for (li, range, rule) in &pairs {
+        let sis = &members[range.clone()];
         compare(
-            &stripe_sum(stripe, sis)?,
+            stripe_sum(stripe, sis)?.as_ref(),
             &ledger[*li],
             *rule,
             look,
             &mut out,
         )?;
-        let c = out.counts.entry(ledger[*li].currency.clone()).or_default();
-        c.matched += sis.len() as u64;
+        counts(&mut out, &ledger[*li].currency).matched += sis.len() as u64;
     }
     for (si, s) in stripe.iter().enumerate() {
         if !s_done[si] {
-            out.counts
-                .entry(s.currency.clone())
-                .or_default()
-                .unmatched_stripe += 1;
+            counts(&mut out, &s.currency).unmatched_stripe += 1;
             stripe_only(s, look, &mut out)?;
         }
     }
     for (li, l) in ledger.iter().enumerate() {
         if !l_done[li] && ledger_only(l, look, &mut out)? {
-            out.counts
-                .entry(l.currency.clone())
-                .or_default()
-                .unmatched_ledger += 1;
+            counts(&mut out, &l.currency).unmatched_ledger += 1;
         }
     }
     Ok(out)
 }
 
 /// Several Stripe items as one (one-to-many); a single item as itself.
-fn stripe_sum(stripe: &[StripeItem], sis: &[usize]) -> Result<StripeItem, ReconcileError> {
+fn stripe_sum<'a>(
+    stripe: &'a [StripeItem],
+    sis: &[usize],
+) -> Result<std::borrow::Cow<'a, StripeItem>, ReconcileError> {
     let first = &stripe[sis[0]];
     if sis.len() == 1 {
-        return Ok(first.clone());
+        return Ok(std::borrow::Cow::Borrowed(first));
     }
     let mut sum = StripeItem {
         object: first.object.clone(),
@@ -451,7 +468,7 @@ fn stripe_sum(stripe: &[StripeItem], sis: &[usize]) -> Result<StripeItem, Reconc
         sum.net = add(sum.net, s.net)?;
         sum.created = sum.created.min(s.created);
     }
-    Ok(sum)
+    Ok(std::borrow::Cow::Owned(sum))
 }
 
 /// A paired item: duplicates first, then gross and fee separately; a difference that a
@@ -479,14 +496,14 @@ fn compare(
         }
     }
     let base = Evidence {
-        stripe_ids: s.bt_ids.clone(),
+        stripe_ids: strings(&s.bt_ids),
         ledger_entries: l.entry_ids(),
         stripe_date: Some(s.created),
         ledger_date: Some(l.created()),
         matched_by: Some(rule),
         ..Evidence::default()
     };
-    let object = s.object.clone();
+    let object = s.object.to_string();
     // Duplicates: a second platform entry of the same type for one object.
     let mut kept: Vec<&LedgerPart> = Vec::with_capacity(l.parts.len());
     let mut extra: Vec<&LedgerPart> = Vec::new();
@@ -520,11 +537,11 @@ fn compare(
             .parts
             .iter()
             .filter(|p| !p.own && types.contains(&p.entry_type.as_str()))
-            .map(|p| p.entry_id.clone())
+            .map(|p| p.entry_id.to_string())
             .collect();
         out.found.push(Found {
             kind: Kind::Duplicate,
-            currency: s.currency.clone(),
+            currency: s.currency.to_string(),
             stripe_object: Some(object.clone()),
             key: key(Kind::Duplicate, &s.currency, &object),
             effect: sub(0, extra_net)?,
@@ -585,7 +602,7 @@ fn compare(
         let mut v: Vec<String> = kept
             .iter()
             .filter(|p| (p.entry_type == FEE_ENTRY_TYPE) == fee)
-            .map(|p| p.entry_id.clone())
+            .map(|p| p.entry_id.to_string())
             .collect();
         v.dedup();
         v
@@ -593,7 +610,7 @@ fn compare(
     if l_amount != s.amount {
         out.found.push(Found {
             kind: Kind::AmountMismatch,
-            currency: s.currency.clone(),
+            currency: s.currency.to_string(),
             stripe_object: Some(object.clone()),
             key: key(Kind::AmountMismatch, &s.currency, &object),
             effect: sub(s.amount, l_amount)?,
@@ -612,7 +629,7 @@ fn compare(
     if l_fee != s.fee {
         out.found.push(Found {
             kind: Kind::FeeMismatch,
-            currency: s.currency.clone(),
+            currency: s.currency.to_string(),
             stripe_object: Some(object.clone()),
             key: key(Kind::FeeMismatch, &s.currency, &object),
             effect: sub(l_fee, s.fee)?,
@@ -634,8 +651,8 @@ fn compare(
 fn timing_found(s: &StripeItem, l: Option<&LedgerItem>, effect: i64, evidence: Evidence) -> Found {
     Found {
         kind: Kind::TimingDifference,
-        currency: s.currency.clone(),
-        stripe_object: Some(s.object.clone()),
+        currency: s.currency.to_string(),
+        stripe_object: Some(s.object.to_string()),
         key: key(Kind::TimingDifference, &s.currency, &s.object),
         effect,
         stripe_amount: Some(s.net),
@@ -651,7 +668,7 @@ fn stripe_only(
     out: &mut Outcome,
 ) -> Result<(), ReconcileError> {
     let base = Evidence {
-        stripe_ids: s.bt_ids.clone(),
+        stripe_ids: strings(&s.bt_ids),
         stripe_date: Some(s.created),
         ..Evidence::default()
     };
@@ -707,8 +724,8 @@ fn stripe_only(
     };
     out.found.push(Found {
         kind,
-        currency: s.currency.clone(),
-        stripe_object: Some(s.object.clone()),
+        currency: s.currency.to_string(),
+        stripe_object: Some(s.object.to_string()),
         key: key(kind, &s.currency, &s.object),
         effect: s.net,
         stripe_amount: Some(s.amount),
@@ -746,8 +763,8 @@ fn ledger_only(
     {
         out.found.push(Found {
             kind: Kind::TimingDifference,
-            currency: l.currency.clone(),
-            stripe_object: Some(o.clone()),
+            currency: l.currency.to_string(),
+            stripe_object: Some(o.to_string()),
             key: key(Kind::TimingDifference, &l.currency, o),
             effect: sub(0, net)?,
             stripe_amount: Some(later.net),
@@ -764,8 +781,8 @@ fn ledger_only(
     let label = l.label().to_string();
     out.found.push(Found {
         kind: Kind::MissingInStripe,
-        currency: l.currency.clone(),
-        stripe_object: l.object.clone(),
+        currency: l.currency.to_string(),
+        stripe_object: l.object.as_ref().map(|o| o.to_string()),
         key: key(Kind::MissingInStripe, &l.currency, &label),
         effect: sub(0, net)?,
         stripe_amount: None,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
@@ -300,7 +301,7 @@ impl Lookup for WsLookup<'_> {
                     "SELECT json_extract(raw, '$.transfer_group') FROM stripe_objects
                      WHERE object_type = 'transfer' AND id = ?1",
                 )?
-                .query_row([&item.object], |r| r.get(0))
+                .query_row([item.object.as_str()], |r| r.get(0))
                 .optional()?
                 .flatten()
         } else {
@@ -315,7 +316,7 @@ impl Lookup for WsLookup<'_> {
                     .prepare_cached(
                         "SELECT payout FROM stripe_payout_links WHERE balance_transaction = ?1",
                     )?
-                    .query_row([bt], |r| r.get(0))
+                    .query_row([bt.as_str()], |r| r.get(0))
                     .optional()?,
                 None => None,
             },
@@ -339,25 +340,33 @@ fn load_stripe(
     )?;
     let mut rows = stmt.query([end_us])?;
     // Object → its first item; an object seen in a second currency goes to `other`.
-    let mut first: FxHashMap<String, u32> = FxHashMap::default();
-    let mut other: FxHashMap<(String, String), u32> = FxHashMap::default();
+    let mut first: FxHashMap<SmolStr, u32> = FxHashMap::default();
+    let mut other: FxHashMap<(SmolStr, SmolStr), u32> = FxHashMap::default();
     let mut items: Vec<StripeItem> = Vec::new();
     let mut n = 0u64;
+    let text = |r: &rusqlite::Row<'_>, i: usize| -> Result<SmolStr, ReconcileError> {
+        Ok(SmolStr::new(
+            r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?,
+        ))
+    };
     while let Some(r) = rows.next()? {
         n += 1;
-        let id: String = r.get(0)?;
-        let source: Option<String> = r.get(2)?;
+        let id = text(r, 0)?;
+        let kind = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let source = r
+            .get_ref(2)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?;
         let (amount, fee, net): (i64, i64, i64) = (r.get(3)?, r.get(4)?, r.get(5)?);
         let currency = r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?;
         let created: i64 = r.get(7)?;
         let available_on: i64 = r.get(8)?;
-        let kind = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
         feed(
             digest,
             &[
                 id.as_bytes(),
                 kind.as_bytes(),
-                source.as_deref().unwrap_or("").as_bytes(),
+                source.unwrap_or("").as_bytes(),
                 &amount.to_be_bytes(),
                 &fee.to_be_bytes(),
                 &net.to_be_bytes(),
@@ -366,10 +375,12 @@ fn load_stripe(
                 &available_on.to_be_bytes(),
             ],
         );
-        let object = source.unwrap_or_else(|| id.clone());
-        let found = match first.get(object.as_str()) {
+        let object: &str = source.unwrap_or(id.as_str());
+        let found = match first.get(object) {
             Some(&i) if items[i as usize].currency == currency => Some(i),
-            Some(_) => other.get(&(object.clone(), currency.to_string())).copied(),
+            Some(_) => other
+                .get(&(SmolStr::new(object), SmolStr::new(currency)))
+                .copied(),
             None => None,
         };
         match found {
@@ -383,16 +394,17 @@ fn load_stripe(
             }
             None => {
                 let i = items.len() as u32;
+                let object = SmolStr::new(object);
                 if first.contains_key(object.as_str()) {
-                    other.insert((object.clone(), currency.to_string()), i);
+                    other.insert((object.clone(), SmolStr::new(currency)), i);
                 } else {
                     first.insert(object.clone(), i);
                 }
                 items.push(StripeItem {
                     object,
-                    currency: currency.to_string(),
+                    currency: currency.into(),
                     bt_ids: vec![id],
-                    kind: kind.to_string(),
+                    kind: kind.into(),
                     amount,
                     fee,
                     net,
@@ -420,9 +432,9 @@ fn load_ledger(
     ))?;
     let mut rows = stmt.query([end_us])?;
     // (object or entry) → item, for the item's first currency; more currencies in `other`.
-    let mut by_object: FxHashMap<String, u32> = FxHashMap::default();
-    let mut by_entry: FxHashMap<String, u32> = FxHashMap::default();
-    let mut other: FxHashMap<(String, String, bool), u32> = FxHashMap::default();
+    let mut by_object: FxHashMap<SmolStr, u32> = FxHashMap::default();
+    let mut by_entry: FxHashMap<SmolStr, u32> = FxHashMap::default();
+    let mut other: FxHashMap<(SmolStr, SmolStr, bool), u32> = FxHashMap::default();
     let mut items: Vec<LedgerItem> = Vec::new();
     let mut n = 0u64;
     while let Some(r) = rows.next()? {
@@ -460,7 +472,7 @@ fn load_ledger(
         let found = match map.get(name) {
             Some(&i) if items[i as usize].currency == currency => Some(i),
             Some(_) => other
-                .get(&(name.to_string(), currency.to_string(), object.is_some()))
+                .get(&(SmolStr::new(name), SmolStr::new(currency), object.is_some()))
                 .copied(),
             None => None,
         };
@@ -470,15 +482,15 @@ fn load_ledger(
                 let i = items.len() as u32;
                 if map.contains_key(name) {
                     other.insert(
-                        (name.to_string(), currency.to_string(), object.is_some()),
+                        (SmolStr::new(name), SmolStr::new(currency), object.is_some()),
                         i,
                     );
                 } else {
-                    map.insert(name.to_string(), i);
+                    map.insert(SmolStr::new(name), i);
                 }
                 items.push(LedgerItem {
-                    object: object.map(str::to_string),
-                    currency: currency.to_string(),
+                    object: object.map(SmolStr::from),
+                    currency: currency.into(),
                     parts: Vec::with_capacity(2),
                 });
                 i as usize
@@ -491,8 +503,8 @@ fn load_ledger(
                 p.created = p.created.min(created);
             }
             None => parts.push(LedgerPart {
-                entry_id: entry_id.to_string(),
-                entry_type: entry_type.to_string(),
+                entry_id: entry_id.into(),
+                entry_type: entry_type.into(),
                 own: origin == "closebook",
                 net: amount,
                 created,
