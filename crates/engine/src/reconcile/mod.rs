@@ -182,6 +182,49 @@ impl MirrorCheck {
 /// Checks the mirror against the live balance of the latest sync that fetched one; empty
 /// when no sync has.
 pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> {
+    mirror_checks(ws, |at| {
+        Ok(stripe_side(ws, at)?
+            .into_iter()
+            .map(|(c, (a, p))| add(a, p).map(|t| (c, t)))
+            .collect::<Result<_, _>>()?)
+    })
+}
+
+/// Net of the balance transactions created in `(from, to]` per currency (negated when
+/// `to < from`): moves a known total from one instant to another without a full scan.
+pub(crate) fn net_between(
+    ws: &Workspace,
+    from_us: i64,
+    to_us: i64,
+) -> Result<BTreeMap<String, i64>, ReconcileError> {
+    let (lo, hi, sign) = if from_us <= to_us {
+        (from_us, to_us, 1)
+    } else {
+        (to_us, from_us, -1)
+    };
+    let mut stmt = ws.conn.prepare_cached(
+        "SELECT currency, sum(net) FROM stripe_balance_transactions INDEXED BY stripe_bt_reconcile
+         WHERE created > ?1 AND created <= ?2 GROUP BY currency",
+    )?;
+    let rows = stmt
+        .query_map([lo, hi], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(c, v)| {
+            v.checked_mul(sign)
+                .map(|v| (c, v))
+                .ok_or(ReconcileError::Overflow("negating a sum"))
+        })
+        .collect()
+}
+
+/// The mirror check with the mirrored totals at the sync's instant given by `mirrored`.
+pub(crate) fn mirror_checks(
+    ws: &Workspace,
+    mirrored: impl FnOnce(Timestamp) -> Result<BTreeMap<String, i64>, ReconcileError>,
+) -> Result<Vec<MirrorCheck>, ReconcileError> {
     let latest: Option<(i64, i64)> = ws
         .conn
         .query_row(
@@ -194,7 +237,7 @@ pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> 
         return Ok(Vec::new());
     };
     let fetched_at = Timestamp::from_microsecond(fetched_us).unwrap_or(Timestamp::UNIX_EPOCH);
-    let mirrored = stripe_side(ws, fetched_at)?;
+    let mirrored = mirrored(fetched_at)?;
     let mut stmt = ws
         .conn
         .prepare("SELECT currency, available, pending FROM stripe_balances WHERE run_id = ?1 ORDER BY currency")?;
@@ -211,8 +254,7 @@ pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> 
     let mut seen = std::collections::BTreeSet::new();
     for (currency, available, pending) in live {
         let live = add(available, pending)?;
-        let (a, p) = mirrored.get(&currency).copied().unwrap_or_default();
-        let m = add(a, p)?;
+        let m = mirrored.get(&currency).copied().unwrap_or_default();
         seen.insert(currency.clone());
         out.push(MirrorCheck {
             run_id,
@@ -224,9 +266,8 @@ pub fn check_mirror(ws: &Workspace) -> Result<Vec<MirrorCheck>, ReconcileError> 
         });
     }
     // A currency the mirror has but Stripe no longer reports holds nothing at Stripe.
-    for (currency, (a, p)) in mirrored {
+    for (currency, m) in mirrored {
         if !seen.contains(&currency) {
-            let m = add(a, p)?;
             out.push(MirrorCheck {
                 run_id,
                 fetched_at,

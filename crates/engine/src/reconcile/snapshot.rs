@@ -17,7 +17,7 @@ use super::matching::{
     self, EventSeen, Evidence, Found, Kind, Later, LedgerItem, LedgerPart, Lookup, StripeItem,
 };
 use super::rules::{self, MatchRules};
-use super::{MirrorCheck, ReconcileError, balances_at, check_mirror};
+use super::{MirrorCheck, ReconcileError, mirror_checks, net_between};
 use crate::workspace::Workspace;
 use crate::{OpContext, audit};
 
@@ -121,6 +121,9 @@ pub struct Snapshot {
     /// snapshot is returned and nothing new is written.
     pub unchanged: bool,
 }
+
+/// Items on both sides beyond which their memory is freed in the background.
+const LARGE_SIDES: usize = 200_000;
 
 /// Digest of everything a snapshot read. Rows arrive in an order defined by their data (the
 /// covering indexes' key order), so each side is one running SHA-256 over its rows' fields,
@@ -328,12 +331,15 @@ impl Lookup for WsLookup<'_> {
 
 /// Stripe's items up to `end_us`: balance transactions grouped by source and currency, in
 /// the order of the covering index (created, id). Returns the items and the rows read.
+/// Per currency: (available by the end of the day, pending).
+type StripeSums = BTreeMap<String, (i64, i64)>;
+
 fn load_stripe(
-    ws: &Workspace,
+    conn: &rusqlite::Connection,
     end_us: i64,
     digest: &mut Sha256,
-) -> Result<(Vec<StripeItem>, u64), ReconcileError> {
-    let mut stmt = ws.conn.prepare(
+) -> Result<(Vec<StripeItem>, u64, StripeSums), ReconcileError> {
+    let mut stmt = conn.prepare(
         "SELECT id, type, source, amount, fee, net, currency, created, available_on
          FROM stripe_balance_transactions INDEXED BY stripe_bt_reconcile
          WHERE created <= ?1 ORDER BY created, id",
@@ -343,6 +349,7 @@ fn load_stripe(
     let mut first: FxHashMap<SmolStr, u32> = FxHashMap::default();
     let mut other: FxHashMap<(SmolStr, SmolStr), u32> = FxHashMap::default();
     let mut items: Vec<StripeItem> = Vec::new();
+    let mut sums = StripeSums::new();
     let mut n = 0u64;
     let text = |r: &rusqlite::Row<'_>, i: usize| -> Result<SmolStr, ReconcileError> {
         Ok(SmolStr::new(
@@ -375,6 +382,15 @@ fn load_stripe(
                 &available_on.to_be_bytes(),
             ],
         );
+        if !sums.contains_key(currency) {
+            sums.insert(currency.to_string(), (0, 0));
+        }
+        let side = sums.get_mut(currency).expect("inserted");
+        if available_on <= end_us {
+            side.0 = add(side.0, net)?;
+        } else {
+            side.1 = add(side.1, net)?;
+        }
         let object: &str = source.unwrap_or(id.as_str());
         let found = match first.get(object) {
             Some(&i) if items[i as usize].currency == currency => Some(i),
@@ -413,7 +429,7 @@ fn load_stripe(
             }
         }
     }
-    Ok((items, n))
+    Ok((items, n, sums))
 }
 
 /// The ledger's items up to `end_us`: postings to the Stripe-balance accounts grouped by
@@ -423,7 +439,7 @@ fn load_ledger(
     ws: &Workspace,
     end_us: i64,
     digest: &mut Sha256,
-) -> Result<(Vec<LedgerItem>, u64), ReconcileError> {
+) -> Result<(Vec<LedgerItem>, u64, BTreeMap<String, i64>), ReconcileError> {
     let mut stmt = ws.conn.prepare(&format!(
         "SELECT seq, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, created_at, origin
          FROM ledger_postings INDEXED BY ledger_postings_reconcile
@@ -436,6 +452,7 @@ fn load_ledger(
     let mut by_entry: FxHashMap<SmolStr, u32> = FxHashMap::default();
     let mut other: FxHashMap<(SmolStr, SmolStr, bool), u32> = FxHashMap::default();
     let mut items: Vec<LedgerItem> = Vec::new();
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     let mut n = 0u64;
     while let Some(r) = rows.next()? {
         n += 1;
@@ -465,6 +482,12 @@ fn load_ledger(
                 origin.as_bytes(),
             ],
         );
+        match sums.get_mut(currency) {
+            Some(v) => *v = add(*v, amount)?,
+            None => {
+                sums.insert(currency.to_string(), amount);
+            }
+        }
         let (map, name) = match object {
             Some(o) => (&mut by_object, o),
             None => (&mut by_entry, entry_id),
@@ -517,7 +540,67 @@ fn load_ledger(
                 .sort_by(|a, b| (a.created, &a.entry_id).cmp(&(b.created, &b.entry_id)));
         }
     }
-    Ok((items, n))
+    Ok((items, n, sums))
+}
+
+/// Postings beyond which the two sides are read in parallel, on two connections.
+const PARALLEL_FROM_POSTINGS: i64 = 200_000;
+
+type Loaded = (
+    (Vec<StripeItem>, u64, StripeSums),
+    (Vec<LedgerItem>, u64, BTreeMap<String, i64>),
+);
+
+/// Reads both sides: one after the other on the workspace's connection, or for a large
+/// workspace Stripe's side on a second, read-only connection at the same time. The two
+/// read the same committed state unless another connection commits meanwhile, which
+/// `PRAGMA data_version` reveals: then both are read again, one after the other.
+fn load_both(ws: &Workspace, end_us: i64, dig: &mut Digester) -> Result<Loaded, ReconcileError> {
+    let serial = |dig: &mut Digester| -> Result<Loaded, ReconcileError> {
+        dig.stripe = Sha256::new();
+        dig.ledger = Sha256::new();
+        let stripe = load_stripe(&ws.conn, end_us, &mut dig.stripe)?;
+        let ledger = load_ledger(ws, end_us, &mut dig.ledger)?;
+        Ok((stripe, ledger))
+    };
+    let postings: i64 = ws.conn.query_row(
+        "SELECT coalesce(max(seq), 0) FROM ledger_postings",
+        [],
+        |r| r.get(0),
+    )?;
+    if postings < PARALLEL_FROM_POSTINGS {
+        return serial(dig);
+    }
+    let Ok(reader) = ws.open_reader() else {
+        return serial(dig);
+    };
+    let version = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
+        c.query_row("PRAGMA data_version", [], |r| r.get(0))
+    };
+    let before = version(&ws.conn)?;
+    let (stripe, ledger) = std::thread::scope(|scope| {
+        let stripe = scope.spawn(move || {
+            let mut digest = Sha256::new();
+            load_stripe(&reader, end_us, &mut digest).map(|r| (r, digest))
+        });
+        dig.ledger = Sha256::new();
+        let ledger = load_ledger(ws, end_us, &mut dig.ledger);
+        let stripe = match stripe.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (stripe, ledger)
+    });
+    // Any failure on the second connection, or a commit in between: read again, serially
+    // (a real error then surfaces from the workspace's own connection).
+    let (Ok((stripe, digest)), Ok(ledger)) = (stripe, ledger) else {
+        return serial(dig);
+    };
+    if version(&ws.conn)? != before {
+        return serial(dig);
+    }
+    dig.stripe = digest;
+    Ok((stripe, ledger))
 }
 
 fn add(a: i64, b: i64) -> Result<i64, ReconcileError> {
@@ -597,10 +680,9 @@ pub fn compute_with(
         lookups: Sha256::new(),
     };
     let started = std::time::Instant::now();
-    let (stripe, stripe_rows) = load_stripe(ws, end_us, &mut dig.stripe)?;
-    let loaded_stripe = started.elapsed();
-    let (ledger, ledger_rows) = load_ledger(ws, end_us, &mut dig.ledger)?;
-    let loaded_ledger = started.elapsed();
+    let ((stripe, stripe_rows, stripe_sums), (ledger, ledger_rows, ledger_sums)) =
+        load_both(ws, end_us, &mut dig)?;
+    let loaded = started.elapsed();
     let webhooks_known: bool = ws.conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM platform_webhook_events)",
         [],
@@ -615,7 +697,13 @@ pub fn compute_with(
         };
         matching::match_items(&stripe, &ledger, rules, &mut look)?
     };
-    drop((stripe, ledger));
+    // Freeing a million items takes a noticeable fraction of a second: large sides are
+    // freed on a thread of their own while the snapshot is finished.
+    if stripe.len() + ledger.len() > LARGE_SIDES {
+        std::thread::spawn(move || drop((stripe, ledger)));
+    } else {
+        drop((stripe, ledger));
+    }
     let matched_at = started.elapsed();
     outcome
         .found
@@ -673,11 +761,40 @@ pub fn compute_with(
     }
     exceptions.sort_by(|a, b| (a.kind, &a.currency, &a.key).cmp(&(b.kind, &b.currency, &b.key)));
 
-    let mirror = check_mirror(ws)?;
-    let sides: BTreeMap<String, super::DayBalance> = balances_at(ws, end)?
-        .into_iter()
-        .map(|b| (b.currency.clone(), b))
-        .collect();
+    // Both sides' balances, summed row by row while loading: independent of the matching,
+    // so the remainder below checks that matching accounted for every row.
+    let mut sides: BTreeMap<String, super::DayBalance> = BTreeMap::new();
+    for c in stripe_sums.keys().chain(ledger_sums.keys()) {
+        let (available, pending) = stripe_sums.get(c).copied().unwrap_or_default();
+        let total = add(available, pending)?;
+        let ledger = ledger_sums.get(c).copied().unwrap_or_default();
+        sides.insert(
+            c.clone(),
+            super::DayBalance {
+                currency: c.clone(),
+                stripe_available: available,
+                stripe_pending: pending,
+                stripe_total: total,
+                ledger,
+                difference: total
+                    .checked_sub(ledger)
+                    .ok_or(ReconcileError::Overflow("subtracting amounts"))?,
+            },
+        );
+    }
+    // The mirror check: the day's Stripe totals moved to the sync's instant by the rows
+    // in between, rather than a second scan of every row.
+    let mirror = mirror_checks(ws, |at| {
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for (c, (a, p)) in &stripe_sums {
+            totals.insert(c.clone(), add(*a, *p)?);
+        }
+        for (c, v) in net_between(ws, end_us, at.as_microsecond())? {
+            let t = totals.entry(c).or_default();
+            *t = add(*t, v)?;
+        }
+        Ok(totals)
+    })?;
     let mut all: Vec<String> = sides.keys().cloned().collect();
     for e in &exceptions {
         if !all.contains(&e.currency) {
@@ -742,8 +859,7 @@ pub fn compute_with(
         %day,
         stripe_rows,
         ledger_rows,
-        load_stripe_ms = loaded_stripe.as_millis() as u64,
-        load_ledger_ms = loaded_ledger.as_millis() as u64,
+        loaded_ms = loaded.as_millis() as u64,
         matched_ms = matched_at.as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,
         "snapshot computed"

@@ -195,6 +195,9 @@ pub struct Workspace {
     info: WorkspaceInfo,
     units: UnitRegistry,
     tz: jiff::tz::TimeZone,
+    /// Kept to open a second, read-only connection for work that reads in parallel (a
+    /// large snapshot). SQLCipher holds the same key in this process's memory anyway.
+    key: key::DbKey,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -299,6 +302,7 @@ impl Workspace {
                 info,
                 units: UnitRegistry::default(),
                 tz: tz.clone(),
+                key: key.clone(),
             })
         })();
         if result.is_err() {
@@ -348,7 +352,7 @@ impl Workspace {
         }
         apply_pragmas(&conn)?;
         migrate(&conn)?;
-        let mut ws = Workspace::from_connection(conn, dir)?;
+        let mut ws = Workspace::from_connection(conn, dir, key)?;
         if ws.info.id != id {
             return Err(WorkspaceError::BadManifest {
                 path: dir.to_path_buf(),
@@ -362,7 +366,11 @@ impl Workspace {
         Ok(ws)
     }
 
-    fn from_connection(conn: Connection, dir: &Path) -> Result<Workspace, WorkspaceError> {
+    fn from_connection(
+        conn: Connection,
+        dir: &Path,
+        key: key::DbKey,
+    ) -> Result<Workspace, WorkspaceError> {
         let get = |k: &str| -> Result<String, WorkspaceError> {
             conn.query_row(
                 "SELECT value FROM workspace_meta WHERE key = ?1",
@@ -404,6 +412,7 @@ impl Workspace {
             info,
             units: UnitRegistry::default(),
             tz,
+            key,
         })
     }
 
@@ -499,6 +508,25 @@ impl Workspace {
     }
 
     /// Direct read access for queries in other engine modules and tests.
+    /// A second connection to the same database, read-only, with the same settings: for
+    /// reading in parallel with this one (it sees what is committed, not this one's open
+    /// transaction).
+    pub(crate) fn open_reader(&self) -> Result<Connection, WorkspaceError> {
+        let conn = Connection::open_with_flags(
+            self.info.path.join(DATABASE_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        conn.execute_batch(&self.key.pragma())?;
+        for (name, value, _why) in PRAGMAS {
+            // The journal mode is the database's, set by the writer.
+            if *name != "journal_mode" {
+                conn.execute_batch(&format!("PRAGMA {name} = {value};"))?;
+            }
+        }
+        Ok(conn)
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
