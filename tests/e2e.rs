@@ -208,6 +208,31 @@ impl Session {
         }
     }
 
+    /// Waits until every element matching `all` also matches `wanted` (and there is one),
+    /// then clicks the first in the page (through the DOM, as a re-rendered table may
+    /// replace the element WebDriver found a moment before).
+    async fn click_when(&self, all: &str, wanted: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let call = self.client.execute(
+                "const all = document.querySelectorAll(arguments[0]);\
+                 const wanted = document.querySelectorAll(arguments[1]);\
+                 if (wanted.length === 0 || wanted.length !== all.length) return false;\
+                 wanted[0].scrollIntoView({block: 'center'}); wanted[0].click(); return true;",
+                vec![json!(all), json!(wanted)],
+            );
+            if self.bounded(&format!("click {what}"), call).await == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: {what}: not there",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Sets an input's value the way a person's typing would, and fires input and change.
     async fn set_value(&self, test_id: &str, value: &str) {
         let el = self.find(test_id).await;
@@ -413,10 +438,13 @@ async fn demo_ledger_explorer_and_import_errors() {
     );
     s.shot("reconciliation-day").await;
     s.set_value("recon-filter-kind", "duplicate").await;
-    let row = s
-        .css("[data-testid^=\"recon-exception-row-\"][data-kind=\"duplicate\"]")
-        .await;
-    s.bounded("open the duplicate", row.click()).await;
+    // The table reloads with the filter: click the row once only duplicates are listed.
+    s.click_when(
+        "[data-testid^=\"recon-exception-row-\"]",
+        "[data-testid^=\"recon-exception-row-\"][data-kind=\"duplicate\"]",
+        "the duplicate, alone in the filtered table",
+    )
+    .await;
     s.find("recon-exception-detail").await;
     s.until(
         "recon-evidence-ledger",
