@@ -462,7 +462,7 @@ fn render_detail(ws: &Workspace, x: &ExceptionRow) {
         x.appearances,
         if x.current { ", still current" } else { "" }
     );
-    println!("  {:<10}{:<44}{}", "", "Stripe", "Ledger");
+    println!("  {:<10}{:<44}Ledger", "", "Stripe");
     println!(
         "  {:<10}{:<44}{}",
         "ids",

@@ -427,7 +427,9 @@ fn bad_resolutions_are_refused_and_nothing_is_written() {
         count(&ws, "ledger_postings"),
         count(&ws, "audit_log"),
     );
-    let cases: Vec<(Vec<i64>, Resolution, &str, Option<&str>, &str)> = vec![
+    // (ids, resolution, note, counter-account, what the refusal says)
+    type Case<'a> = (Vec<i64>, Resolution, &'a str, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![dup], Resolution::Accepted, "   ", None, "needs a note"),
         (
             vec![dup],

@@ -333,6 +333,8 @@ impl Lookup for WsLookup<'_> {
 /// the order of the covering index (created, id). Returns the items and the rows read.
 /// Per currency: (available by the end of the day, pending).
 type StripeSums = BTreeMap<String, (i64, i64)>;
+/// Per currency: the Stripe-balance accounts' total.
+type LedgerSums = BTreeMap<String, i64>;
 
 fn load_stripe(
     conn: &rusqlite::Connection,
@@ -439,7 +441,7 @@ fn load_ledger(
     ws: &Workspace,
     end_us: i64,
     digest: &mut Sha256,
-) -> Result<(Vec<LedgerItem>, u64, BTreeMap<String, i64>), ReconcileError> {
+) -> Result<(Vec<LedgerItem>, u64, LedgerSums), ReconcileError> {
     let mut stmt = ws.conn.prepare(&format!(
         "SELECT seq, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, created_at, origin
          FROM ledger_postings INDEXED BY ledger_postings_reconcile
@@ -548,7 +550,7 @@ const PARALLEL_FROM_POSTINGS: i64 = 200_000;
 
 type Loaded = (
     (Vec<StripeItem>, u64, StripeSums),
-    (Vec<LedgerItem>, u64, BTreeMap<String, i64>),
+    (Vec<LedgerItem>, u64, LedgerSums),
 );
 
 /// Reads both sides: one after the other on the workspace's connection, or for a large
