@@ -633,3 +633,56 @@ fn no_day_is_reconciled_before_stripe_has_been_synced_up_to_its_end() {
     assert_eq!(dry.stripe_rows, 0);
     assert_eq!(count(&ws, "recon_snapshots"), 0);
 }
+
+#[test]
+fn a_ledger_import_that_books_into_a_reconciled_day_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ws = reconciled_demo(&tmp.path().join("ws"));
+    let file = tmp.path().join("late.csv");
+    std::fs::write(
+        &file,
+        "entry_id,account,amount_minor,currency,entry_type,stripe_object_id,created_at,description\n\
+         je_late_1,assets:stripe:payments,-250,usd,adjustment,,2026-10-15T12:00:00Z,backdated correction\n\
+         je_late_1,expenses:stripe_fees,250,usd,adjustment,,2026-10-15T12:00:00Z,backdated correction\n\
+         je_late_2,assets:stripe:payments,300,usd,adjustment,,2026-11-01T12:00:00Z,after the sealed days\n\
+         je_late_2,expenses:stripe_fees,-300,usd,adjustment,,2026-11-01T12:00:00Z,after the sealed days\n",
+    )
+    .unwrap();
+    let ctx = OpContext::new("carol", at("2026-11-01T16:00:00Z"));
+    closebook_engine::ingest::import_file(
+        &mut ws,
+        closebook_engine::ingest::Kind::Ledger,
+        &file,
+        None,
+        &ctx,
+    )
+    .unwrap();
+    // Only the posting dated inside the reconciled days is a change to them.
+    let (side, row, source): (String, String, String) = ws
+        .connection()
+        .query_row(
+            "SELECT side, row_id, source FROM recon_sealed_changes",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((side.as_str(), row.as_str()), ("ledger", "je_late_1"));
+    assert!(source.starts_with("import "), "{source}");
+    let s = reconcile::snapshot::take(&ws, date(2026, 11, 1), &ctx).unwrap();
+    let changed: Vec<_> = s
+        .exceptions
+        .iter()
+        .filter(|e| e.kind == Kind::DataChanged)
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].evidence.ledger_entries, ["je_late_1"]);
+    // Both entries move the Stripe balance without naming a Stripe object: missing in Stripe.
+    assert_eq!(
+        s.exceptions
+            .iter()
+            .filter(|e| e.kind == Kind::MissingInStripe)
+            .count(),
+        3
+    );
+    assert_eq!(s.currencies[0].remainder, 0);
+}

@@ -400,8 +400,10 @@ pub fn import_bytes_with(
         return Err(problems.into_error(file));
     }
     report.rows_read = parsed.len() as u64;
+    let sealed = crate::reconcile::sealed_until(ws)?;
     let tx = ws.conn.unchecked_transaction()?;
     let import_id = store::begin_import(&tx, kind, file, Some(&sha256), ctx)?;
+    let before = crate::reconcile::last_posting_seq(&tx)?;
     let counts = store::write(
         &tx,
         &parsed,
@@ -410,6 +412,13 @@ pub fn import_bytes_with(
         ws.units(),
         &mut problems,
         control,
+    )?;
+    crate::reconcile::record_sealed_postings(
+        &tx,
+        &sealed,
+        before,
+        import_id,
+        ctx.now.as_microsecond(),
     )?;
     if control.cancelled() {
         drop(tx); // rolls back

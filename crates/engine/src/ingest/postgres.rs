@@ -407,6 +407,7 @@ fn pull_ledger(
 ) -> Result<TableReport, PullError> {
     let table = "wallet_ledger";
     let source = "postgres:wallet_ledger";
+    let sealed = crate::reconcile::sealed_until(ws)?;
     let mut report = TableReport {
         table: table.into(),
         ..TableReport::default()
@@ -453,7 +454,15 @@ fn pull_ledger(
             )?;
             let tx = ws.conn.unchecked_transaction()?;
             let import_id = store::begin_import(&tx, Kind::Ledger, source, None, ctx)?;
+            let before = crate::reconcile::last_posting_seq(&tx)?;
             let counts = write_ledger_rows(&tx, &rows, import_id, source, &units, live)?;
+            crate::reconcile::record_sealed_postings(
+                &tx,
+                &sealed,
+                before,
+                import_id,
+                ctx.now.as_microsecond(),
+            )?;
             for r in &found {
                 tx.execute(
                     "DELETE FROM pg_id_holes WHERE platform_id = ?1",
@@ -512,7 +521,15 @@ fn pull_ledger(
         let tx = ws.conn.unchecked_transaction()?;
         if !ready.is_empty() {
             let import_id = store::begin_import(&tx, Kind::Ledger, source, None, ctx)?;
+            let before = crate::reconcile::last_posting_seq(&tx)?;
             let counts = write_ledger_rows(&tx, &ready, import_id, source, &units, live)?;
+            crate::reconcile::record_sealed_postings(
+                &tx,
+                &sealed,
+                before,
+                import_id,
+                ctx.now.as_microsecond(),
+            )?;
             store::finish_import(&tx, import_id, ready.len() as u64, counts)?;
             add_counts(&mut report, counts);
         }

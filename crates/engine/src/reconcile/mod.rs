@@ -319,6 +319,7 @@ pub fn record_sealed_change(
     sync_run: i64,
     now_us: i64,
 ) -> Result<(), rusqlite::Error> {
+    let source = format!("Stripe sync run {sync_run}");
     type Old = (
         String,
         Option<String>,
@@ -388,11 +389,11 @@ pub fn record_sealed_change(
         }
     };
     conn.execute(
-        "INSERT INTO recon_sealed_changes (detected_at, sync_run, sealed_day, row_id, row_created, currency, change)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO recon_sealed_changes (detected_at, side, source, sealed_day, row_id, row_created, currency, change)
+         VALUES (?1, 'stripe', ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             now_us,
-            sync_run,
+            source,
             sealed_day,
             row.id,
             row.created,
@@ -401,4 +402,40 @@ pub fn record_sealed_change(
         ],
     )?;
     Ok(())
+}
+
+/// The highest posting sequence number: what an import adds comes after it.
+pub fn last_posting_seq(conn: &rusqlite::Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row(
+        "SELECT coalesce(max(seq), 0) FROM ledger_postings",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Records the postings to the Stripe-balance accounts that an import or pull added after
+/// `after_seq` and that are dated on or before the last reconciled day, in the import's own
+/// transaction: a ledger change to a sealed day is reported, never silently absorbed.
+pub fn record_sealed_postings(
+    conn: &rusqlite::Connection,
+    sealed: &Option<(String, i64)>,
+    after_seq: i64,
+    import_id: i64,
+    now_us: i64,
+) -> Result<u64, rusqlite::Error> {
+    let Some((day, until)) = sealed else {
+        return Ok(0);
+    };
+    let n = conn.execute(
+        &format!(
+            "INSERT INTO recon_sealed_changes (detected_at, side, source, sealed_day, row_id, row_created, currency, change)
+             SELECT ?1, 'ledger', 'import ' || ?2, ?3, entry_id, created_at, currency,
+                    'gained posting ' || posting_key || ' (' || entry_type || ', ' || account || ' ' || amount_minor || ')'
+             FROM ledger_postings
+             WHERE seq > ?4 AND created_at <= ?5 AND {}",
+            snapshot::STRIPE_ACCOUNTS_SQL
+        ),
+        params![now_us, import_id, day, after_seq, until],
+    )?;
+    Ok(n as u64)
 }

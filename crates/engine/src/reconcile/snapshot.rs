@@ -617,43 +617,56 @@ fn sealed_found(
     digest: &mut Sha256,
 ) -> Result<Vec<Found>, ReconcileError> {
     let mut stmt = ws.conn.prepare_cached(
-        "SELECT id, detected_at, sync_run, sealed_day, row_id, row_created, currency, change
+        "SELECT id, detected_at, side, source, sealed_day, row_id, row_created, currency, change
          FROM recon_sealed_changes WHERE row_created <= ?1 ORDER BY id",
     )?;
-    let rows = stmt
-        .query_map([end_us], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = stmt.query([end_us])?;
     let mut out = Vec::new();
-    for (id, detected, run, sealed_day, row_id, row_created, currency, change) in rows {
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let detected: i64 = r.get(1)?;
+        let side: String = r.get(2)?;
+        let source: String = r.get(3)?;
+        let sealed_day: String = r.get(4)?;
+        let row_id: String = r.get(5)?;
+        let row_created: i64 = r.get(6)?;
+        let currency: String = r.get(7)?;
+        let change: String = r.get(8)?;
         digest.update(b"sealed");
         digest.update(id.to_be_bytes());
         let detected_at = Timestamp::from_microsecond(detected).unwrap_or(Timestamp::UNIX_EPOCH);
+        let stripe = side == "stripe";
+        let note = if stripe {
+            format!(
+                "{row_id}, dated on or before the reconciled day {sealed_day}, {change} (detected by {source} at {detected_at})"
+            )
+        } else {
+            format!(
+                "entry {row_id}, dated on or before the reconciled day {sealed_day}, {change} (detected by {source} at {detected_at})"
+            )
+        };
         out.push(Found {
             kind: Kind::DataChanged,
             currency,
-            stripe_object: Some(row_id.clone()),
+            stripe_object: stripe.then(|| row_id.clone()),
             key: format!("data_changed:{id}"),
             effect: 0,
             stripe_amount: None,
             ledger_amount: None,
-            evidence: Evidence {
-                stripe_ids: vec![row_id.clone()],
-                stripe_date: Some(row_created),
-                note: format!(
-                    "{row_id}, dated on or before the reconciled day {sealed_day}, {change} (detected by sync run {run} at {detected_at})"
-                ),
-                ..Evidence::default()
+            evidence: if stripe {
+                Evidence {
+                    stripe_ids: vec![row_id],
+                    stripe_date: Some(row_created),
+                    note,
+                    ..Evidence::default()
+                }
+            } else {
+                Evidence {
+                    ledger_entries: vec![row_id],
+                    ledger_date: Some(row_created),
+                    note,
+                    ..Evidence::default()
+                }
             },
         });
     }

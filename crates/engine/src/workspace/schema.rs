@@ -338,7 +338,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE recon_sealed_changes (
         id           INTEGER PRIMARY KEY,
         detected_at  INTEGER NOT NULL,
-        sync_run     INTEGER NOT NULL,
+        side         TEXT NOT NULL CHECK (side IN ('stripe', 'ledger')),
+        source       TEXT NOT NULL,
         sealed_day   TEXT NOT NULL,
         row_id       TEXT NOT NULL,
         row_created  INTEGER NOT NULL,
