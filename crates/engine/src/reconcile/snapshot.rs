@@ -54,13 +54,9 @@ impl Status {
 /// One currency of a snapshot: both sides, and the difference explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CurrencyLine {
-    pub currency: String,
-    pub stripe_available: i64,
-    pub stripe_pending: i64,
-    pub stripe_total: i64,
-    pub ledger: i64,
-    /// Stripe − ledger.
-    pub difference: i64,
+    /// Both sides and their difference (read through `Deref`: `line.difference`).
+    #[serde(flatten)]
+    pub sides: super::DayBalance,
     /// Σ effect per exception kind, in [`Kind::ALL`] order, kinds with exceptions only.
     pub explained: Vec<(Kind, i64)>,
     /// difference − Σ explained: zero when every cent is explained.
@@ -70,6 +66,14 @@ pub struct CurrencyLine {
     pub unmatched_ledger: u64,
     pub open_exceptions: u64,
     pub status: Status,
+}
+
+impl std::ops::Deref for CurrencyLine {
+    type Target = super::DayBalance;
+
+    fn deref(&self) -> &super::DayBalance {
+        &self.sides
+    }
 }
 
 /// A person's resolution of an exception.
@@ -852,12 +856,7 @@ pub fn compute_with(
         };
         let counts = outcome.counts.get(&c).cloned().unwrap_or_default();
         currencies.push(CurrencyLine {
-            currency: c,
-            stripe_available: b.stripe_available,
-            stripe_pending: b.stripe_pending,
-            stripe_total: b.stripe_total,
-            ledger: b.ledger,
-            difference: b.difference,
+            sides: b,
             explained: Kind::ALL
                 .into_iter()
                 .filter_map(|k| per_kind.get(&k).map(|v| (k, *v)))
@@ -1116,12 +1115,14 @@ pub fn load(ws: &Workspace, id: i64) -> Result<Option<Snapshot>, ReconcileError>
             let explained: Vec<(Kind, i64)> = serde_json::from_str(&r.get::<_, String>(6)?)
                 .map_err(|_| bad("unreadable explained difference"))?;
             let line = CurrencyLine {
-                currency: r.get(0)?,
-                stripe_available: r.get(1)?,
-                stripe_pending: r.get(2)?,
-                stripe_total: r.get(3)?,
-                ledger: r.get(4)?,
-                difference: r.get(5)?,
+                sides: super::DayBalance {
+                    currency: r.get(0)?,
+                    stripe_available: r.get(1)?,
+                    stripe_pending: r.get(2)?,
+                    stripe_total: r.get(3)?,
+                    ledger: r.get(4)?,
+                    difference: r.get(5)?,
+                },
                 explained,
                 remainder: r.get(7)?,
                 matched: r.get::<_, i64>(8)? as u64,
