@@ -259,6 +259,7 @@ mod tests {
                 | ErrorCode::StripeFailed
                 | ErrorCode::StripeUnavailable
                 | ErrorCode::AuditBroken
+                | ErrorCode::NotFound
                 | ErrorCode::Cancelled
                 | ErrorCode::Io
                 | ErrorCode::Internal => {}
