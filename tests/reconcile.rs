@@ -18,21 +18,10 @@ use jiff::Timestamp;
 use jiff::civil::date;
 
 fn synced_demo(dir: &std::path::Path) -> Workspace {
-    let now = Timestamp::now();
-    let ctx = OpContext::new("test", now);
+    let ctx = OpContext::new("test", Timestamp::now());
     let (mut ws, _) = demo::open_or_create(dir, &KeySource::Keychain, &MemorySecrets::new(), &ctx)
         .expect("demo workspace");
-    let sim = Simulator::spawn_thread(Dataset::demo(), SimConfig::test().with_now(now.as_second()))
-        .expect("simulator");
-    let options = demo::sync_options(&sim.url());
-    let cancel = AtomicBool::new(false);
-    let mut progress = |_: &stripe::SyncProgress| {};
-    let mut control = SyncControl {
-        progress: &mut progress,
-        cancel: &cancel,
-    };
-    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).unwrap();
-    stripe::sync(&mut ws, &key, &options, &ctx, &mut control).expect("sync");
+    sync_with(&mut ws, Dataset::demo(), &ctx, None);
     ws
 }
 
