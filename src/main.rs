@@ -19,6 +19,7 @@ use closebook_engine::{Error, OpContext, demo, generate, ledger};
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod payouts;
 mod recon;
 mod render;
 
@@ -142,6 +143,12 @@ enum Command {
         #[arg(long)]
         window_days: Option<u32>,
     },
+    /// The roster: the people who prepare, approve, audit and administer payouts.
+    #[command(subcommand)]
+    People(payouts::PeopleCommand),
+    /// Month-end payout batches: prepare, show, approve, execute.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
     /// Create (or reopen) the demo workspace from the embedded fixtures and show what it holds.
     Demo,
     /// Write a synthetic platform's files (deterministic for a given seed).
@@ -472,6 +479,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             list,
         } => recon::cmd_snapshot(&ctx, date, dry_run, catch_up, list),
         Command::Exceptions(cmd) => recon::cmd_exceptions(&ctx, cmd),
+        Command::People(cmd) => payouts::cmd_people(&ctx, cmd),
+        Command::Payouts(cmd) => payouts::cmd_payouts(&ctx, cmd),
         Command::MatchRules {
             order,
             tolerance,
@@ -756,7 +765,7 @@ fn cmd_pull_postgres(ctx: &Ctx, url: Option<String>, page_size: i64) -> Result<(
     Ok(())
 }
 
-fn stripe_key_from_env() -> Option<String> {
+pub(crate) fn stripe_key_from_env() -> Option<String> {
     std::env::var("STRIPE_API_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty())

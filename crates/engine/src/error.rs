@@ -10,6 +10,7 @@ use crate::ingest::ImportError;
 use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
 use crate::money::MoneyError;
+use crate::payouts::PayoutError;
 use crate::reconcile::ReconcileError;
 use crate::secrets::SecretError;
 use crate::stripe::StripeError;
@@ -33,6 +34,8 @@ pub enum Error {
     Stripe(#[from] StripeError),
     #[error(transparent)]
     Reconcile(#[from] ReconcileError),
+    #[error(transparent)]
+    Payouts(#[from] PayoutError),
     #[error("the audit log is broken at record {seq}: {reason}")]
     AuditBroken { seq: i64, reason: String },
     #[error("invalid input: {0}")]
@@ -64,6 +67,9 @@ pub enum ErrorCode {
     StripeUnavailable,
     AuditBroken,
     NotFound,
+    PermissionDenied,
+    ApprovalInvalid,
+    InvalidState,
     Cancelled,
     Io,
     Internal,
@@ -71,7 +77,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated bindings and documentation.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::WorkspaceNotFound,
         ErrorCode::WorkspaceExists,
         ErrorCode::WorkspaceDamaged,
@@ -93,6 +99,9 @@ impl ErrorCode {
         ErrorCode::StripeUnavailable,
         ErrorCode::AuditBroken,
         ErrorCode::NotFound,
+        ErrorCode::PermissionDenied,
+        ErrorCode::ApprovalInvalid,
+        ErrorCode::InvalidState,
         ErrorCode::Cancelled,
         ErrorCode::Io,
         ErrorCode::Internal,
@@ -121,6 +130,9 @@ impl ErrorCode {
             ErrorCode::StripeUnavailable => "stripe_unavailable",
             ErrorCode::AuditBroken => "audit_broken",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::ApprovalInvalid => "approval_invalid",
+            ErrorCode::InvalidState => "invalid_state",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
@@ -167,21 +179,7 @@ impl Error {
                 LedgerError::Database(_) => ErrorCode::Internal,
                 LedgerError::Money(_) => ErrorCode::LedgerInvariant,
             },
-            Error::Stripe(e) => {
-                use StripeError as S;
-                match e {
-                    S::NoKey => ErrorCode::StripeKeyMissing,
-                    S::MalformedKey => ErrorCode::StripeKeyInvalid,
-                    S::ModeMismatch { .. } | S::LivemodeMismatch { .. } => ErrorCode::ModeMismatch,
-                    S::Request { .. } | S::BadObject { .. } => ErrorCode::StripeFailed,
-                    S::GaveUp { .. } => ErrorCode::StripeUnavailable,
-                    S::BadApiBase(_) => ErrorCode::InvalidInput,
-                    S::Cancelled => ErrorCode::Cancelled,
-                    S::Secrets(s) => secret_code(s),
-                    S::Money(_) => ErrorCode::LedgerInvariant,
-                    S::Runtime(_) | S::Database(_) => ErrorCode::Internal,
-                }
-            }
+            Error::Stripe(e) => stripe_code(e),
             Error::Reconcile(e) => match e {
                 ReconcileError::Ledger(LedgerError::Database(_)) | ReconcileError::Database(_) => {
                     ErrorCode::Internal
@@ -196,6 +194,7 @@ impl Error {
                 }
                 ReconcileError::Io(..) => ErrorCode::Io,
             },
+            Error::Payouts(e) => payout_code(e),
             Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
@@ -208,6 +207,47 @@ impl Error {
             code: self.code(),
             message: self.to_string(),
         }
+    }
+}
+
+fn stripe_code(e: &StripeError) -> ErrorCode {
+    use StripeError as S;
+    match e {
+        S::NoKey => ErrorCode::StripeKeyMissing,
+        S::MalformedKey => ErrorCode::StripeKeyInvalid,
+        S::ModeMismatch { .. } | S::LivemodeMismatch { .. } => ErrorCode::ModeMismatch,
+        S::Request { .. } | S::BadObject { .. } => ErrorCode::StripeFailed,
+        S::GaveUp { .. } => ErrorCode::StripeUnavailable,
+        S::BadApiBase(_) => ErrorCode::InvalidInput,
+        S::Cancelled => ErrorCode::Cancelled,
+        S::Secrets(s) => secret_code(s),
+        S::Money(_) => ErrorCode::LedgerInvariant,
+        S::Runtime(_) | S::Database(_) => ErrorCode::Internal,
+    }
+}
+
+impl PayoutError {
+    /// The code this error reaches a UI with.
+    pub fn code(&self) -> ErrorCode {
+        payout_code(self)
+    }
+}
+
+fn payout_code(e: &PayoutError) -> ErrorCode {
+    use PayoutError as P;
+    match e {
+        P::BadInput(_) | P::OverAllocated(_) => ErrorCode::InvalidInput,
+        P::NotFound(_) => ErrorCode::NotFound,
+        P::Forbidden(_) => ErrorCode::PermissionDenied,
+        P::InvalidState(_) => ErrorCode::InvalidState,
+        P::ApprovalInvalid(_) => ErrorCode::ApprovalInvalid,
+        P::Integrity(_) | P::Overflow => ErrorCode::LedgerInvariant,
+        P::Cancelled => ErrorCode::Cancelled,
+        P::Io(..) => ErrorCode::Io,
+        P::Stripe(s) => stripe_code(s),
+        P::Secrets(s) => secret_code(s),
+        P::Ledger(LedgerError::Database(_)) | P::Database(_) => ErrorCode::Internal,
+        P::Ledger(_) => ErrorCode::LedgerInvariant,
     }
 }
 
@@ -260,6 +300,9 @@ mod tests {
                 | ErrorCode::StripeUnavailable
                 | ErrorCode::AuditBroken
                 | ErrorCode::NotFound
+                | ErrorCode::PermissionDenied
+                | ErrorCode::ApprovalInvalid
+                | ErrorCode::InvalidState
                 | ErrorCode::Cancelled
                 | ErrorCode::Io
                 | ErrorCode::Internal => {}

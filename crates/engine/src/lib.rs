@@ -10,6 +10,7 @@ pub mod generate;
 pub mod ingest;
 pub mod ledger;
 pub mod money;
+pub mod payouts;
 pub mod reconcile;
 pub mod secrets;
 pub mod stripe;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::ReconcileError;
@@ -451,7 +451,7 @@ pub fn resolve(
     ids.iter().map(|&id| one(ws, id)).collect()
 }
 
-/// Books one adjustment entry as Closebook's own postings, after checking it balances.
+/// Books one adjustment entry as Closebook's own postings (checked to balance and to be new).
 fn book(
     conn: &rusqlite::Connection,
     entry: &ProposedEntry,
@@ -459,49 +459,29 @@ fn book(
     at: Timestamp,
     note: &str,
 ) -> Result<(), ReconcileError> {
-    let sum = entry
+    let postings: Vec<(&str, i64)> = entry
         .postings
         .iter()
-        .try_fold(0i64, |s, p| s.checked_add(p.amount_minor))
-        .ok_or(ReconcileError::Overflow("adding amounts"))?;
-    if sum != 0 {
-        return Err(ReconcileError::Invariant(format!(
-            "adjustment {} does not balance ({sum})",
-            entry.entry_id
-        )));
-    }
-    let exists: Option<i64> = conn
-        .query_row(
-            "SELECT seq FROM ledger_postings WHERE entry_id = ?1 LIMIT 1",
-            [&entry.entry_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if exists.is_some() {
-        return Err(ReconcileError::Invariant(format!(
-            "entry {} already exists",
-            entry.entry_id
-        )));
-    }
-    for (n, p) in entry.postings.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO ledger_postings (posting_key, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, livemode, created_at, description, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'closebook')",
-            params![
-                format!("closebook:{}:{n}", entry.entry_id),
-                entry.entry_id,
-                p.account,
-                p.amount_minor,
-                entry.currency,
-                entry.entry_type,
-                entry.stripe_object_id,
-                live,
-                at.as_microsecond(),
-                format!("{} — {note}", entry.description)
-            ],
-        )?;
-    }
-    Ok(())
+        .map(|p| (p.account.as_str(), p.amount_minor))
+        .collect();
+    let description = format!("{} — {note}", entry.description);
+    crate::ledger::book_own(
+        conn,
+        &crate::ledger::OwnEntry {
+            entry_id: &entry.entry_id,
+            entry_type: &entry.entry_type,
+            currency: &entry.currency,
+            stripe_object_id: entry.stripe_object_id.as_deref(),
+            description: &description,
+            postings: &postings,
+        },
+        live,
+        at,
+    )
+    .map_err(|e| match e {
+        crate::ledger::LedgerError::Invariant(m) => ReconcileError::Invariant(m),
+        other => ReconcileError::Ledger(other),
+    })
 }
 
 /// Writes Closebook's own entries (adjustments) in the platform's ledger file format

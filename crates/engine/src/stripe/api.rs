@@ -99,6 +99,40 @@ impl Api {
         R: StripeRequest,
         R::Output: miniserde::Deserialize,
     {
+        self.send_with(request, req, account, None).await
+    }
+
+    /// Sends a request that changes something, with `idempotency_key` on every attempt:
+    /// retried exactly like [`Api::send`], and Stripe makes the change at most once.
+    pub async fn send_idempotent<R>(
+        &self,
+        request: &str,
+        req: &R,
+        idempotency_key: &str,
+    ) -> Result<(R::Output, Bytes), StripeError>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize,
+    {
+        let key =
+            stripe::IdempotencyKey::new(idempotency_key).map_err(|e| StripeError::Request {
+                request: request.to_string(),
+                detail: format!("unusable idempotency key ({e})"),
+            })?;
+        self.send_with(request, req, None, Some(key)).await
+    }
+
+    async fn send_with<R>(
+        &self,
+        request: &str,
+        req: &R,
+        account: Option<&str>,
+        idempotency_key: Option<stripe::IdempotencyKey>,
+    ) -> Result<(R::Output, Bytes), StripeError>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize,
+    {
         let attempt = || async {
             self.limiter.until_ready().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -106,7 +140,11 @@ impl Api {
                 inner: &self.client,
                 body: Mutex::new(None),
             };
-            let mut call = req.customize().request_strategy(RequestStrategy::Once);
+            let strategy = match &idempotency_key {
+                Some(k) => RequestStrategy::Idempotent(k.clone()),
+                None => RequestStrategy::Once,
+            };
+            let mut call = req.customize().request_strategy(strategy);
             if let Some(a) = account {
                 call = call.account_id(stripe::AccountId::from(a));
             }

@@ -1,0 +1,1779 @@
+//! A payout batch in the workspace: the locked month, its lines, its sign-off.
+//!
+//! `prepare` copies the month's allocations and balances, what the ledger owed each creator
+//! at that instant, their accounts' eligibility and the pending withdrawal requests into
+//! the batch (one transaction), computes the lines, digests it all and has the preparer
+//! sign the digest. `load` reads it back and proves it again: the locked rows hash to the
+//! stored digest, recomputing them gives the stored lines and totals, the identity holds,
+//! and every signature verifies against the roster. Approvers sign that digest; a batch
+//! whose digest changed has no approvals left.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::compute::{
+    self, Computed, CreatorInput, Eligibility, Held, Inputs, Line, LineKind, Params,
+    SubscriberInput, Totals, WithdrawalInput,
+};
+use super::people::{self, Action, Signer};
+use super::{PayoutError, parse_month};
+use crate::ledger::{OwnEntry, book_own};
+use crate::secrets::SecretStore;
+use crate::workspace::Workspace;
+use crate::{OpContext, audit};
+
+/// The currency of every batch: the platform's allocations are in US cents (seed 004).
+pub const BATCH_CURRENCY: &str = "usd";
+/// Longest rejection reason: an approver must say why, briefly.
+pub const MAX_REASON_LEN: usize = 2_000;
+/// Largest approval file read: a real one is under 2 KiB.
+pub const MAX_APPROVAL_FILE: usize = 16 * 1024;
+/// Drift rows listed per batch (the count is always complete).
+pub const MAX_DRIFT_LISTED: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchState {
+    Draft,
+    Approved,
+    Executing,
+    Done,
+    Rejected,
+    Superseded,
+}
+
+impl BatchState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchState::Draft => "draft",
+            BatchState::Approved => "approved",
+            BatchState::Executing => "executing",
+            BatchState::Done => "done",
+            BatchState::Rejected => "rejected",
+            BatchState::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BatchState> {
+        [
+            BatchState::Draft,
+            BatchState::Approved,
+            BatchState::Executing,
+            BatchState::Done,
+            BatchState::Rejected,
+            BatchState::Superseded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// The only moves a batch makes.
+    pub fn can_become(self, next: BatchState) -> bool {
+        use BatchState::*;
+        matches!(
+            (self, next),
+            (Draft, Approved | Rejected | Superseded) | (Approved, Executing) | (Executing, Done)
+        )
+    }
+}
+
+/// One approval or rejection, as signed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub person: String,
+    pub public_key: String,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub signed_at: Timestamp,
+    pub nonce: String,
+    pub signature: String,
+    pub recorded_at: Timestamp,
+    /// `here` (signed on this computer) or `file` (imported).
+    pub via: String,
+}
+
+/// A line's execution record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Execution {
+    pub line_no: u32,
+    pub generation: u32,
+    pub idempotency_key: String,
+    /// pending (a person asked for a retry), sent (the request may have reached Stripe),
+    /// paid, failed.
+    pub state: String,
+    pub transfer_id: Option<String>,
+    pub failure: Option<String>,
+    pub first_sent_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A batch as loaded and proven.
+#[derive(Debug, Clone, Serialize)]
+pub struct Batch {
+    pub id: String,
+    pub month: String,
+    pub version: u32,
+    pub currency: String,
+    pub state: BatchState,
+    pub params: Params,
+    pub inputs_digest: String,
+    pub digest: String,
+    pub totals: Totals,
+    pub prepared_by: String,
+    pub prepared_at: Timestamp,
+    pub preparer_signature: String,
+    pub state_changed_at: Timestamp,
+    pub lines: Vec<Line>,
+    pub decisions: Vec<Decision>,
+    pub approvals_required: u32,
+    pub executions: Vec<Execution>,
+    /// Subscribers' unallocated money, for the sweep entries.
+    #[serde(skip)]
+    pub unallocated: Vec<(String, i64)>,
+}
+
+impl Batch {
+    pub fn approvals(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.decision == "approve")
+    }
+
+    pub fn execution(&self, line_no: u32) -> Option<&Execution> {
+        self.executions
+            .binary_search_by_key(&line_no, |e| e.line_no)
+            .ok()
+            .map(|i| &self.executions[i])
+    }
+}
+
+/// A batch that is waiting for sign-off: the only kind that can be approved or rejected.
+#[derive(Debug)]
+pub struct DraftBatch(Batch);
+
+/// A fully approved batch (or one whose execution started): the only kind that executes.
+#[derive(Debug)]
+pub struct ApprovedBatch(pub(crate) Batch);
+
+impl DraftBatch {
+    pub fn batch(&self) -> &Batch {
+        &self.0
+    }
+}
+
+impl ApprovedBatch {
+    pub fn batch(&self) -> &Batch {
+        &self.0
+    }
+}
+
+pub fn load_draft(ws: &Workspace, id: &str) -> Result<DraftBatch, PayoutError> {
+    let b = load(ws, id)?;
+    if b.state != BatchState::Draft {
+        return Err(PayoutError::InvalidState(format!(
+            "batch {id} is {}: only a draft awaits sign-off",
+            b.state.as_str()
+        )));
+    }
+    Ok(DraftBatch(b))
+}
+
+pub fn load_approved(ws: &Workspace, id: &str) -> Result<ApprovedBatch, PayoutError> {
+    let b = load(ws, id)?;
+    match b.state {
+        BatchState::Approved | BatchState::Executing => Ok(ApprovedBatch(b)),
+        BatchState::Done => Err(PayoutError::InvalidState(format!(
+            "batch {id} is done: every payable line is paid"
+        ))),
+        s => Err(PayoutError::InvalidState(format!(
+            "batch {id} is {}: only a fully approved batch can be executed",
+            s.as_str()
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Settings
+
+const SETTINGS: [&str; 3] = [
+    "payouts_fee_bps",
+    "payouts_minimum_minor",
+    "payouts_dual_approval_at_minor",
+];
+
+/// The workspace's payout parameters (defaults: 7%, $25, two approvers from $10,000).
+pub fn settings(ws: &Workspace) -> Result<Params, PayoutError> {
+    let get = |k: &str| -> Result<Option<i64>, PayoutError> {
+        Ok(ws
+            .conn
+            .query_row(
+                "SELECT value FROM workspace_meta WHERE key = ?1",
+                [k],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok()))
+    };
+    let d = Params::default();
+    Ok(Params {
+        fee_bps: get(SETTINGS[0])?
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(d.fee_bps),
+        minimum_minor: get(SETTINGS[1])?.unwrap_or(d.minimum_minor),
+        dual_approval_at_minor: get(SETTINGS[2])?.unwrap_or(d.dual_approval_at_minor),
+    })
+}
+
+/// Changes the parameters later batches are prepared with (audited). Batches already
+/// prepared keep theirs: they are part of what approvers signed.
+pub fn set_settings(ws: &Workspace, p: Params, ctx: &OpContext) -> Result<(), PayoutError> {
+    p.validate()?;
+    let tx = ws.conn.unchecked_transaction()?;
+    for (k, v) in SETTINGS.iter().zip([
+        i64::from(p.fee_bps),
+        p.minimum_minor,
+        p.dual_approval_at_minor,
+    ]) {
+        tx.execute(
+            "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![k, v.to_string()],
+        )?;
+    }
+    audit::append(
+        &tx,
+        ctx.now,
+        &ctx.actor,
+        "settings.payouts",
+        &format!(
+            "payout settings: fee {} bps, minimum {}, two approvers from {}",
+            p.fee_bps, p.minimum_minor, p.dual_approval_at_minor
+        ),
+        &serde_json::to_value(p).unwrap_or_default(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Signed statements
+
+/// What a person signs: every field that identifies the decision, one per line.
+#[allow(clippy::too_many_arguments)]
+pub fn statement(
+    workspace_id: &str,
+    batch_id: &str,
+    digest: &str,
+    decision: &str,
+    person: &str,
+    reason: &str,
+    signed_at_us: i64,
+    nonce: &str,
+) -> Vec<u8> {
+    format!(
+        "closebook payout decision v1\nworkspace {workspace_id}\nbatch {batch_id}\ndigest {digest}\ndecision {decision}\nperson {person}\nreason {}\nsigned_at {signed_at_us}\nnonce {nonce}\n",
+        reason.replace('\n', " ")
+    )
+    .into_bytes()
+}
+
+fn nonce_from(digest: &str, person: &str, decision: &str, at_us: i64) -> String {
+    let mut h = Sha256::new();
+    for f in [digest, person, decision, &at_us.to_string()] {
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+// ---------------------------------------------------------------------------------------
+// Prepare
+
+/// The locked month's raw rows, in key order, hashed one by one.
+fn inputs_digest(conn: &rusqlite::Connection, batch_id: &str) -> Result<String, PayoutError> {
+    let mut h = Sha256::new();
+    let field = |h: &mut Sha256, s: &str| {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    };
+    for (table, sql) in [
+        (
+            "allocation",
+            "SELECT id, user_id, page_id, author_id, amount, updated_at FROM payout_locked_allocations WHERE batch_id = ?1 ORDER BY id",
+        ),
+        (
+            "balance",
+            "SELECT user_id, total, allocated, updated_at, '', '' FROM payout_locked_balances WHERE batch_id = ?1 ORDER BY user_id",
+        ),
+        (
+            "creator",
+            "SELECT creator, carried_in, coalesce(destination, ''), eligibility, '', '' FROM payout_locked_creators WHERE batch_id = ?1 ORDER BY creator",
+        ),
+        (
+            "withdrawal",
+            "SELECT ordinal, id, creator, amount, currency, requested_at FROM payout_locked_withdrawals WHERE batch_id = ?1 ORDER BY ordinal",
+        ),
+    ] {
+        let mut stmt = conn.prepare(sql)?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            field(&mut h, table);
+            for i in 0..6 {
+                let v: rusqlite::types::Value = r.get(i)?;
+                let s = match v {
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    _ => String::new(),
+                };
+                field(&mut h, &s);
+            }
+        }
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The month as locked, aggregated for [`compute::compute`].
+fn locked_inputs(conn: &rusqlite::Connection, batch_id: &str) -> Result<Inputs, PayoutError> {
+    let mut inputs = Inputs {
+        currency: BATCH_CURRENCY.into(),
+        ..Inputs::default()
+    };
+    let bad = |what: String| PayoutError::Integrity(what);
+    {
+        let mut stmt = conn.prepare(
+            "SELECT c.creator, c.carried_in, c.destination, c.eligibility,
+                    coalesce(a.gross, 0), coalesce(a.n, 0)
+             FROM payout_locked_creators c
+             LEFT JOIN (SELECT author_id, sum(amount) AS gross, count(*) AS n
+                        FROM payout_locked_allocations WHERE batch_id = ?1 GROUP BY author_id) a
+               ON a.author_id = c.creator
+             WHERE c.batch_id = ?1 ORDER BY c.creator",
+        )?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            let creator: String = r.get(0)?;
+            let e: String = r.get(3)?;
+            let eligibility = Eligibility::parse(&e)
+                .ok_or_else(|| bad(format!("creator {creator} has eligibility `{e}`")))?;
+            inputs.creators.insert(
+                creator,
+                CreatorInput {
+                    gross: r.get(4)?,
+                    allocations: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
+                    carried_in: r.get(1)?,
+                    destination: r.get(2)?,
+                    eligibility,
+                },
+            );
+        }
+    }
+    {
+        // Every allocating subscriber, with or without a balance row.
+        let mut stmt = conn.prepare(
+            "SELECT u.user_id, b.total, coalesce(a.allocated, 0)
+             FROM (SELECT user_id FROM payout_locked_balances WHERE batch_id = ?1
+                   UNION SELECT user_id FROM payout_locked_allocations WHERE batch_id = ?1) u
+             LEFT JOIN payout_locked_balances b ON b.batch_id = ?1 AND b.user_id = u.user_id
+             LEFT JOIN (SELECT user_id, sum(amount) AS allocated FROM payout_locked_allocations
+                        WHERE batch_id = ?1 GROUP BY user_id) a ON a.user_id = u.user_id
+             ORDER BY u.user_id",
+        )?;
+        let rows = stmt.query_map([batch_id], |r| {
+            Ok(SubscriberInput {
+                user: r.get(0)?,
+                total: r.get(1)?,
+                allocated: r.get(2)?,
+            })
+        })?;
+        inputs.subscribers = rows.collect::<Result<_, _>>()?;
+    }
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, creator, amount, currency FROM payout_locked_withdrawals
+             WHERE batch_id = ?1 ORDER BY ordinal",
+        )?;
+        let rows = stmt.query_map([batch_id], |r| {
+            Ok(WithdrawalInput {
+                id: r.get(0)?,
+                creator: r.get(1)?,
+                amount: r.get(2)?,
+                currency: r.get(3)?,
+            })
+        })?;
+        inputs.withdrawals = rows.collect::<Result<_, _>>()?;
+    }
+    Ok(inputs)
+}
+
+/// Whether a mirrored connected account can receive `currency`.
+fn eligibility_of(raw: Option<&str>, currency: &str) -> Eligibility {
+    let Some(raw) = raw else {
+        return Eligibility::AccountNotSynced;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return Eligibility::AccountNotSynced;
+    };
+    if v["capabilities"]["transfers"].as_str() != Some("active") {
+        return Eligibility::TransfersInactive;
+    }
+    if v["payouts_enabled"].as_bool() != Some(true) {
+        return Eligibility::PayoutsDisabled;
+    }
+    let default_ok = v["default_currency"]
+        .as_str()
+        .is_some_and(|c| c.eq_ignore_ascii_case(currency));
+    let external_ok = v["external_accounts"]["data"].as_array().is_some_and(|a| {
+        a.iter().any(|x| {
+            x["currency"]
+                .as_str()
+                .is_some_and(|c| c.eq_ignore_ascii_case(currency))
+        })
+    });
+    if default_ok || external_ok {
+        Eligibility::Eligible
+    } else {
+        Eligibility::CurrencyUnsupported
+    }
+}
+
+/// What the batch's digest covers, in a fixed order.
+#[derive(Serialize)]
+struct Digested<'a> {
+    format: &'static str,
+    id: &'a str,
+    month: &'a str,
+    currency: &'a str,
+    params: &'a Params,
+    inputs_digest: &'a str,
+    totals: &'a Totals,
+    lines: &'a [Line],
+}
+
+fn batch_digest(
+    id: &str,
+    month: &str,
+    currency: &str,
+    params: &Params,
+    inputs_digest: &str,
+    totals: &Totals,
+    lines: &[Line],
+) -> String {
+    let doc = Digested {
+        format: "closebook-payout-batch-v1",
+        id,
+        month,
+        currency,
+        params,
+        inputs_digest,
+        totals,
+        lines,
+    };
+    let mut h = Sha256::new();
+    serde_json::to_writer(HashWriter(&mut h), &doc).expect("a batch serializes");
+    hex::encode(h.finalize())
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Locks `month` into a new draft batch prepared and signed by `signer`. A draft of the
+/// same month is superseded (its approvals die with it); an approved, executing or done
+/// batch of the month means the month is closed.
+pub fn prepare(
+    ws: &Workspace,
+    signer: &Signer,
+    month: &str,
+    params: Option<Params>,
+    ctx: &OpContext,
+) -> Result<Batch, PayoutError> {
+    signer.require(Action::Prepare)?;
+    let first = parse_month(month)?;
+    let month = format!("{:04}-{:02}", first.year(), first.month());
+    let next = first
+        .checked_add(jiff::Span::new().months(1))
+        .map_err(|_| PayoutError::BadInput(format!("{month} is out of range")))?;
+    let month_end = ws
+        .start_of_day(next)
+        .map_err(|e| PayoutError::BadInput(e.to_string()))?;
+    if ctx.now < month_end {
+        return Err(PayoutError::InvalidState(format!(
+            "{month} is not over yet (it ends at {month_end} in the workspace's time zone): allocations can still change"
+        )));
+    }
+    let params = match params {
+        Some(p) => p,
+        None => settings(ws)?,
+    };
+    params.validate()?;
+
+    let tx = ws.conn.unchecked_transaction()?;
+    let mut closed: Option<(String, String)> = None;
+    let mut drafts = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT id, state FROM payout_batches WHERE month = ?1")?;
+        let rows = stmt.query_map([&month], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, state) = row?;
+            match state.as_str() {
+                "approved" | "executing" | "done" => closed = Some((id, state)),
+                "draft" => drafts.push(id),
+                _ => {}
+            }
+        }
+    }
+    if let Some((id, state)) = closed {
+        return Err(PayoutError::InvalidState(format!(
+            "{month} already has batch {id}, {state}: a month is paid once"
+        )));
+    }
+    for id in &drafts {
+        tx.execute(
+            "UPDATE payout_batches SET state = 'superseded', state_changed_at = ?2 WHERE id = ?1",
+            params![id, ctx.now.as_microsecond()],
+        )?;
+        audit::append(
+            &tx,
+            ctx.now,
+            &signer.actor(),
+            "payouts.supersede",
+            &format!(
+                "batch {id} superseded by a new preparation of {month}; its approvals are void"
+            ),
+            &serde_json::json!({"batch": id}),
+        )?;
+    }
+    let version: u32 = tx.query_row(
+        "SELECT coalesce(max(version), 0) + 1 FROM payout_batches WHERE month = ?1",
+        [&month],
+        |r| r.get(0),
+    )?;
+    let id = format!("pb_{month}_{version}");
+
+    // The batch row first (the locked rows refer to it); its digest fields are filled
+    // below, once, in this same transaction.
+    tx.execute(
+        "INSERT INTO payout_batches (id, month, version, currency, state, params, inputs_digest, digest, totals, prepared_by, prepared_at, preparer_signature, state_changed_at)
+         VALUES (?1, ?2, ?3, ?4, 'draft', '', '', '', '', ?5, ?6, '', ?6)",
+        params![id, month, version, BATCH_CURRENCY, signer.person.name, ctx.now.as_microsecond()],
+    )?;
+    tx.execute(
+        "INSERT INTO payout_locked_allocations (batch_id, id, user_id, page_id, author_id, amount, updated_at)
+         SELECT ?1, id, user_id, page_id, author_id, amount_cents, updated_at
+         FROM platform_allocations WHERE month = ?2",
+        params![id, month],
+    )?;
+    tx.execute(
+        "INSERT INTO payout_locked_balances (batch_id, user_id, total, allocated, updated_at)
+         SELECT ?1, user_id, total_usd_cents, allocated_usd_cents, updated_at
+         FROM platform_balances WHERE month = ?2",
+        params![id, month],
+    )?;
+    // Pending withdrawal requests not already in a batch that pays them.
+    tx.execute(
+        "INSERT INTO payout_locked_withdrawals (batch_id, ordinal, id, creator, amount, currency, requested_at)
+         SELECT ?1, row_number() OVER (ORDER BY w.requested_at, w.id), w.id, w.user_id, w.amount_minor, w.currency, w.requested_at
+         FROM platform_withdrawals w
+         WHERE w.status = 'pending' AND w.requested_at < ?2
+           AND NOT EXISTS (
+             SELECT 1 FROM payout_lines l JOIN payout_batches b ON b.id = l.batch_id
+             WHERE l.reference = w.id AND l.kind = 'withdrawal' AND l.held IS NULL
+               AND b.state IN ('approved', 'executing', 'done'))",
+        params![id, month_end.as_microsecond()],
+    )?;
+    // Creators: those allocated to, those the ledger owes, those asking to withdraw.
+    let mut owed: BTreeMap<String, i64> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT account, sum(amount_minor) FROM ledger_postings
+             WHERE account >= 'liabilities:creators:' AND account < 'liabilities:creators;'
+               AND currency = ?1 AND created_at <= ?2
+             GROUP BY account",
+        )?;
+        let mut rows = stmt.query(params![BATCH_CURRENCY, ctx.now.as_microsecond()])?;
+        while let Some(r) = rows.next()? {
+            let account: String = r.get(0)?;
+            let sum: i64 = r.get(1)?;
+            let creator = &account["liabilities:creators:".len()..];
+            if creator.is_empty() || creator.contains(':') || sum == 0 {
+                continue;
+            }
+            // Credits are negative: a credit balance is money owed to the creator.
+            owed.insert(
+                creator.to_string(),
+                sum.checked_neg().ok_or(PayoutError::Overflow)?,
+            );
+        }
+    }
+    let mut creators: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT author_id FROM payout_locked_allocations WHERE batch_id = ?1
+             UNION SELECT creator FROM payout_locked_withdrawals WHERE batch_id = ?1",
+        )?;
+        let rows = stmt.query_map([&id], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    creators.extend(owed.keys().cloned());
+    creators.sort();
+    creators.dedup();
+    {
+        let mut account_of = tx.prepare(
+            "SELECT a.stripe_account_id, s.raw FROM platform_connected_accounts a
+             LEFT JOIN stripe_objects s ON s.object_type = 'account' AND s.id = a.stripe_account_id
+             WHERE a.author_id = ?1",
+        )?;
+        let mut insert = tx.prepare(
+            "INSERT INTO payout_locked_creators (batch_id, creator, carried_in, destination, eligibility)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for c in &creators {
+            let acct: Option<(String, Option<String>)> = account_of
+                .query_row([c], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (destination, eligibility) = match &acct {
+                None => (None, Eligibility::NoConnectedAccount),
+                Some((a, raw)) => (
+                    Some(a.as_str()),
+                    eligibility_of(raw.as_deref(), BATCH_CURRENCY),
+                ),
+            };
+            insert.execute(params![
+                id,
+                c,
+                owed.get(c).copied().unwrap_or(0),
+                destination,
+                eligibility.as_str()
+            ])?;
+        }
+    }
+
+    let inputs = locked_inputs(&tx, &id)?;
+    let computed = compute::compute(&inputs, &params)?;
+    let inputs_digest = inputs_digest(&tx, &id)?;
+    let digest = batch_digest(
+        &id,
+        &month,
+        BATCH_CURRENCY,
+        &params,
+        &inputs_digest,
+        &computed.totals,
+        &computed.lines,
+    );
+    let at = ctx.now.as_microsecond();
+    let nonce = nonce_from(&digest, &signer.person.name, "prepare", at);
+    let signature = signer.sign(&statement(
+        &ws.info().id,
+        &id,
+        &digest,
+        "prepare",
+        &signer.person.name,
+        "",
+        at,
+        &nonce,
+    ));
+    // The trigger allows these fields to be filled exactly once, from empty.
+    tx.execute(
+        "UPDATE payout_batches SET params = ?2, inputs_digest = ?3, digest = ?4, totals = ?5, preparer_signature = ?6
+         WHERE id = ?1",
+        params![
+            id,
+            serde_json::to_string(&params).expect("params serialize"),
+            inputs_digest,
+            digest,
+            serde_json::to_string(&computed.totals).expect("totals serialize"),
+            signature
+        ],
+    )?;
+    write_lines(&tx, &id, &computed.lines)?;
+    audit::append(
+        &tx,
+        ctx.now,
+        &signer.actor(),
+        "payouts.prepare",
+        &format!(
+            "prepared {id} for {month}: {} lines, {} to pay, {} carried over, digest {}",
+            computed.totals.lines,
+            computed.totals.paid,
+            computed.totals.carried_out,
+            &digest[..16]
+        ),
+        &serde_json::json!({"batch": id, "digest": digest, "inputs_digest": inputs_digest, "totals": computed.totals, "params": params}),
+    )?;
+    tx.commit()?;
+    load(ws, &id)
+}
+
+fn write_lines(conn: &rusqlite::Connection, id: &str, lines: &[Line]) -> Result<(), PayoutError> {
+    let mut stmt = conn.prepare(
+        "INSERT INTO payout_lines (batch_id, line_no, kind, creator, reference, destination, gross, fee, net, carried_in, withdrawn, requested, payable, allocations, held)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for l in lines {
+        stmt.execute(params![
+            id,
+            l.line_no,
+            l.kind.as_str(),
+            l.creator,
+            l.reference,
+            l.destination,
+            l.gross,
+            l.fee,
+            l.net,
+            l.carried_in,
+            l.withdrawn,
+            l.requested,
+            l.payable,
+            l.allocations,
+            l.held.map(Held::as_str),
+        ])?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Load
+
+fn ts(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn read_lines(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Line>, PayoutError> {
+    let mut stmt = conn.prepare(
+        "SELECT line_no, kind, creator, reference, destination, gross, fee, net, carried_in, withdrawn, requested, payable, allocations, held
+         FROM payout_lines WHERE batch_id = ?1 ORDER BY line_no",
+    )?;
+    let mut rows = stmt.query([id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let kind: String = r.get(1)?;
+        let held: Option<String> = r.get(13)?;
+        out.push(Line {
+            line_no: r.get(0)?,
+            kind: if kind == "withdrawal" {
+                LineKind::Withdrawal
+            } else {
+                LineKind::Earnings
+            },
+            creator: r.get(2)?,
+            reference: r.get(3)?,
+            destination: r.get(4)?,
+            gross: r.get(5)?,
+            fee: r.get(6)?,
+            net: r.get(7)?,
+            carried_in: r.get(8)?,
+            withdrawn: r.get(9)?,
+            requested: r.get(10)?,
+            payable: r.get(11)?,
+            allocations: r.get(12)?,
+            held: match held {
+                None => None,
+                Some(h) => Some(Held::parse(&h).ok_or_else(|| {
+                    PayoutError::Integrity(format!("line held for an unknown reason `{h}`"))
+                })?),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a batch and proves it: locked rows against their digest, lines and totals
+/// against a recomputation, the identity, the batch digest, and every signature.
+pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
+    let conn = &ws.conn;
+    type Row = (
+        String,
+        u32,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+    );
+    let row: Option<Row> = conn
+        .query_row(
+            "SELECT month, version, currency, state, params, inputs_digest, digest, totals, prepared_by, prepared_at, preparer_signature, state_changed_at
+             FROM payout_batches WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?,
+                    r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        month,
+        version,
+        currency,
+        state,
+        params,
+        inputs_digest,
+        digest,
+        totals,
+        prepared_by,
+        prepared_at,
+        preparer_signature,
+        state_changed_at,
+    )) = row
+    else {
+        return Err(PayoutError::NotFound(format!("no payout batch `{id}`")));
+    };
+    let broken = |what: String| PayoutError::Integrity(format!("batch {id}: {what}"));
+    let state =
+        BatchState::parse(&state).ok_or_else(|| broken(format!("unknown state `{state}`")))?;
+    let params: Params = serde_json::from_str(&params)
+        .map_err(|e| broken(format!("parameters unreadable ({e})")))?;
+    let totals: Totals =
+        serde_json::from_str(&totals).map_err(|e| broken(format!("totals unreadable ({e})")))?;
+    let lines = read_lines(conn, id)?;
+
+    // The locked rows are those that were digested…
+    let again = inputs_digest_of(conn, id)?;
+    if again != inputs_digest {
+        return Err(broken(
+            "the locked month no longer matches its digest".into(),
+        ));
+    }
+    // …and recomputing them gives exactly the stored lines and totals.
+    let inputs = locked_inputs(conn, id)?;
+    let computed: Computed = compute::compute(&inputs, &params)?;
+    if computed.lines != lines {
+        let first = computed
+            .lines
+            .iter()
+            .zip(&lines)
+            .find(|(a, b)| a != b)
+            .map_or_else(
+                || "the number of lines".to_string(),
+                |(a, _)| format!("line {}", a.line_no),
+            );
+        return Err(broken(format!(
+            "stored lines differ from the locked month at {first}"
+        )));
+    }
+    let from_lines = compute::totals_of(
+        &lines,
+        totals.subscriptions,
+        totals.unallocated,
+        totals.subscribers,
+    )?;
+    if computed.totals != totals || from_lines != totals {
+        return Err(broken("stored totals differ from the lines".into()));
+    }
+    compute::check_identity(&totals)?;
+    if batch_digest(
+        id,
+        &month,
+        &currency,
+        &params,
+        &inputs_digest,
+        &totals,
+        &lines,
+    ) != digest
+    {
+        return Err(broken("the batch no longer matches its digest".into()));
+    }
+    let ws_id = ws.info().id.clone();
+    let preparer = people::get(ws, &prepared_by)?
+        .ok_or_else(|| broken(format!("its preparer {prepared_by} is not on the roster")))?;
+    let nonce = nonce_from(&digest, &prepared_by, "prepare", prepared_at);
+    if !people::verify(
+        &preparer.public_key,
+        &statement(
+            &ws_id,
+            id,
+            &digest,
+            "prepare",
+            &prepared_by,
+            "",
+            prepared_at,
+            &nonce,
+        ),
+        &preparer_signature,
+    ) {
+        return Err(broken(format!(
+            "{prepared_by}'s preparation signature does not verify"
+        )));
+    }
+    let decisions = read_decisions(conn, id)?;
+    for d in &decisions {
+        let ok = people::get(ws, &d.person)?.is_some_and(|p| p.public_key == d.public_key)
+            && people::verify(
+                &d.public_key,
+                &statement(
+                    &ws_id,
+                    id,
+                    &digest,
+                    &d.decision,
+                    &d.person,
+                    d.reason.as_deref().unwrap_or(""),
+                    d.signed_at.as_microsecond(),
+                    &d.nonce,
+                ),
+                &d.signature,
+            );
+        if !ok {
+            return Err(broken(format!(
+                "{}'s {} does not verify against the batch's digest",
+                d.person, d.decision
+            )));
+        }
+    }
+    let approvals_required = if totals.paid >= params.dual_approval_at_minor {
+        2
+    } else {
+        1
+    };
+    let approvals = decisions.iter().filter(|d| d.decision == "approve").count() as u32;
+    if matches!(
+        state,
+        BatchState::Approved | BatchState::Executing | BatchState::Done
+    ) && approvals < approvals_required
+    {
+        return Err(broken(format!(
+            "it is {} with {approvals} of {approvals_required} approvals",
+            state.as_str()
+        )));
+    }
+    let executions = read_executions(conn, id)?;
+    for e in &executions {
+        let line = lines
+            .get((e.line_no as usize).wrapping_sub(1))
+            .filter(|l| l.line_no == e.line_no && l.is_paid());
+        if line.is_none() {
+            return Err(broken(format!(
+                "line {} was executed but is not payable",
+                e.line_no
+            )));
+        }
+    }
+    Ok(Batch {
+        id: id.to_string(),
+        month,
+        version,
+        currency,
+        state,
+        params,
+        inputs_digest,
+        digest,
+        totals,
+        prepared_by,
+        prepared_at: ts(prepared_at),
+        preparer_signature,
+        state_changed_at: ts(state_changed_at),
+        lines,
+        decisions,
+        approvals_required,
+        executions,
+        unallocated: computed.unallocated,
+    })
+}
+
+fn inputs_digest_of(conn: &rusqlite::Connection, id: &str) -> Result<String, PayoutError> {
+    inputs_digest(conn, id)
+}
+
+fn read_decisions(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Decision>, PayoutError> {
+    let mut stmt = conn.prepare(
+        "SELECT person, public_key, decision, reason, signed_at, nonce, signature, recorded_at, via, batch_digest
+         FROM payout_decisions WHERE batch_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Decision {
+            person: r.get(0)?,
+            public_key: r.get(1)?,
+            decision: r.get(2)?,
+            reason: r.get(3)?,
+            signed_at: ts(r.get(4)?),
+            nonce: r.get(5)?,
+            signature: r.get(6)?,
+            recorded_at: ts(r.get(7)?),
+            via: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn read_executions(
+    conn: &rusqlite::Connection,
+    id: &str,
+) -> Result<Vec<Execution>, PayoutError> {
+    let mut stmt = conn.prepare(
+        "SELECT line_no, generation, idempotency_key, state, transfer_id, failure, first_sent_at, finished_at
+         FROM payout_executions WHERE batch_id = ?1 ORDER BY line_no",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Execution {
+            line_no: r.get(0)?,
+            generation: r.get(1)?,
+            idempotency_key: r.get(2)?,
+            state: r.get(3)?,
+            transfer_id: r.get(4)?,
+            failure: r.get(5)?,
+            first_sent_at: ts(r.get(6)?),
+            finished_at: r.get::<_, Option<i64>>(7)?.map(ts),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One batch per row, newest first, for history screens.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchSummary {
+    pub id: String,
+    pub month: String,
+    pub version: u32,
+    pub state: BatchState,
+    pub totals: Totals,
+    pub prepared_by: String,
+    pub prepared_at: Timestamp,
+    pub state_changed_at: Timestamp,
+    pub approvals: u32,
+    pub approvals_required: u32,
+    pub paid_lines_done: u32,
+    pub failed_lines: u32,
+}
+
+/// Every batch, newest month first (read as stored; `load` proves one).
+pub fn list(ws: &Workspace) -> Result<Vec<BatchSummary>, PayoutError> {
+    let mut stmt = ws.conn.prepare(
+        "SELECT b.id, b.month, b.version, b.state, b.totals, b.params, b.prepared_by, b.prepared_at, b.state_changed_at,
+                (SELECT count(*) FROM payout_decisions d WHERE d.batch_id = b.id AND d.decision = 'approve'),
+                (SELECT count(*) FROM payout_executions e WHERE e.batch_id = b.id AND e.state = 'paid'),
+                (SELECT count(*) FROM payout_executions e WHERE e.batch_id = b.id AND e.state = 'failed')
+         FROM payout_batches b ORDER BY b.month DESC, b.version DESC",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let state: String = r.get(3)?;
+        let totals: Totals = serde_json::from_str(&r.get::<_, String>(4)?)
+            .map_err(|e| PayoutError::Integrity(format!("batch {id}: totals unreadable ({e})")))?;
+        let params: Params = serde_json::from_str(&r.get::<_, String>(5)?).map_err(|e| {
+            PayoutError::Integrity(format!("batch {id}: parameters unreadable ({e})"))
+        })?;
+        out.push(BatchSummary {
+            state: BatchState::parse(&state)
+                .ok_or_else(|| PayoutError::Integrity(format!("batch {id}: state `{state}`")))?,
+            month: r.get(1)?,
+            version: r.get(2)?,
+            totals,
+            prepared_by: r.get(6)?,
+            prepared_at: ts(r.get(7)?),
+            state_changed_at: ts(r.get(8)?),
+            approvals: r.get(9)?,
+            approvals_required: if totals.paid >= params.dual_approval_at_minor {
+                2
+            } else {
+                1
+            },
+            paid_lines_done: r.get(10)?,
+            failed_lines: r.get(11)?,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Preview
+
+/// A creator's line against the same creator's earnings line in the previous month's batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub line_no: u32,
+    pub previous_gross: Option<i64>,
+    pub previous_payable: Option<i64>,
+}
+
+/// An allocation or balance of the month that changed after the lock: never included,
+/// always reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// `allocation` or `balance`.
+    pub kind: String,
+    pub key: String,
+    /// `changed` or `added`.
+    pub change: String,
+    pub locked_amount: Option<i64>,
+    pub current_amount: i64,
+    pub current_updated_at: Timestamp,
+}
+
+/// Stripe's available balance against what the batch pays.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub available: Option<i64>,
+    pub fetched_at: Option<Timestamp>,
+    pub paid: i64,
+    pub covered: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub batch: Batch,
+    pub changes: Vec<Change>,
+    pub previous_batch: Option<String>,
+    pub coverage: Coverage,
+    pub drift: Vec<Drift>,
+    pub drift_count: u64,
+}
+
+/// The batch with what a person needs to sign it off: month-on-month changes, coverage,
+/// and any allocation that changed after the lock.
+pub fn preview(ws: &Workspace, id: &str) -> Result<Preview, PayoutError> {
+    let batch = load(ws, id)?;
+    let previous: Option<String> = ws
+        .conn
+        .query_row(
+            "SELECT id FROM payout_batches WHERE month < ?1 AND state IN ('approved', 'executing', 'done')
+             ORDER BY month DESC, version DESC LIMIT 1",
+            [&batch.month],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let mut prev: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    if let Some(p) = &previous {
+        let mut stmt = ws.conn.prepare(
+            "SELECT creator, gross, payable FROM payout_lines WHERE batch_id = ?1 AND kind = 'earnings'",
+        )?;
+        let rows = stmt.query_map([p], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        for row in rows {
+            let (c, v) = row?;
+            prev.insert(c, v);
+        }
+    }
+    let changes = batch
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Earnings)
+        .map(|l| {
+            let p = prev.get(&l.creator);
+            Change {
+                line_no: l.line_no,
+                previous_gross: p.map(|x| x.0),
+                previous_payable: p.map(|x| x.1),
+            }
+        })
+        .collect();
+    let coverage = coverage(ws, &batch)?;
+    let (drift, drift_count) = drift(ws, &batch)?;
+    Ok(Preview {
+        batch,
+        changes,
+        previous_batch: previous,
+        coverage,
+        drift,
+        drift_count,
+    })
+}
+
+fn coverage(ws: &Workspace, batch: &Batch) -> Result<Coverage, PayoutError> {
+    let row: Option<(i64, i64)> = ws
+        .conn
+        .query_row(
+            "SELECT b.available, b.fetched_at FROM stripe_balances b JOIN stripe_sync_runs r ON r.id = b.run_id
+             WHERE b.currency = ?1 AND r.outcome = 'ok' ORDER BY b.run_id DESC LIMIT 1",
+            [&batch.currency],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(Coverage {
+        available: row.map(|r| r.0),
+        fetched_at: row.map(|r| ts(r.1)),
+        paid: batch.totals.paid,
+        covered: row.is_some_and(|r| r.0 >= batch.totals.paid),
+    })
+}
+
+fn drift(ws: &Workspace, batch: &Batch) -> Result<(Vec<Drift>, u64), PayoutError> {
+    let mut out = Vec::new();
+    let mut count = 0u64;
+    for (kind, sql) in [
+        (
+            "allocation",
+            "SELECT p.id, l.amount, p.amount_cents, p.updated_at
+             FROM platform_allocations p
+             LEFT JOIN payout_locked_allocations l ON l.batch_id = ?1 AND l.id = p.id
+             WHERE p.month = ?2 AND (l.id IS NULL OR l.amount != p.amount_cents OR l.updated_at != p.updated_at)
+             ORDER BY p.id",
+        ),
+        (
+            "balance",
+            "SELECT p.user_id, l.total, p.total_usd_cents, p.updated_at
+             FROM platform_balances p
+             LEFT JOIN payout_locked_balances l ON l.batch_id = ?1 AND l.user_id = p.user_id
+             WHERE p.month = ?2 AND (l.user_id IS NULL OR l.total != p.total_usd_cents OR l.updated_at != p.updated_at)
+             ORDER BY p.user_id",
+        ),
+    ] {
+        let mut stmt = ws.conn.prepare(sql)?;
+        let mut rows = stmt.query(params![batch.id, batch.month])?;
+        while let Some(r) = rows.next()? {
+            count += 1;
+            if out.len() < MAX_DRIFT_LISTED {
+                let locked: Option<i64> = r.get(1)?;
+                out.push(Drift {
+                    kind: kind.into(),
+                    key: r.get(0)?,
+                    change: if locked.is_some() { "changed" } else { "added" }.into(),
+                    locked_amount: locked,
+                    current_amount: r.get(2)?,
+                    current_updated_at: ts(r.get(3)?),
+                });
+            }
+        }
+    }
+    Ok((out, count))
+}
+
+/// The batch's month recomputed with other parameters, saving nothing.
+pub fn what_if(ws: &Workspace, id: &str, params: Params) -> Result<Computed, PayoutError> {
+    // Proves the batch first: a what-if over tampered inputs would mislead.
+    let _ = load(ws, id)?;
+    let inputs = locked_inputs(&ws.conn, id)?;
+    compute::compute(&inputs, &params)
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-off
+
+/// An approval that travels between desktops: everything needed to verify it, signed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalFile {
+    pub format: String,
+    pub workspace_id: String,
+    pub batch_id: String,
+    pub batch_digest: String,
+    pub decision: String,
+    pub person: String,
+    pub public_key: String,
+    pub reason: String,
+    pub signed_at_us: i64,
+    pub nonce: String,
+    pub signature: String,
+}
+
+pub const APPROVAL_FORMAT: &str = "closebook-approval-v1";
+
+fn sign_decision(
+    ws: &Workspace,
+    batch: &Batch,
+    signer: &Signer,
+    decision: &str,
+    reason: &str,
+    ctx: &OpContext,
+) -> ApprovalFile {
+    let at = ctx.now.as_microsecond();
+    let nonce = nonce_from(&batch.digest, &signer.person.name, decision, at);
+    let signature = signer.sign(&statement(
+        &ws.info().id,
+        &batch.id,
+        &batch.digest,
+        decision,
+        &signer.person.name,
+        reason,
+        at,
+        &nonce,
+    ));
+    ApprovalFile {
+        format: APPROVAL_FORMAT.into(),
+        workspace_id: ws.info().id.clone(),
+        batch_id: batch.id.clone(),
+        batch_digest: batch.digest.clone(),
+        decision: decision.into(),
+        person: signer.person.name.clone(),
+        public_key: signer.person.public_key.clone(),
+        reason: reason.into(),
+        signed_at_us: at,
+        nonce,
+        signature,
+    }
+}
+
+fn check_approver(batch: &Batch, person: &str) -> Result<(), PayoutError> {
+    if person == batch.prepared_by {
+        return Err(PayoutError::Forbidden(format!(
+            "{person} prepared {} and cannot approve it: another approver must (maker–checker)",
+            batch.id
+        )));
+    }
+    if batch.approvals().any(|d| d.person == person) {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "{person} has already approved {}: a second approval must come from someone else",
+            batch.id
+        )));
+    }
+    Ok(())
+}
+
+/// Approves `batch` as `signer` on this computer.
+pub fn approve(
+    ws: &Workspace,
+    signer: &Signer,
+    id: &str,
+    ctx: &OpContext,
+) -> Result<Batch, PayoutError> {
+    signer.require(Action::Approve)?;
+    let draft = load_draft(ws, id)?;
+    check_approver(draft.batch(), &signer.person.name)?;
+    let file = sign_decision(ws, draft.batch(), signer, "approve", "", ctx);
+    record(ws, draft, &file, "here", &signer.actor(), ctx)
+}
+
+/// Rejects `batch` as `signer`, with a reason. The batch is closed; prepare the month again.
+pub fn reject(
+    ws: &Workspace,
+    signer: &Signer,
+    id: &str,
+    reason: &str,
+    ctx: &OpContext,
+) -> Result<Batch, PayoutError> {
+    signer.require(Action::Reject)?;
+    let reason = check_reason(reason)?;
+    let draft = load_draft(ws, id)?;
+    let file = sign_decision(ws, draft.batch(), signer, "reject", reason, ctx);
+    record(ws, draft, &file, "here", &signer.actor(), ctx)
+}
+
+fn check_reason(reason: &str) -> Result<&str, PayoutError> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(PayoutError::BadInput("a rejection needs a reason".into()));
+    }
+    if r.chars().count() > MAX_REASON_LEN {
+        return Err(PayoutError::BadInput(format!(
+            "a reason is at most {MAX_REASON_LEN} characters"
+        )));
+    }
+    Ok(r)
+}
+
+/// Signs an approval (or rejection) as `signer` without recording it here: the file goes
+/// to the preparer's desktop, which imports it.
+pub fn export_approval(
+    ws: &Workspace,
+    signer: &Signer,
+    id: &str,
+    reject_reason: Option<&str>,
+    ctx: &OpContext,
+) -> Result<ApprovalFile, PayoutError> {
+    let draft = load_draft(ws, id)?;
+    let file = match reject_reason {
+        Some(r) => {
+            signer.require(Action::Reject)?;
+            let r = check_reason(r)?;
+            sign_decision(ws, draft.batch(), signer, "reject", r, ctx)
+        }
+        None => {
+            signer.require(Action::Approve)?;
+            check_approver(draft.batch(), &signer.person.name)?;
+            sign_decision(ws, draft.batch(), signer, "approve", "", ctx)
+        }
+    };
+    let tx = ws.conn.unchecked_transaction()?;
+    audit::append(
+        &tx,
+        ctx.now,
+        &signer.actor(),
+        "payouts.approval.export",
+        &format!(
+            "signed a {} of {} to send as a file",
+            file.decision, file.batch_id
+        ),
+        &serde_json::to_value(&file).unwrap_or_default(),
+    )?;
+    tx.commit()?;
+    Ok(file)
+}
+
+/// Reads an approval file and records it, refusing anything forged, mismatched or replayed.
+pub fn import_approval(
+    ws: &Workspace,
+    bytes: &[u8],
+    ctx: &OpContext,
+) -> Result<Batch, PayoutError> {
+    if bytes.len() > MAX_APPROVAL_FILE {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "the file is {} bytes; an approval is under {MAX_APPROVAL_FILE}",
+            bytes.len()
+        )));
+    }
+    let file: ApprovalFile = serde_json::from_slice(bytes).map_err(|e| {
+        PayoutError::ApprovalInvalid(format!("not a Closebook approval file ({e})"))
+    })?;
+    if file.format != APPROVAL_FORMAT {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "format `{}` is not {APPROVAL_FORMAT}",
+            file.format
+        )));
+    }
+    if file.workspace_id != ws.info().id {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "it was signed for workspace {}, not this one ({})",
+            file.workspace_id,
+            ws.info().id
+        )));
+    }
+    let person = people::get(ws, &file.person)?.ok_or_else(|| {
+        PayoutError::ApprovalInvalid(format!("{} is not on this workspace's roster", file.person))
+    })?;
+    if person.public_key != file.public_key {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "it carries a key that is not {}'s: forged",
+            file.person
+        )));
+    }
+    let msg = statement(
+        &file.workspace_id,
+        &file.batch_id,
+        &file.batch_digest,
+        &file.decision,
+        &file.person,
+        &file.reason,
+        file.signed_at_us,
+        &file.nonce,
+    );
+    if !people::verify(&person.public_key, &msg, &file.signature) {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "the signature is not {}'s over this content: forged or altered",
+            file.person
+        )));
+    }
+    let seen: bool = ws.conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM payout_decisions WHERE nonce = ?1)",
+        [&file.nonce],
+        |r| r.get(0),
+    )?;
+    if seen {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "this {} by {} was already recorded: a replay",
+            file.decision, file.person
+        )));
+    }
+    let draft = load_draft(ws, &file.batch_id).map_err(|e| match e {
+        PayoutError::InvalidState(m) => PayoutError::ApprovalInvalid(m),
+        other => other,
+    })?;
+    if draft.batch().digest != file.batch_digest {
+        return Err(PayoutError::ApprovalInvalid(format!(
+            "it approves another version of {} (digest {}…, now {}…): the batch changed, so the approval is void",
+            file.batch_id,
+            &file.batch_digest.get(..16).unwrap_or(&file.batch_digest),
+            &draft.batch().digest[..16]
+        )));
+    }
+    let role_ok = match file.decision.as_str() {
+        "approve" => matches!(person.role, people::Role::Approver | people::Role::Admin),
+        "reject" => matches!(person.role, people::Role::Approver | people::Role::Admin),
+        other => {
+            return Err(PayoutError::ApprovalInvalid(format!(
+                "unknown decision `{other}`"
+            )));
+        }
+    };
+    if !role_ok {
+        return Err(PayoutError::Forbidden(format!(
+            "{} is {} and cannot {} batches",
+            person.name,
+            person.role.as_str(),
+            file.decision
+        )));
+    }
+    if file.decision == "approve" {
+        check_approver(draft.batch(), &person.name)?;
+    } else {
+        check_reason(&file.reason)?;
+    }
+    let actor = format!("person:{}", person.name);
+    record(ws, draft, &file, "file", &actor, ctx)
+}
+
+/// Records a checked, signed decision; the last approval needed approves the batch and
+/// books the month.
+fn record(
+    ws: &Workspace,
+    draft: DraftBatch,
+    file: &ApprovalFile,
+    via: &str,
+    actor: &str,
+    ctx: &OpContext,
+) -> Result<Batch, PayoutError> {
+    let batch = draft.0;
+    let approving = file.decision == "approve";
+    let approvals = batch.approvals().count() as u32 + u32::from(approving);
+    if approving && approvals >= batch.approvals_required {
+        let c = coverage(ws, &batch)?;
+        if !c.covered {
+            return Err(PayoutError::InvalidState(match c.available {
+                None => format!(
+                    "no Stripe balance is known: sync Stripe before approving {}",
+                    batch.id
+                ),
+                Some(a) => format!(
+                    "Stripe's available balance ({a}) does not cover the {} the batch pays: it cannot be approved",
+                    batch.totals.paid
+                ),
+            }));
+        }
+    }
+    let tx = ws.conn.unchecked_transaction()?;
+    tx.execute(
+        "INSERT INTO payout_decisions (batch_id, batch_digest, person, public_key, decision, reason, signed_at, nonce, signature, recorded_at, via)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            batch.id,
+            file.batch_digest,
+            file.person,
+            file.public_key,
+            file.decision,
+            (!file.reason.is_empty()).then_some(&file.reason),
+            file.signed_at_us,
+            file.nonce,
+            file.signature,
+            ctx.now.as_microsecond(),
+            via
+        ],
+    )?;
+    audit::append(
+        &tx,
+        ctx.now,
+        actor,
+        if approving {
+            "payouts.approve"
+        } else {
+            "payouts.reject"
+        },
+        &if approving {
+            format!(
+                "{} approved {} ({approvals} of {} approvals), signature {}…",
+                file.person,
+                batch.id,
+                batch.approvals_required,
+                &file.signature[..16]
+            )
+        } else {
+            format!("{} rejected {}: {}", file.person, batch.id, file.reason)
+        },
+        &serde_json::to_value(file).unwrap_or_default(),
+    )?;
+    let next = if !approving {
+        Some(BatchState::Rejected)
+    } else if approvals >= batch.approvals_required {
+        Some(BatchState::Approved)
+    } else {
+        None
+    };
+    if let Some(next) = next {
+        set_state(&tx, &batch, next, ctx)?;
+        if next == BatchState::Approved {
+            book_month(&tx, ws, &batch, ctx)?;
+            audit::append(
+                &tx,
+                ctx.now,
+                actor,
+                "payouts.book",
+                &format!(
+                    "booked {}'s month: allocations {}, platform fees {}, unallocated {}",
+                    batch.id, batch.totals.allocated, batch.totals.fees, batch.totals.unallocated
+                ),
+                &serde_json::json!({"batch": batch.id, "totals": batch.totals}),
+            )?;
+        }
+    }
+    tx.commit()?;
+    load(ws, &batch.id)
+}
+
+pub(crate) fn set_state(
+    conn: &rusqlite::Connection,
+    batch: &Batch,
+    next: BatchState,
+    ctx: &OpContext,
+) -> Result<(), PayoutError> {
+    if !batch.state.can_become(next) {
+        return Err(PayoutError::InvalidState(format!(
+            "batch {} cannot go from {} to {}",
+            batch.id,
+            batch.state.as_str(),
+            next.as_str()
+        )));
+    }
+    let n = conn.execute(
+        "UPDATE payout_batches SET state = ?2, state_changed_at = ?3 WHERE id = ?1 AND state = ?4",
+        params![
+            batch.id,
+            next.as_str(),
+            ctx.now.as_microsecond(),
+            batch.state.as_str()
+        ],
+    )?;
+    if n != 1 {
+        return Err(PayoutError::InvalidState(format!(
+            "batch {} changed while this was running: load it again",
+            batch.id
+        )));
+    }
+    Ok(())
+}
+
+/// The month in balanced entries of Closebook's own (`contracts/BOOKING.md`): each
+/// subscriber's allocations to each creator, each creator's platform fee, each subscriber's
+/// unallocated money swept to revenue.
+fn book_month(
+    conn: &rusqlite::Connection,
+    ws: &Workspace,
+    batch: &Batch,
+    ctx: &OpContext,
+) -> Result<(), PayoutError> {
+    let live = ws.info().mode.is_live();
+    let cur = batch.currency.as_str();
+    let mut stmt = conn.prepare(
+        "SELECT user_id, author_id, sum(amount) FROM payout_locked_allocations
+         WHERE batch_id = ?1 GROUP BY user_id, author_id HAVING sum(amount) != 0 ORDER BY user_id, author_id",
+    )?;
+    let mut rows = stmt.query([&batch.id])?;
+    while let Some(r) = rows.next()? {
+        let (user, creator, amount): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let (ua, ca) = (
+            format!("liabilities:subscribers:{user}"),
+            format!("liabilities:creators:{creator}"),
+        );
+        book_own(
+            conn,
+            &OwnEntry {
+                entry_id: &format!("cb:{}:allocation:{user}:{creator}", batch.id),
+                entry_type: "allocation",
+                currency: cur,
+                stripe_object_id: None,
+                description: &format!(
+                    "Allocation {} from {user} to {creator} ({})",
+                    batch.month, batch.id
+                ),
+                postings: &[(&ua, amount), (&ca, -amount)],
+            },
+            live,
+            ctx.now,
+        )?;
+    }
+    for l in batch
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Earnings && l.fee != 0)
+    {
+        let ca = format!("liabilities:creators:{}", l.creator);
+        book_own(
+            conn,
+            &OwnEntry {
+                entry_id: &format!("cb:{}:platform_fee:{}", batch.id, l.creator),
+                entry_type: "platform_fee",
+                currency: cur,
+                stripe_object_id: None,
+                description: &format!(
+                    "Platform fee {} on {} ({})",
+                    batch.month, l.creator, batch.id
+                ),
+                postings: &[(&ca, l.fee), ("income:platform_fees", -l.fee)],
+            },
+            live,
+            ctx.now,
+        )?;
+    }
+    for (user, amount) in &batch.unallocated {
+        let ua = format!("liabilities:subscribers:{user}");
+        book_own(
+            conn,
+            &OwnEntry {
+                entry_id: &format!("cb:{}:unallocated_sweep:{user}", batch.id),
+                entry_type: "unallocated_sweep",
+                currency: cur,
+                stripe_object_id: None,
+                description: &format!("Unallocated {} of {user} ({})", batch.month, batch.id),
+                postings: &[(&ua, *amount), ("income:unallocated", -*amount)],
+            },
+            live,
+            ctx.now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Authenticates `name` with their key from `secrets` (a convenience for callers).
+pub fn signer(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    name: &str,
+) -> Result<Signer, PayoutError> {
+    people::authenticate(ws, secrets, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_move_only_forward() {
+        use BatchState::*;
+        assert!(
+            Draft.can_become(Approved)
+                && Approved.can_become(Executing)
+                && Executing.can_become(Done)
+        );
+        assert!(Draft.can_become(Rejected) && Draft.can_become(Superseded));
+        for (a, b) in [
+            (Approved, Draft),
+            (Done, Executing),
+            (Rejected, Draft),
+            (Draft, Executing),
+            (Approved, Rejected),
+            (Superseded, Approved),
+        ] {
+            assert!(!a.can_become(b), "{a:?} → {b:?}");
+        }
+    }
+
+    #[test]
+    fn eligibility_reads_the_mirrored_account() {
+        let ok = r#"{"capabilities":{"transfers":"active"},"payouts_enabled":true,"default_currency":"usd","external_accounts":{"data":[]}}"#;
+        assert_eq!(eligibility_of(Some(ok), "usd"), Eligibility::Eligible);
+        assert_eq!(
+            eligibility_of(Some(ok), "eur"),
+            Eligibility::CurrencyUnsupported
+        );
+        let ext = r#"{"capabilities":{"transfers":"active"},"payouts_enabled":true,"default_currency":"gbp","external_accounts":{"data":[{"currency":"usd"}]}}"#;
+        assert_eq!(eligibility_of(Some(ext), "usd"), Eligibility::Eligible);
+        let inactive = r#"{"capabilities":{"transfers":"inactive"},"payouts_enabled":false}"#;
+        assert_eq!(
+            eligibility_of(Some(inactive), "usd"),
+            Eligibility::TransfersInactive
+        );
+        let no_payouts = r#"{"capabilities":{"transfers":"active"},"payouts_enabled":false}"#;
+        assert_eq!(
+            eligibility_of(Some(no_payouts), "usd"),
+            Eligibility::PayoutsDisabled
+        );
+        assert_eq!(eligibility_of(None, "usd"), Eligibility::AccountNotSynced);
+    }
+}

@@ -1,0 +1,410 @@
+//! The roster: the people who prepare, approve, audit and administer payout batches, each
+//! with an Ed25519 key pair. The public half is in the workspace; the private half only in
+//! that person's own OS keychain. Acting "as" someone means holding their private key:
+//! the engine loads it, checks it against the roster, and signs with it.
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::PayoutError;
+use crate::secrets::SecretStore;
+use crate::workspace::Workspace;
+use crate::{OpContext, audit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Preparer,
+    Approver,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Preparer, Role::Approver, Role::Auditor, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Preparer => "preparer",
+            Role::Approver => "approver",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, PayoutError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                PayoutError::BadInput(format!(
+                    "`{s}` is not a role: preparer, approver, auditor or admin"
+                ))
+            })
+    }
+}
+
+/// What a role may do. Enforced here, in the engine, whatever the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Prepare,
+    Approve,
+    Reject,
+    Execute,
+    ManagePeople,
+}
+
+impl Action {
+    fn allowed(self, role: Role) -> bool {
+        matches!(
+            (self, role),
+            (_, Role::Admin)
+                | (Action::Prepare, Role::Preparer)
+                | (Action::Execute, Role::Preparer)
+                | (Action::Approve | Action::Reject, Role::Approver)
+        )
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Action::Prepare => "prepare payout batches",
+            Action::Approve => "approve payout batches",
+            Action::Reject => "reject payout batches",
+            Action::Execute => "execute payout batches",
+            Action::ManagePeople => "change the roster",
+        }
+    }
+}
+
+/// One person on the roster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub role: Role,
+    /// Hex of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    pub added_at: Timestamp,
+    pub added_by: String,
+    /// Whether this computer's keychain holds the private key (who can act here).
+    pub key_here: bool,
+}
+
+/// A person whose private key was found: the only way to act as them.
+pub struct Signer {
+    pub person: Person,
+    key: SigningKey,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signer({}, <private key redacted>)", self.person.name)
+    }
+}
+
+impl Signer {
+    pub fn sign(&self, message: &[u8]) -> String {
+        hex::encode(self.key.sign(message).to_bytes())
+    }
+
+    /// Refuses unless the person's role allows `action`.
+    pub fn require(&self, action: Action) -> Result<(), PayoutError> {
+        if action.allowed(self.person.role) {
+            Ok(())
+        } else {
+            Err(PayoutError::Forbidden(format!(
+                "{} is {} {}, and only {} may {}",
+                self.person.name,
+                article(self.person.role),
+                self.person.role.as_str(),
+                allowed_roles(action),
+                action.describe()
+            )))
+        }
+    }
+
+    /// The audit actor: the roster person.
+    pub fn actor(&self) -> String {
+        format!("person:{}", self.person.name)
+    }
+}
+
+fn article(r: Role) -> &'static str {
+    match r {
+        Role::Approver | Role::Auditor | Role::Admin => "an",
+        Role::Preparer => "a",
+    }
+}
+
+fn allowed_roles(a: Action) -> &'static str {
+    match a {
+        Action::Prepare | Action::Execute => "preparers and admins",
+        Action::Approve | Action::Reject => "approvers and admins",
+        Action::ManagePeople => "admins",
+    }
+}
+
+/// Checks a signature made by the holder of `public_key_hex`.
+pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool {
+    let Ok(pk) = hex::decode(public_key_hex) else {
+        return false;
+    };
+    let Ok(pk) = <[u8; 32]>::try_from(pk.as_slice()) else {
+        return false;
+    };
+    let Ok(vk) = VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(signature_hex) else {
+        return false;
+    };
+    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else {
+        return false;
+    };
+    vk.verify_strict(message, &Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+/// The keychain entry of a person's private key: the workspace and the public key name it,
+/// so a renamed or re-added person never picks up another key.
+pub fn keychain_name(workspace_id: &str, public_key_hex: &str) -> String {
+    format!("workspace:{workspace_id}:signing-key:{public_key_hex}")
+}
+
+/// Longest name accepted: names appear in reports, signatures and file names.
+pub const MAX_NAME_LEN: usize = 64;
+
+fn check_name(name: &str) -> Result<&str, PayoutError> {
+    let n = name.trim();
+    if n.is_empty()
+        || n.chars().count() > MAX_NAME_LEN
+        || !n
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '\''))
+    {
+        return Err(PayoutError::BadInput(format!(
+            "`{name}` is not a usable name: 1 to {MAX_NAME_LEN} letters, digits, spaces, dots, dashes, underscores or apostrophes"
+        )));
+    }
+    Ok(n)
+}
+
+fn read_person(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_person(
+    ws: &Workspace,
+    secrets: Option<&dyn SecretStore>,
+    (name, role, public_key, added_at, added_by): (String, String, String, i64, String),
+) -> Result<Person, PayoutError> {
+    let role = Role::parse(&role)
+        .map_err(|_| PayoutError::Integrity(format!("{name} has an unknown role `{role}`")))?;
+    let key_here = match secrets {
+        Some(s) => s
+            .get(&keychain_name(&ws.info().id, &public_key))
+            .ok()
+            .flatten()
+            .is_some(),
+        None => false,
+    };
+    Ok(Person {
+        name,
+        role,
+        public_key,
+        added_at: Timestamp::from_microsecond(added_at).unwrap_or(Timestamp::UNIX_EPOCH),
+        added_by,
+        key_here,
+    })
+}
+
+/// The roster, by name. With `secrets`, each person says whether their key is here.
+pub fn list(ws: &Workspace, secrets: Option<&dyn SecretStore>) -> Result<Vec<Person>, PayoutError> {
+    let mut stmt = ws
+        .conn
+        .prepare("SELECT name, role, public_key, added_at, added_by FROM people ORDER BY name")?;
+    let rows = stmt
+        .query_map([], read_person)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|r| to_person(ws, secrets, r))
+        .collect()
+}
+
+pub fn get(ws: &Workspace, name: &str) -> Result<Option<Person>, PayoutError> {
+    let row = ws
+        .conn
+        .query_row(
+            "SELECT name, role, public_key, added_at, added_by FROM people WHERE name = ?1",
+            [name.trim()],
+            read_person,
+        )
+        .optional()?;
+    row.map(|r| to_person(ws, None, r)).transpose()
+}
+
+/// Acting as `name`: their private key must be in this computer's keychain and match the
+/// roster's public key.
+pub fn authenticate(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    name: &str,
+) -> Result<Signer, PayoutError> {
+    let person = get(ws, name)?.ok_or_else(|| {
+        PayoutError::NotFound(format!(
+            "`{}` is not on the roster: add them with `closebook people add`",
+            name.trim()
+        ))
+    })?;
+    let stored = secrets
+        .get(&keychain_name(&ws.info().id, &person.public_key))?
+        .ok_or_else(|| {
+            PayoutError::Forbidden(format!(
+                "{}'s signing key is not in this computer's keychain: act as {} on their own computer (approvals travel as files: `payouts export-approval`)",
+                person.name, person.name
+            ))
+        })?;
+    let seed = hex::decode(stored.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| {
+            PayoutError::Forbidden(format!(
+                "{}'s signing key in the keychain is damaged",
+                person.name
+            ))
+        })?;
+    let key = SigningKey::from_bytes(&seed);
+    if hex::encode(key.verifying_key().to_bytes()) != person.public_key {
+        return Err(PayoutError::Forbidden(format!(
+            "the signing key in the keychain does not match {}'s public key on the roster",
+            person.name
+        )));
+    }
+    Ok(Signer { person, key })
+}
+
+/// Adds a person with a new key pair made from `seed` (32 random bytes, passed in): the
+/// private key goes to the keychain, the public key to the roster. Once the roster has an
+/// admin, only an admin (`by`) may add people; the first people are added by the OS user.
+pub fn add(
+    ws: &Workspace,
+    secrets: &dyn SecretStore,
+    name: &str,
+    role: Role,
+    seed: [u8; 32],
+    by: Option<&Signer>,
+    ctx: &OpContext,
+) -> Result<Person, PayoutError> {
+    let name = check_name(name)?;
+    let has_admin: bool = ws.conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM people WHERE role = 'admin')",
+        [],
+        |r| r.get(0),
+    )?;
+    let actor = match by {
+        Some(s) => {
+            s.require(Action::ManagePeople)?;
+            s.actor()
+        }
+        None if has_admin => {
+            return Err(PayoutError::Forbidden(
+                "the roster has an admin: add people as that admin (--as NAME)".into(),
+            ));
+        }
+        None => ctx.actor.clone(),
+    };
+    if get(ws, name)?.is_some() {
+        return Err(PayoutError::BadInput(format!(
+            "{name} is already on the roster"
+        )));
+    }
+    let key = SigningKey::from_bytes(&seed);
+    let public_key = hex::encode(key.verifying_key().to_bytes());
+    let entry = keychain_name(&ws.info().id, &public_key);
+    secrets.set(&entry, &hex::encode(seed))?;
+    let write = || -> Result<(), PayoutError> {
+        let tx = ws.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO people (name, role, public_key, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![name, role.as_str(), public_key, ctx.now.as_microsecond(), actor],
+        )?;
+        audit::append(
+            &tx,
+            ctx.now,
+            &actor,
+            "people.add",
+            &format!("added {name} to the roster as {}", role.as_str()),
+            &serde_json::json!({"name": name, "role": role.as_str(), "public_key": public_key}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        // Nothing half-written: the key leaves the keychain again.
+        let _ = secrets.delete(&entry);
+        return Err(e);
+    }
+    Ok(Person {
+        name: name.to_string(),
+        role,
+        public_key,
+        added_at: ctx.now,
+        added_by: actor,
+        key_here: true,
+    })
+}
+
+/// Fresh key material for [`add`] from the OS's random source.
+pub fn fresh_seed() -> Result<[u8; 32], PayoutError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)
+        .map_err(|e| PayoutError::BadInput(format!("no randomness from the OS: {e}")))?;
+    Ok(seed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_for_their_key_and_message() {
+        let k = SigningKey::from_bytes(&[7u8; 32]);
+        let pk = hex::encode(k.verifying_key().to_bytes());
+        let sig = hex::encode(k.sign(b"batch digest").to_bytes());
+        assert!(verify(&pk, b"batch digest", &sig));
+        assert!(!verify(&pk, b"batch digesT", &sig));
+        let other = hex::encode(
+            SigningKey::from_bytes(&[8u8; 32])
+                .verifying_key()
+                .to_bytes(),
+        );
+        assert!(!verify(&other, b"batch digest", &sig));
+        assert!(!verify("zz", b"batch digest", &sig));
+        assert!(!verify(&pk, b"batch digest", "00"));
+    }
+
+    #[test]
+    fn roles_allow_exactly_their_actions() {
+        use Action::*;
+        assert!(Prepare.allowed(Role::Preparer) && Execute.allowed(Role::Preparer));
+        assert!(!Approve.allowed(Role::Preparer) && !Reject.allowed(Role::Preparer));
+        assert!(Approve.allowed(Role::Approver) && Reject.allowed(Role::Approver));
+        assert!(!Prepare.allowed(Role::Approver) && !Execute.allowed(Role::Approver));
+        for a in [Prepare, Approve, Reject, Execute, ManagePeople] {
+            assert!(!a.allowed(Role::Auditor), "{a:?}");
+            assert!(a.allowed(Role::Admin), "{a:?}");
+        }
+        assert!(!ManagePeople.allowed(Role::Preparer));
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("Dana O'Neil").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a:b").is_err());
+        assert!(check_name(&"x".repeat(65)).is_err());
+    }
+}
