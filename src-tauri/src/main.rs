@@ -181,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn the_capability_grants_only_our_commands_events_and_the_open_dialog() {
+    fn the_capability_grants_only_our_commands_events_and_the_file_dialogs() {
         let cap: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
         let granted: Vec<String> = cap["permissions"]
@@ -194,6 +194,7 @@ mod tests {
             "core:event:allow-listen".into(),
             "core:event:allow-unlisten".into(),
             "dialog:allow-open".into(),
+            "dialog:allow-save".into(),
         ];
         expected.extend(
             declared_commands()

@@ -7,6 +7,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::payouts::*;
 use crate::reconcile::*;
 use crate::views::*;
 use closebook_engine::ErrorCode;
@@ -48,6 +49,18 @@ macro_rules! for_each_command {
             recon_propose_adjustment(id: i32, counter_account: Option<String>) -> Vec<ProposedEntryView>;
             recon_resolve(args: ResolveArgs) -> Vec<ExceptionView>;
             recon_set_rules(args: MatchRulesArgs) -> MatchRulesView;
+            payouts_overview() -> PayoutsOverview;
+            payouts_add_person(args: AddPersonArgs) -> PayoutsOverview;
+            payouts_set_settings(args: PayoutSettingsArgs) -> PayoutsOverview;
+            payouts_prepare(args: PrepareArgs) -> BatchView;
+            payouts_batch(id: String) -> BatchView;
+            payouts_what_if(args: WhatIfArgs) -> WhatIfView;
+            payouts_approve(args: DecisionArgs) -> BatchView;
+            payouts_reject(args: DecisionArgs) -> BatchView;
+            payouts_export_approval(args: ExportApprovalArgs) -> String;
+            payouts_import_approval(path: String) -> BatchView;
+            payouts_execute(args: ExecuteArgs) -> ExecuteReportView;
+            payouts_retry(args: RetryArgs) -> BatchView;
         }
     };
 }
@@ -135,6 +148,28 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ProposedEntryView,
         ExceptionDetailView,
         ResolveArgs,
+        PersonView,
+        PayoutSettingsView,
+        PayoutSettingsArgs,
+        BatchTotalsView,
+        BatchSummaryView,
+        MonthView,
+        PayoutsOverview,
+        BatchLineView,
+        DecisionView,
+        DriftView,
+        BatchCoverageView,
+        BatchView,
+        AddPersonArgs,
+        PrepareArgs,
+        WhatIfArgs,
+        WhatIfView,
+        DecisionArgs,
+        ExportApprovalArgs,
+        ExecuteArgs,
+        ExecuteReportView,
+        ExecuteProgressView,
+        RetryArgs,
     ]
 }
 

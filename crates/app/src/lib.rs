@@ -21,6 +21,7 @@ use jiff::Timestamp;
 
 pub mod bindings;
 pub mod demo_stripe;
+pub mod payouts;
 pub mod reconcile;
 pub mod views;
 
@@ -260,6 +261,7 @@ impl App {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::from(ingest::ImportError::Cancelled).into());
             }
+            self.ensure_demo_roster(&ws)?;
             drop(ws);
             self.events.progress(ProgressEvent {
                 op_id: op_id.clone(),

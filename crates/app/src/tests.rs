@@ -555,3 +555,111 @@ fn reconciliation_catches_up_shows_a_day_and_resolves_an_exception() {
         .unwrap();
     assert_eq!(rules.order, ["amount_date", "exact_reference"]);
 }
+
+#[test]
+fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
+    use crate::payouts::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    app.sync_stripe("op-sync".into()).expect("demo sync");
+    let overview = app.payouts_overview().unwrap();
+    let names: Vec<&str> = overview.people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Ari Chen", "Dana Reyes", "Lee Park", "Sam Okafor"]);
+    assert!(overview.people.iter().all(|p| p.key_here));
+    let october = overview
+        .months
+        .iter()
+        .find(|m| m.month == "2026-10")
+        .unwrap();
+    assert!(october.over && october.state.is_none());
+
+    let b = app
+        .payouts_prepare(PrepareArgs {
+            month: "2026-10".into(),
+            as_person: "Dana Reyes".into(),
+        })
+        .unwrap();
+    assert_eq!(b.state, "draft");
+    assert_eq!(
+        b.approvals_required, 2,
+        "the demo asks two approvers from $1,000"
+    );
+    assert!(b.coverage.covered, "{:?}", b.coverage);
+    // cr_00050 has no connected account: carried over with the reason shown.
+    let held = b.lines.iter().find(|l| l.creator == "cr_00050").unwrap();
+    assert_eq!(held.held.as_deref(), Some("no_connected_account"));
+    // Three pending withdrawal requests are lines of their own.
+    assert_eq!(b.lines.iter().filter(|l| l.kind == "withdrawal").count(), 3);
+
+    let e = app
+        .payouts_approve(DecisionArgs {
+            batch_id: b.id.clone(),
+            as_person: "Dana Reyes".into(),
+            reason: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PermissionDenied);
+    let e = app
+        .payouts_approve(DecisionArgs {
+            batch_id: b.id.clone(),
+            as_person: "Lee Park".into(),
+            reason: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PermissionDenied);
+    let w = app
+        .payouts_what_if(WhatIfArgs {
+            batch_id: b.id.clone(),
+            fee_bps: 500,
+            minimum_minor: "0".into(),
+        })
+        .unwrap();
+    assert!(w.fees_change.negative);
+    // An approval signed "on another desktop" travels as a file.
+    let file = tmp.path().join("ari.approval.json");
+    app.payouts_export_approval(ExportApprovalArgs {
+        batch_id: b.id.clone(),
+        as_person: "Ari Chen".into(),
+        path: file.display().to_string(),
+        reject_reason: None,
+    })
+    .unwrap();
+    let one = app
+        .payouts_import_approval(file.display().to_string())
+        .unwrap();
+    assert_eq!((one.state.as_str(), one.approvals), ("draft", 1));
+    let two = app
+        .payouts_approve(DecisionArgs {
+            batch_id: b.id.clone(),
+            as_person: "Sam Okafor".into(),
+            reason: None,
+        })
+        .unwrap();
+    assert_eq!((two.state.as_str(), two.approvals), ("approved", 2));
+
+    let r = app
+        .payouts_execute(ExecuteArgs {
+            batch_id: b.id.clone(),
+            as_person: "Dana Reyes".into(),
+            op_id: "op-pay".into(),
+        })
+        .unwrap();
+    assert_eq!(r.state, "done");
+    assert_eq!(r.paid_total, b.totals.paid_lines);
+    assert!(events.0.lock().unwrap().iter().any(|e| e.op_id == "op-pay"));
+    let done = app.payouts_batch(b.id.clone()).unwrap();
+    assert!(
+        done.lines
+            .iter()
+            .filter(|l| l.held.is_none())
+            .all(|l| l.execution.as_deref() == Some("paid") && l.transfer_id.is_some())
+    );
+    let again = app
+        .payouts_execute(ExecuteArgs {
+            batch_id: b.id,
+            as_person: "Dana Reyes".into(),
+            op_id: "op-pay-2".into(),
+        })
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::InvalidState);
+}

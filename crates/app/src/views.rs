@@ -133,7 +133,8 @@ command_error_from!(
     closebook_engine::workspace::WorkspaceError,
     closebook_engine::ingest::ImportError,
     closebook_engine::ledger::LedgerError,
-    closebook_engine::secrets::SecretError
+    closebook_engine::secrets::SecretError,
+    closebook_engine::payouts::PayoutError
 );
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -27,6 +27,9 @@ export type ErrorCode =
   | "stripe_unavailable"
   | "audit_broken"
   | "not_found"
+  | "permission_denied"
+  | "approval_invalid"
+  | "invalid_state"
   | "cancelled"
   | "io"
   | "internal";
@@ -444,6 +447,142 @@ allowed: Array<string>, };
 
 export type ResolveArgs = { ids: number[], resolution: string, note: string, counter_account: string | null, };
 
+export type PersonView = { name: string, 
+/**
+ * preparer | approver | auditor | admin
+ */
+role: string, public_key: string, 
+/**
+ * The person's private key is in this computer's keychain: they can act here.
+ */
+key_here: boolean, added_at: TimeView, added_by: string, };
+
+export type PayoutSettingsView = { fee_bps: number, 
+/**
+ * Minor units, as a string of digits.
+ */
+minimum_minor: string, dual_approval_at_minor: string, minimum: AmountView, dual_approval_at: AmountView, };
+
+export type PayoutSettingsArgs = { fee_bps: number, 
+/**
+ * Minor units, digits only.
+ */
+minimum_minor: string, dual_approval_at_minor: string, };
+
+export type BatchTotalsView = { subscriptions: AmountView, allocated: AmountView, unallocated: AmountView, fees: AmountView, net: AmountView, carried_in: AmountView, withdrawals: AmountView, paid: AmountView, carried_out: AmountView, 
+/**
+ * Platform revenue: fees + unallocated.
+ */
+revenue: AmountView, lines: number, paid_lines: number, held_lines: number, creators: number, subscribers: number, };
+
+export type BatchSummaryView = { id: string, month: string, version: number, 
+/**
+ * draft | approved | executing | done | rejected | superseded
+ */
+state: string, paid: AmountView, carried_out: AmountView, paid_lines: number, held_lines: number, prepared_by: string, prepared_at: TimeView, state_changed_at: TimeView, approvals: number, approvals_required: number, lines_done: number, lines_failed: number, };
+
+export type MonthView = { month: string, 
+/**
+ * The month has ended in the workspace's time zone (it can be prepared).
+ */
+over: boolean, allocations: number, latest_batch: string | null, state: string | null, };
+
+export type PayoutsOverview = { people: Array<PersonView>, roles: Array<string>, 
+/**
+ * Every batch, newest month first.
+ */
+batches: Array<BatchSummaryView>, 
+/**
+ * Months with allocations, newest first, each with its latest batch's state (or none).
+ */
+months: Array<MonthView>, settings: PayoutSettingsView, };
+
+export type BatchLineView = { line_no: number, 
+/**
+ * earnings | withdrawal
+ */
+kind: string, creator: string, reference: string | null, destination: string | null, gross: AmountView, fee: AmountView, net: AmountView, carried_in: AmountView, withdrawn: AmountView, requested: AmountView, payable: AmountView, allocations: number, 
+/**
+ * Why the line is carried over (a closed set of codes), or null when it is paid.
+ */
+held: string | null, held_text: string | null, 
+/**
+ * The same creator's payable in the previous month's batch.
+ */
+previous_payable: AmountView | null, 
+/**
+ * payable − previous payable.
+ */
+change: AmountView | null, 
+/**
+ * For paid lines: pending | sent | paid | failed.
+ */
+execution: string | null, transfer_id: string | null, failure: string | null, };
+
+export type DecisionView = { person: string, 
+/**
+ * approve | reject
+ */
+decision: string, reason: string | null, signed_at: TimeView, signature: string, public_key: string, 
+/**
+ * here | file
+ */
+via: string, };
+
+export type DriftView = { kind: string, key: string, change: string, locked: AmountView | null, current: AmountView, updated_at: TimeView, };
+
+export type BatchCoverageView = { available: AmountView | null, fetched_at: TimeView | null, paid: AmountView, covered: boolean, };
+
+export type BatchView = { id: string, month: string, version: number, state: string, settings: PayoutSettingsView, digest: string, inputs_digest: string, prepared_by: string, prepared_at: TimeView, preparer_signature: string, totals: BatchTotalsView, lines: Array<BatchLineView>, decisions: Array<DecisionView>, approvals: number, approvals_required: number, coverage: BatchCoverageView, drift: Array<DriftView>, drift_count: number, previous_batch: string | null, lines_paid: number, lines_failed: number, lines_sent: number, };
+
+export type AddPersonArgs = { name: string, role: string, 
+/**
+ * The admin adding them, once the roster has one.
+ */
+as_person: string | null, };
+
+export type PrepareArgs = { month: string, as_person: string, };
+
+export type WhatIfArgs = { batch_id: string, fee_bps: number, 
+/**
+ * Minor units, digits only.
+ */
+minimum_minor: string, };
+
+export type WhatIfView = { fee_bps: number, minimum: AmountView, totals: BatchTotalsView, 
+/**
+ * What changes against the batch as prepared.
+ */
+fees_change: AmountView, paid_change: AmountView, lines_newly_held: number, lines_newly_paid: number, };
+
+export type DecisionArgs = { batch_id: string, as_person: string, 
+/**
+ * Required to reject.
+ */
+reason: string | null, };
+
+export type ExportApprovalArgs = { batch_id: string, as_person: string, 
+/**
+ * Where the signed file goes (chosen in the native save dialog).
+ */
+path: string, 
+/**
+ * Sign a rejection with this reason instead of an approval.
+ */
+reject_reason: string | null, };
+
+export type ExecuteArgs = { batch_id: string, as_person: string, op_id: string, };
+
+export type ExecuteReportView = { batch: string, state: string, paid_now: number, adopted: number, failed_now: number, paid_total: number, failed_total: number, payable_lines: number, };
+
+export type ExecuteProgressView = { phase: string, lines_total: number, lines_paid: number, lines_failed: number, current_line: number | null, requests: number, retries: number, recent_errors: Array<string>, };
+
+export type RetryArgs = { batch_id: string, as_person: string, 
+/**
+ * Empty: every failed line.
+ */
+lines: Array<number>, };
+
 /** Event carrying a ProgressEvent while a long command runs. */
 export const PROGRESS_EVENT = "closebook://progress";
 
@@ -480,6 +619,18 @@ export const commands = {
   recon_propose_adjustment: (id: number, counter_account: string | null): Promise<Array<ProposedEntryView>> => invoke<Array<ProposedEntryView>>("recon_propose_adjustment", { id, counter_account }),
   recon_resolve: (args: ResolveArgs): Promise<Array<ExceptionView>> => invoke<Array<ExceptionView>>("recon_resolve", { args }),
   recon_set_rules: (args: MatchRulesArgs): Promise<MatchRulesView> => invoke<MatchRulesView>("recon_set_rules", { args }),
+  payouts_overview: (): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_overview"),
+  payouts_add_person: (args: AddPersonArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_add_person", { args }),
+  payouts_set_settings: (args: PayoutSettingsArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_set_settings", { args }),
+  payouts_prepare: (args: PrepareArgs): Promise<BatchView> => invoke<BatchView>("payouts_prepare", { args }),
+  payouts_batch: (id: string): Promise<BatchView> => invoke<BatchView>("payouts_batch", { id }),
+  payouts_what_if: (args: WhatIfArgs): Promise<WhatIfView> => invoke<WhatIfView>("payouts_what_if", { args }),
+  payouts_approve: (args: DecisionArgs): Promise<BatchView> => invoke<BatchView>("payouts_approve", { args }),
+  payouts_reject: (args: DecisionArgs): Promise<BatchView> => invoke<BatchView>("payouts_reject", { args }),
+  payouts_export_approval: (args: ExportApprovalArgs): Promise<string> => invoke<string>("payouts_export_approval", { args }),
+  payouts_import_approval: (path: string): Promise<BatchView> => invoke<BatchView>("payouts_import_approval", { path }),
+  payouts_execute: (args: ExecuteArgs): Promise<ExecuteReportView> => invoke<ExecuteReportView>("payouts_execute", { args }),
+  payouts_retry: (args: RetryArgs): Promise<BatchView> => invoke<BatchView>("payouts_retry", { args }),
 };
 
 export type Commands = typeof commands;
