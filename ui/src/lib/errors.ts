@@ -59,6 +59,12 @@ const ADVICE: Record<ErrorCode, string> = {
     "The audit log's hash chain is broken: someone changed, removed or reordered records in the workspace file. Keep the file as evidence and restore the workspace from a backup.",
   not_found:
     "It may have been removed or never existed: refresh the list, then choose it again.",
+  permission_denied:
+    "The person you act as may not do this. Choose someone whose role allows it in “Acting as” (preparers prepare and execute, approvers approve or reject, admins do all and manage people), or ask an admin to change the roster.",
+  approval_invalid:
+    "The approval was refused and nothing was recorded. The approver must be someone other than the preparer and must not have approved already; a signed file must be for this workspace and for the batch exactly as prepared (any change after signing voids it). Ask the approver to sign the current batch again.",
+  invalid_state:
+    "The batch is not in a state that allows this (only a draft is signed off, only an approved batch is executed). Refresh the batch to see where it stands; if Stripe's balance does not cover it, sync Stripe or add funds first.",
   cancelled: "The operation was cancelled. Nothing was changed.",
   io: "Check that the file or folder exists and that you may read and write it.",
   internal:
