@@ -206,7 +206,7 @@ fn balance(t: &TestWorkspace, account: &str) -> i64 {
 
 #[test]
 fn seed_004_month_reproduces_to_the_cent_and_is_paid_exactly_once() {
-    let s = Seed::new();
+    let mut s = Seed::new();
     let b = s.prepare();
     assert_eq!(b.id, "pb_2024-12_1");
     assert_eq!(b.state, BatchState::Draft);
@@ -313,6 +313,31 @@ fn seed_004_month_reproduces_to_the_cent_and_is_paid_exactly_once() {
             .unwrap()
             .intact()
     );
+
+    // Reconciliation matches each transfer entry to Stripe's transfer: the day balances.
+    let later: Timestamp = "2025-01-03T09:00:00Z".parse().unwrap();
+    s.sim.set_now(later.as_second());
+    let sim_url = s.sim.url();
+    let cancel = AtomicBool::new(false);
+    let mut progress = |_: &stripe::SyncProgress| {};
+    let mut control = SyncControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    stripe::sync(
+        &mut s.t.ws,
+        &key(),
+        &demo::sync_options(&sim_url),
+        &op(later),
+        &mut control,
+    )
+    .unwrap();
+    let day = jiff::civil::date(2025, 1, 2);
+    let snap = closebook_engine::reconcile::snapshot::compute(&s.t.ws, day, &op(later)).unwrap();
+    assert!(snap.exceptions.is_empty(), "{:#?}", snap.exceptions);
+    assert_eq!(snap.status, closebook_engine::reconcile::Status::Balanced);
+    assert_eq!(snap.currencies[0].ledger, 1_000_000 - 651_000);
+    assert_eq!(snap.currencies[0].difference, 0);
 }
 
 #[test]

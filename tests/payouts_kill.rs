@@ -62,7 +62,12 @@ impl Cli {
     }
 
     fn open(&self) -> Workspace {
-        Workspace::open(&self.dir, &KeySource::File(self.key.clone()), &MemorySecrets::new()).unwrap()
+        Workspace::open(
+            &self.dir,
+            &KeySource::File(self.key.clone()),
+            &MemorySecrets::new(),
+        )
+        .unwrap()
     }
 }
 
@@ -109,19 +114,25 @@ fn a_killed_execution_pays_every_line_exactly_once() {
     cli.ok(&["sync", "stripe", "--rate", "100"]);
     cli.ok(&["people", "add", "Pat Kill", "--role", "preparer"]);
     cli.ok(&["people", "add", "Avery Kill", "--role", "approver"]);
-    let prepared: serde_json::Value =
-        serde_json::from_str(&cli.ok(&["--json", "payouts", "prepare", "--month", "2026-10", "--as", "Pat Kill"]))
-            .unwrap();
+    let prepared: serde_json::Value = serde_json::from_str(&cli.ok(&[
+        "--json", "payouts", "prepare", "--month", "2026-10", "--as", "Pat Kill",
+    ]))
+    .unwrap();
     let id = prepared["batch"]["id"].as_str().unwrap().to_string();
     let paid_lines = prepared["batch"]["totals"]["paid_lines"].as_u64().unwrap();
-    assert!(paid_lines > 20, "enough lines for kills to land mid-batch: {paid_lines}");
+    assert!(
+        paid_lines > 20,
+        "enough lines for kills to land mid-batch: {paid_lines}"
+    );
     cli.ok(&["payouts", "approve", &id, "--as", "Avery Kill"]);
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
     let mut mid_batch = 0;
     for _ in 0..8 {
         let mut child = cli
-            .cmd(&["payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100"])
+            .cmd(&[
+                "payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -142,7 +153,9 @@ fn a_killed_execution_pays_every_line_exactly_once() {
     assert!(mid_batch > 0, "no kill landed mid-batch");
     // The last run finishes the batch (or finds it already done).
     let last = cli
-        .cmd(&["--json", "payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100"])
+        .cmd(&[
+            "--json", "payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100",
+        ])
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&last.stdout).unwrap();
@@ -168,7 +181,13 @@ fn a_killed_execution_pays_every_line_exactly_once() {
     assert_eq!(per_line.len() as u64, paid_lines, "every payable line paid");
     for l in b.lines.iter().filter(|l| l.is_paid()) {
         let made = &per_line[&l.line_no.to_string()];
-        assert_eq!(made.len(), 1, "line {} paid {} times", l.line_no, made.len());
+        assert_eq!(
+            made.len(),
+            1,
+            "line {} paid {} times",
+            l.line_no,
+            made.len()
+        );
         assert_eq!(made[0], (l.payable, l.destination.clone().unwrap()));
         let e = b.execution(l.line_no).unwrap();
         assert_eq!(e.state, "paid");

@@ -56,17 +56,22 @@ fn month() -> impl Strategy<Value = Month> {
                 ),
                 creators,
             ),
-            proptest::collection::vec((0..creators, 1i64..100_000, prop::bool::weighted(0.9)), 0..4),
+            proptest::collection::vec(
+                (0..creators, 1i64..100_000, prop::bool::weighted(0.9)),
+                0..4,
+            ),
             0u32..=5_000,
             0i64..10_000,
         )
-            .prop_map(|(subscribers, creators, withdrawals, fee_bps, minimum)| Month {
-                subscribers,
-                creators,
-                withdrawals,
-                fee_bps,
-                minimum,
-            })
+            .prop_map(
+                |(subscribers, creators, withdrawals, fee_bps, minimum)| Month {
+                    subscribers,
+                    creators,
+                    withdrawals,
+                    fee_bps,
+                    minimum,
+                },
+            )
     })
 }
 
