@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use closebook_app::bindings::PROGRESS_EVENT;
+use closebook_app::payouts::*;
 use closebook_app::reconcile::*;
 use closebook_app::views::*;
 use closebook_app::{App, EventSink};
