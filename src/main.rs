@@ -22,6 +22,7 @@ use serde::Serialize;
 mod payouts;
 mod recon;
 mod render;
+mod reports;
 
 #[derive(Parser)]
 #[command(
@@ -149,6 +150,11 @@ enum Command {
     /// Month-end payout batches: prepare, show, approve, execute.
     #[command(subcommand)]
     Payouts(payouts::PayoutsCommand),
+    /// Reports for auditors (XLSX or CSV with a manifest) and the ledger as a journal.
+    #[command(subcommand)]
+    Export(reports::ExportCommand),
+    /// Check an export folder against its manifest (and, with --workspace, the audit log).
+    VerifyExport { dir: PathBuf },
     /// Create (or reopen) the demo workspace from the embedded fixtures and show what it holds.
     Demo,
     /// Write a synthetic platform's files (deterministic for a given seed).
@@ -480,6 +486,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => recon::cmd_snapshot(&ctx, date, dry_run, catch_up, list),
         Command::Exceptions(cmd) => recon::cmd_exceptions(&ctx, cmd),
         Command::People(cmd) => payouts::cmd_people(&ctx, cmd),
+        Command::Export(cmd) => reports::cmd_export(&ctx, cmd),
+        Command::VerifyExport { dir } => reports::cmd_verify_export(&ctx, dir),
         Command::Payouts(cmd) => payouts::cmd_payouts(&ctx, cmd),
         Command::MatchRules {
             order,

@@ -472,6 +472,63 @@ async fn demo_ledger_explorer_and_import_errors() {
     );
     s.shot("reconciliation-resolved").await;
 
+    // Payouts: October is prepared by Dana, approved by two approvers (the demo asks two
+    // from $1,000), and executed against the demo's Stripe simulator.
+    s.click("nav-payouts").await;
+    s.find("screen-payouts").await;
+    s.set_value("payouts-acting-as", "Dana Reyes").await;
+    s.click("payouts-month-2026-10").await;
+    s.click("payouts-prepare").await;
+    s.until("payouts-batch-state", "the prepared draft", |t| {
+        t.iter().any(|x| x.to_lowercase().contains("draft"))
+    })
+    .await;
+    let batch_id = s.texts("payouts-batch-id").await.join("");
+    assert!(batch_id.contains("pb_2026-10_"), "{batch_id}");
+    assert_eq!(
+        s.first_attr("payouts-coverage", "data-covered").await,
+        "true"
+    );
+    // cr_00050 has no connected account: its line is held with that reason.
+    s.until("payouts-held-reason", "the held line's reason", |t| {
+        t.iter()
+            .any(|x| x.to_lowercase().contains("connected account"))
+    })
+    .await;
+    s.shot("payouts-prepared").await;
+    s.set_value("payouts-whatif-fee", "500").await;
+    s.set_value("payouts-whatif-minimum", "10.00").await;
+    s.click("payouts-whatif-run").await;
+    s.until("payouts-whatif-result", "the what-if totals", |t| {
+        t.iter().any(|x| !x.trim().is_empty())
+    })
+    .await;
+    for (who, approvals) in [("Ari Chen", "1 of 2"), ("Sam Okafor", "2 of 2")] {
+        s.set_value("payouts-acting-as", who).await;
+        s.click("payouts-approve").await;
+        s.until("payouts-approvals", "the approval is recorded", |t| {
+            t.iter().any(|x| x.contains(approvals))
+        })
+        .await;
+    }
+    s.until("payouts-batch-state", "approved by two", |t| {
+        t.iter().any(|x| x.to_lowercase().contains("approved"))
+    })
+    .await;
+    let signers = s.texts("payouts-decision").await.join(" | ");
+    assert!(
+        signers.contains("Ari Chen") && signers.contains("Sam Okafor"),
+        "{signers}"
+    );
+    s.shot("payouts-approved").await;
+    s.set_value("payouts-acting-as", "Dana Reyes").await;
+    s.click("payouts-execute").await;
+    s.until("payouts-batch-state", "every payable line paid", |t| {
+        t.iter().any(|x| x.to_lowercase().contains("done"))
+    })
+    .await;
+    s.shot("payouts-done").await;
+
     // Every other screen renders (later capabilities fill them).
     for screen in [
         "reconciliation",

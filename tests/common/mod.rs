@@ -85,6 +85,7 @@ pub fn repo_root() -> PathBuf {
 
 #[cfg(unix)]
 pub mod pg;
+pub mod seed;
 
 /// A digest of everything mirrored, independent of arrival order and import ids: two
 /// workspaces that mirror the same platform rows have the same digest.

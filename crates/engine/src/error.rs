@@ -12,6 +12,7 @@ use crate::ledger::LedgerError;
 use crate::money::MoneyError;
 use crate::payouts::PayoutError;
 use crate::reconcile::ReconcileError;
+use crate::reports::ReportError;
 use crate::secrets::SecretError;
 use crate::stripe::StripeError;
 use crate::workspace::WorkspaceError;
@@ -36,6 +37,8 @@ pub enum Error {
     Reconcile(#[from] ReconcileError),
     #[error(transparent)]
     Payouts(#[from] PayoutError),
+    #[error(transparent)]
+    Reports(#[from] ReportError),
     #[error("the audit log is broken at record {seq}: {reason}")]
     AuditBroken { seq: i64, reason: String },
     #[error("invalid input: {0}")]
@@ -180,21 +183,20 @@ impl Error {
                 LedgerError::Money(_) => ErrorCode::LedgerInvariant,
             },
             Error::Stripe(e) => stripe_code(e),
-            Error::Reconcile(e) => match e {
-                ReconcileError::Ledger(LedgerError::Database(_)) | ReconcileError::Database(_) => {
-                    ErrorCode::Internal
-                }
-                ReconcileError::Ledger(_) | ReconcileError::Money(_) => ErrorCode::LedgerInvariant,
-                ReconcileError::BadDay(..) | ReconcileError::Refused(_) => ErrorCode::InvalidInput,
-                ReconcileError::Overflow(_) | ReconcileError::Invariant(_) => {
-                    ErrorCode::LedgerInvariant
-                }
-                ReconcileError::NoSnapshot(_) | ReconcileError::NoException(_) => {
-                    ErrorCode::NotFound
-                }
-                ReconcileError::Io(..) => ErrorCode::Io,
-            },
+            Error::Reconcile(e) => reconcile_code(e),
             Error::Payouts(e) => payout_code(e),
+            Error::Reports(e) => match e {
+                ReportError::BadInput(_) => ErrorCode::InvalidInput,
+                ReportError::NotFound(_) => ErrorCode::NotFound,
+                ReportError::Cancelled => ErrorCode::Cancelled,
+                ReportError::Io { .. } => ErrorCode::Io,
+                ReportError::Xlsx(_) | ReportError::Database(_) => ErrorCode::Internal,
+                ReportError::Invariant(_) => ErrorCode::LedgerInvariant,
+                ReportError::Payouts(p) => payout_code(p),
+                ReportError::Reconcile(r) => reconcile_code(r),
+                ReportError::Ledger(LedgerError::Database(_)) => ErrorCode::Internal,
+                ReportError::Ledger(_) => ErrorCode::LedgerInvariant,
+            },
             Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
@@ -207,6 +209,19 @@ impl Error {
             code: self.code(),
             message: self.to_string(),
         }
+    }
+}
+
+fn reconcile_code(e: &ReconcileError) -> ErrorCode {
+    match e {
+        ReconcileError::Ledger(LedgerError::Database(_)) | ReconcileError::Database(_) => {
+            ErrorCode::Internal
+        }
+        ReconcileError::Ledger(_) | ReconcileError::Money(_) => ErrorCode::LedgerInvariant,
+        ReconcileError::BadDay(..) | ReconcileError::Refused(_) => ErrorCode::InvalidInput,
+        ReconcileError::Overflow(_) | ReconcileError::Invariant(_) => ErrorCode::LedgerInvariant,
+        ReconcileError::NoSnapshot(_) | ReconcileError::NoException(_) => ErrorCode::NotFound,
+        ReconcileError::Io(..) => ErrorCode::Io,
     }
 }
 

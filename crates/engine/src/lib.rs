@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod money;
 pub mod payouts;
 pub mod reconcile;
+pub mod reports;
 pub mod secrets;
 pub mod stripe;
 pub mod workspace;

@@ -52,6 +52,17 @@ describe("api", () => {
     expect(adviceFor("audit_broken")).toContain("Keep the file as evidence and restore the workspace from a backup.");
   });
 
+  it("keeps the payout error codes, each with its own advice", () => {
+    const codes: ErrorCode[] = ["permission_denied", "approval_invalid", "invalid_state"];
+    for (const code of codes) {
+      expect(toCommandError({ code, message: "m" }).code).toBe(code);
+      expect(adviceFor(code)).not.toBe(adviceFor("internal"));
+    }
+    expect(adviceFor("permission_denied")).toContain("“Acting as”");
+    expect(adviceFor("approval_invalid")).toContain("someone other than the preparer");
+    expect(adviceFor("invalid_state")).toContain("Refresh the batch");
+  });
+
   it("sends coverage thresholds as JSON numbers, and refuses fractions before asking", async () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, payload) => {

@@ -4,8 +4,8 @@
 // amount is computed for display: amounts stay the engine's AmountView; only sorting compares
 // their exact minor units (bigint).
 
-import type { AmountView, BatchLineView, BatchSummaryView, BatchView, MonthView, PersonView } from "../bindings";
-import { formatBps } from "../format";
+import type { AmountView, BatchLineView, BatchSummaryView, BatchView, ExecuteReportView, MonthView, PersonView } from "../bindings";
+import { formatBps, formatCount, plural } from "../format";
 import { toMinorUnits } from "../reconcile/model";
 
 // ---- typed amounts ----
@@ -42,7 +42,7 @@ export function parseBps(input: string, what = "The fee"): BpsResult {
 
 /** "1000" → "10.00% (1,000 bps)". */
 export function bpsLabel(bps: number): string {
-  return `${formatBps(bps)} (${new Intl.NumberFormat("en-US").format(bps)} bps)`;
+  return `${formatBps(bps)} (${formatCount(bps)} bps)`;
 }
 
 // ---- words ----
@@ -294,6 +294,14 @@ function article(role: string): string {
 /** "1 of 2 approvals". */
 export function approvalsText(approvals: number, required: number): string {
   return `${approvals} of ${required} approval${required === 1 ? "" : "s"}`;
+}
+
+/** How an execution ended, in a sentence. */
+export function reportText(r: ExecuteReportView): string {
+  const adopted = r.adopted > 0 ? ` (${formatCount(r.adopted)} found already made at Stripe)` : "";
+  const failed = r.failed_now > 0 ? `, ${formatCount(r.failed_now)} failed` : "";
+  const head = r.state === "done" ? "Done" : "Stopped";
+  return `${head}: ${plural(r.paid_now, "line")} paid now${adopted}${failed}. ${formatCount(r.paid_total)} of ${plural(r.payable_lines, "payable line")} paid.`;
 }
 
 /** A file name for a signed decision: "approval-pb_2026-10_v1-ari-chen.json". */
