@@ -13,6 +13,7 @@ use std::sync::Arc;
 use closebook_app::bindings::PROGRESS_EVENT;
 use closebook_app::payouts::*;
 use closebook_app::reconcile::*;
+use closebook_app::reports::*;
 use closebook_app::views::*;
 use closebook_app::{App, EventSink};
 use closebook_engine::ErrorCode;

@@ -9,6 +9,7 @@ use ts_rs::{Config, TS};
 
 use crate::payouts::*;
 use crate::reconcile::*;
+use crate::reports::*;
 use crate::views::*;
 use closebook_engine::ErrorCode;
 
@@ -61,6 +62,10 @@ macro_rules! for_each_command {
             payouts_import_approval(path: String) -> BatchView;
             payouts_execute(args: ExecuteArgs) -> ExecuteReportView;
             payouts_retry(args: RetryArgs) -> BatchView;
+            reports_overview() -> ReportsOverview;
+            export_report(args: ExportReportArgs) -> ExportReportView;
+            export_journal(args: ExportJournalArgs) -> JournalView;
+            verify_export(dir: String) -> VerifyExportView;
         }
     };
 }
@@ -170,6 +175,16 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ExecuteReportView,
         ExecuteProgressView,
         RetryArgs,
+        ReportKindView,
+        ReportBatchView,
+        ExportRecordView,
+        ReportsOverview,
+        ExportReportArgs,
+        ExportedFileView,
+        ExportReportView,
+        ExportJournalArgs,
+        JournalView,
+        VerifyExportView,
     ]
 }
 

@@ -23,6 +23,7 @@ pub mod bindings;
 pub mod demo_stripe;
 pub mod payouts;
 pub mod reconcile;
+pub mod reports;
 pub mod views;
 
 use views::*;

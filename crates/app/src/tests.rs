@@ -663,3 +663,60 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::InvalidState);
 }
+
+#[test]
+fn reports_export_with_progress_verify_and_refuse_an_existing_folder() {
+    use crate::reports::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, events) = demo_app(tmp.path());
+    let overview = app.reports_overview().unwrap();
+    assert_eq!(overview.kinds.len(), 7);
+    assert!(
+        overview
+            .kinds
+            .iter()
+            .any(|k| k.name == "general_ledger" && k.needs == "period")
+    );
+    let dest = tmp.path().join("tb");
+    let args = |kind: &str, dest: &std::path::Path, op: &str| ExportReportArgs {
+        kind: kind.into(),
+        format: "xlsx".into(),
+        dest: dest.display().to_string(),
+        day: None,
+        batch: None,
+        as_of: Some("2026-10-31".into()),
+        from: None,
+        to: None,
+        account: None,
+        op_id: op.into(),
+    };
+    let r = app
+        .export_report(args("trial_balance", &dest, "op-tb"))
+        .unwrap();
+    assert_eq!(r.files.len(), 1);
+    assert!(r.rows > 0);
+    assert!(events.0.lock().unwrap().iter().any(|e| e.op_id == "op-tb"));
+    let v = app.verify_export(dest.display().to_string()).unwrap();
+    assert!(v.ok && v.recorded == Some(true), "{v:?}");
+    let again = app
+        .export_report(args("trial_balance", &dest, "op-tb2"))
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::InvalidInput);
+    let e = app
+        .export_report(args("payout_batch", &tmp.path().join("b"), "op-b"))
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidInput,
+        "a batch report needs its batch"
+    );
+    let j = app
+        .export_journal(ExportJournalArgs {
+            dest: tmp.path().join("ledger.journal").display().to_string(),
+            as_of: None,
+            op_id: "op-j".into(),
+        })
+        .unwrap();
+    assert!(j.postings > 1_000);
+    assert_eq!(app.reports_overview().unwrap().recent.len(), 2);
+}

@@ -583,6 +583,55 @@ export type RetryArgs = { batch_id: string, as_person: string,
  */
 lines: Array<number>, };
 
+export type ReportKindView = { 
+/**
+ * reconciliation_snapshot | exceptions | payout_batch | monthly_financials |
+ * trial_balance | general_ledger | audit_log
+ */
+name: string, title: string, description: string, 
+/**
+ * What it is over: none | day | batch | as_of | period
+ */
+needs: string, };
+
+export type ReportBatchView = { id: string, month: string, state: string, };
+
+export type ExportRecordView = { seq: number, at: TimeView, actor: string, action: string, summary: string, };
+
+export type ReportsOverview = { kinds: Array<ReportKindView>, 
+/**
+ * Reconciled days, newest first.
+ */
+days: Array<string>, batches: Array<ReportBatchView>, 
+/**
+ * The latest exports, newest first (from the audit log).
+ */
+recent: Array<ExportRecordView>, };
+
+export type ExportReportArgs = { kind: string, 
+/**
+ * xlsx | csv
+ */
+format: string, 
+/**
+ * The folder to create.
+ */
+dest: string, day: string | null, batch: string | null, as_of: string | null, from: string | null, to: string | null, account: string | null, op_id: string, };
+
+export type ExportedFileView = { path: string, sha256: string, bytes: number, rows: number, };
+
+export type ExportReportView = { dir: string, title: string, scope: string, files: Array<ExportedFileView>, rows: number, manifest_sha256: string, };
+
+export type ExportJournalArgs = { dest: string, as_of: string | null, op_id: string, };
+
+export type JournalView = { path: string, entries: number, postings: number, sha256: string, };
+
+export type VerifyExportView = { dir: string, ok: boolean, manifest_sha256: string, files_checked: number, problems: Array<string>, 
+/**
+ * Whether the open workspace's audit log records this export.
+ */
+recorded: boolean | null, };
+
 /** Event carrying a ProgressEvent while a long command runs. */
 export const PROGRESS_EVENT = "closebook://progress";
 
@@ -631,6 +680,10 @@ export const commands = {
   payouts_import_approval: (path: string): Promise<BatchView> => invoke<BatchView>("payouts_import_approval", { path }),
   payouts_execute: (args: ExecuteArgs): Promise<ExecuteReportView> => invoke<ExecuteReportView>("payouts_execute", { args }),
   payouts_retry: (args: RetryArgs): Promise<BatchView> => invoke<BatchView>("payouts_retry", { args }),
+  reports_overview: (): Promise<ReportsOverview> => invoke<ReportsOverview>("reports_overview"),
+  export_report: (args: ExportReportArgs): Promise<ExportReportView> => invoke<ExportReportView>("export_report", { args }),
+  export_journal: (args: ExportJournalArgs): Promise<JournalView> => invoke<JournalView>("export_journal", { args }),
+  verify_export: (dir: string): Promise<VerifyExportView> => invoke<VerifyExportView>("verify_export", { dir }),
 };
 
 export type Commands = typeof commands;

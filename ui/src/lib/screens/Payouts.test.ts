@@ -20,7 +20,7 @@ import { PROGRESS_EVENT } from "../bindings";
 import { adviceFor } from "../errors";
 import { payoutExecution } from "../payouts/execution.svelte";
 import { amount, commandError, settle, workspace } from "../../test/fixtures";
-import { batch, decision, heldLine, line, payoutsOverview, person, roster, summaryOf, whatIf } from "../../test/payoutFixtures";
+import { batch, decision, heldLine, line, month, payoutsOverview, person, roster, summaryOf, whatIf } from "../../test/payoutFixtures";
 import Payouts from "./Payouts.svelte";
 
 afterEach(() => {
@@ -219,6 +219,10 @@ describe("Payouts", () => {
     ]);
     expect(rows.map((r) => r.dataset["held"])).toEqual(["", "below_minimum", "no_connected_account", ""]);
     expect(rows.map((r) => r.dataset["execution"])).toEqual(["", "", "", ""]);
+    expect(all(container, "payouts-held-reason").map((e) => e.textContent)).toEqual([
+      "Below the minimum — below the minimum payout: carried over to next month",
+      "No connected account — no Stripe connected account: carried over until one exists",
+    ]);
     expect(rows[1]!.textContent).toContain("Below the minimum — below the minimum payout: carried over to next month");
     expect(rows[2]!.textContent).toContain("no Stripe connected account: carried over until one exists");
     expect(rows[3]!.textContent).toContain("Withdrawal");
@@ -261,6 +265,58 @@ describe("Payouts", () => {
     await choose(q<HTMLSelectElement>(container, "payouts-lines-filter-status"), "held");
     expect(q(container, "payouts-lines-count").textContent).toContain("Lines 1–100 of 250 (of 2,500)");
     expect(rowsOf(container).every((r) => r.dataset["held"] === "below_minimum")).toBe(true);
+  });
+
+  it("walks the month-end path: prepare, what-if, two approvals, execute until done", async () => {
+    let prepared = false;
+    const months = (b: BatchView) => [
+      month("2026-11", { over: false }),
+      prepared ? month("2026-10", { latest_batch: b.id, state: b.state }) : month("2026-10"),
+    ];
+    const served = servePayouts({
+      overview: (b) => payoutsOverview(b, { batches: prepared ? [summaryOf(b)] : [], months: months(b) }),
+      handle: (cmd) => {
+        if (cmd === "payouts_prepare") prepared = true;
+        return undefined;
+      },
+      execute: async (args) => {
+        const b = served.state.batch;
+        served.setBatch({ ...b, state: "done", lines: b.lines.map((l) => (l.held ? l : { ...l, execution: "paid", transfer_id: `tr_${l.line_no}` })) });
+        return { batch: args.batch_id, state: "done", paid_now: 2, adopted: 0, failed_now: 0, paid_total: 2, failed_total: 0, payable_lines: 2 };
+      },
+    });
+    const { container } = render(Payouts, { workspace: workspace() });
+    const acting = await waitFor(() => q<HTMLSelectElement>(container, "payouts-acting-as"));
+    await choose(acting, "Dana Reyes");
+    // Nothing prepared yet: the newest month is shown, and October can be prepared.
+    expect(maybe(container, "payouts-batch")).toBeNull();
+    await fireEvent.click(q(container, "payouts-month-2026-10"));
+    await fireEvent.click(q(container, "payouts-prepare"));
+    await waitFor(() => expect(q(container, "payouts-batch-state").textContent!.toLowerCase()).toContain("draft"));
+    expect(q(container, "payouts-batch-id").textContent).toContain("pb_2026-10_");
+    expect(q(container, "payouts-coverage").getAttribute("data-covered")).toBe("true");
+    expect(all(container, "payouts-held-reason").some((e) => e.textContent!.toLowerCase().includes("connected account"))).toBe(true);
+
+    await type(q<HTMLInputElement>(container, "payouts-whatif-fee"), "500");
+    await type(q<HTMLInputElement>(container, "payouts-whatif-minimum"), "10.00");
+    await fireEvent.click(q(container, "payouts-whatif-run"));
+    await waitFor(() => expect(q(container, "payouts-whatif-result").textContent!.trim()).not.toBe(""));
+    expect(served.of("payouts_what_if")).toEqual([{ args: { batch_id: "pb_2026-10_v1", fee_bps: 500, minimum_minor: "1000" } }]);
+
+    for (const [who, approvals] of [["Ari Chen", "1 of 2"], ["Sam Okafor", "2 of 2"]] as const) {
+      await choose(q<HTMLSelectElement>(container, "payouts-acting-as"), who);
+      await fireEvent.click(q(container, "payouts-approve"));
+      await waitFor(() => expect(q(container, "payouts-approvals").textContent).toContain(approvals));
+    }
+    expect(q(container, "payouts-batch-state").textContent!.toLowerCase()).toContain("approved");
+    expect(all(container, "payouts-decision").map((d) => d.dataset["person"])).toEqual(["Ari Chen", "Sam Okafor"]);
+
+    await choose(q<HTMLSelectElement>(container, "payouts-acting-as"), "Dana Reyes");
+    await fireEvent.click(q(container, "payouts-execute"));
+    await waitFor(() => expect(q(container, "payouts-batch-state").textContent!.toLowerCase()).toContain("done"));
+    expect(served.of("payouts_execute")).toEqual([{ args: expect.objectContaining({ batch_id: "pb_2026-10_v1", as_person: "Dana Reyes" }) }]);
+    expect(q(container, "payouts-line-row-1").dataset["execution"]).toBe("paid");
+    expect(q(container, "payouts-month-2026-10").dataset["state"]).toBe("done");
   });
 
   it("tells the preparer they cannot approve their own batch", async () => {
