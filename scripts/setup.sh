@@ -9,6 +9,8 @@ packages=(
   postgresql                                     # a real PostgreSQL server for the pull tests
   dbus dbus-x11 gnome-keyring libsecret-tools    # a throw-away Secret Service for keychain tests
   xvfb xauth webkit2gtk-driver                   # end-to-end tests: a virtual display and WebKitWebDriver
+  hledger ledger                                 # independent recomputation of the exported journal (and benchmark peers)
+  libreoffice-calc-nogui python3-openpyxl        # exported workbooks opened by LibreOffice and read back by openpyxl
   ca-certificates curl
 )
 # Node.js 18 or newer builds the UI; Debian 12's own package is enough.

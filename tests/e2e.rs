@@ -529,7 +529,30 @@ async fn demo_ledger_explorer_and_import_errors() {
     .await;
     s.shot("payouts-done").await;
 
-    // Every other screen renders (later capabilities fill them).
+    // Reports: the paid batch exported as a workbook with its manifest, then verified.
+    s.click("nav-reports").await;
+    s.find("screen-reports").await;
+    s.click("reports-kind-payout_batch").await;
+    s.set_value("reports-format", "xlsx").await;
+    let export_dir = tmp.path().join("october-batch");
+    s.set_value("reports-dest", &export_dir.display().to_string())
+        .await;
+    s.click("reports-export").await;
+    s.find("reports-result").await;
+    let rows: u64 = s.first_attr("reports-result", "data-rows").await.parse().unwrap();
+    assert!(rows > 40, "the batch's lines, approvals and execution: {rows} rows");
+    assert!(export_dir.join("manifest.json").exists());
+    let verified = closebook_engine::reports::verify(&export_dir, None).unwrap();
+    assert!(verified.ok(), "{:?}", verified.problems);
+    s.shot("reports-exported").await;
+    s.set_value("reports-verify-dir", &export_dir.display().to_string())
+        .await;
+    s.click("reports-verify").await;
+    s.find("reports-verify-result").await;
+    assert_eq!(s.first_attr("reports-verify-result", "data-ok").await, "true");
+    s.shot("reports-verified").await;
+
+    // Every other screen renders.
     for screen in [
         "reconciliation",
         "payouts",
