@@ -19,6 +19,7 @@ import type {
 import { PROGRESS_EVENT } from "../bindings";
 import { adviceFor } from "../errors";
 import { payoutExecution } from "../payouts/execution.svelte";
+import { all, choose, maybe, q, type } from "../../test/dom";
 import { amount, commandError, settle, workspace } from "../../test/fixtures";
 import { batch, decision, heldLine, line, month, payoutsOverview, person, roster, summaryOf, whatIf } from "../../test/payoutFixtures";
 import Payouts from "./Payouts.svelte";
@@ -125,32 +126,8 @@ function servePayouts(engine: Engine = {}) {
   };
 }
 
-function q<T extends Element = HTMLElement>(container: Element, testid: string): T {
-  const el = container.querySelector<T>(`[data-testid="${testid}"]`);
-  if (!el) throw new Error(`no ${testid}`);
-  return el;
-}
-
-function maybe(container: Element, testid: string): HTMLElement | null {
-  return container.querySelector<HTMLElement>(`[data-testid="${testid}"]`);
-}
-
-function all(container: Element, testid: string): HTMLElement[] {
-  return Array.from(container.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`));
-}
-
 function rowsOf(container: Element): HTMLElement[] {
   return Array.from(container.querySelectorAll<HTMLElement>('[data-testid^="payouts-line-row-"]'));
-}
-
-async function choose(select: HTMLSelectElement, value: string) {
-  select.value = value;
-  await fireEvent.change(select);
-}
-
-async function type(input: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  input.value = value;
-  await fireEvent.input(input);
 }
 
 async function renderLoaded(engine: Engine = {}, props: { pageSize?: number; mode?: string } = {}) {

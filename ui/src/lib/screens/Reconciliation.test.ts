@@ -16,6 +16,7 @@ import type {
 } from "../bindings";
 import { PROGRESS_EVENT } from "../bindings";
 import { catchUp } from "../reconcile/catchUp.svelte";
+import { choose, maybe, q, type } from "../../test/dom";
 import { amount, commandError, settle, time, workspace } from "../../test/fixtures";
 import {
   exception,
@@ -148,28 +149,8 @@ function defaultProposal(id: number, counter: string | null): ProposedEntryView[
   ];
 }
 
-function q<T extends Element = HTMLElement>(container: Element, testid: string): T {
-  const el = container.querySelector<T>(`[data-testid="${testid}"]`);
-  if (!el) throw new Error(`no ${testid}`);
-  return el;
-}
-
-function maybe(container: Element, testid: string): HTMLElement | null {
-  return container.querySelector<HTMLElement>(`[data-testid="${testid}"]`);
-}
-
 function rowsOf(container: Element): HTMLElement[] {
   return Array.from(container.querySelectorAll<HTMLElement>('[data-testid^="recon-exception-row-"]'));
-}
-
-async function choose(select: HTMLSelectElement, value: string) {
-  select.value = value;
-  await fireEvent.change(select);
-}
-
-async function type(input: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  input.value = value;
-  await fireEvent.input(input);
 }
 
 async function renderLoaded(engine: Engine = {}) {
