@@ -39,8 +39,12 @@ fn ctx() -> OpContext {
 }
 
 fn open(dir: &Path) -> Workspace {
-    Workspace::open(dir, &KeySource::File(dir.with_extension("key")), &MemorySecrets::new())
-        .expect("open the bench workspace")
+    Workspace::open(
+        dir,
+        &KeySource::File(dir.with_extension("key")),
+        &MemorySecrets::new(),
+    )
+    .expect("open the bench workspace")
 }
 
 fn build(dir: &Path, n: u64) {
@@ -59,7 +63,16 @@ fn build(dir: &Path, n: u64) {
         &ctx(),
     )
     .expect("init");
-    people::add(&ws, &secrets, "Bench Preparer", Role::Preparer, SEED, None, &ctx()).unwrap();
+    people::add(
+        &ws,
+        &secrets,
+        "Bench Preparer",
+        Role::Preparer,
+        SEED,
+        None,
+        &ctx(),
+    )
+    .unwrap();
     let creators = (n / 10).max(1);
     let subscribers = (n / 5).max(1);
     let conn = ws.connection();
@@ -90,8 +103,22 @@ fn build(dir: &Path, n: u64) {
             obj.execute(params![a, us, raw]).unwrap();
             if c % 10 == 0 {
                 let e = format!("old_{c}");
-                post.execute(params![format!("{e}:0"), e, "liabilities:subscribers:old", 1_234, us - 40 * 86_400_000_000]).unwrap();
-                post.execute(params![format!("{e}:1"), e, format!("liabilities:creators:cr_{c:07}"), -1_234, us - 40 * 86_400_000_000]).unwrap();
+                post.execute(params![
+                    format!("{e}:0"),
+                    e,
+                    "liabilities:subscribers:old",
+                    1_234,
+                    us - 40 * 86_400_000_000
+                ])
+                .unwrap();
+                post.execute(params![
+                    format!("{e}:1"),
+                    e,
+                    format!("liabilities:creators:cr_{c:07}"),
+                    -1_234,
+                    us - 40 * 86_400_000_000
+                ])
+                .unwrap();
             }
         }
         let mut bal = tx
@@ -115,12 +142,20 @@ fn build(dir: &Path, n: u64) {
                 let amount = 100 + ((u * 7 + j * 13) % 900) as i64;
                 let creator = (u * 5 + j * 7_919) % creators;
                 alloc
-                    .execute(params![format!("al_{k:09}"), user, format!("pg_{creator}"), format!("cr_{creator:07}"), amount, us])
+                    .execute(params![
+                        format!("al_{k:09}"),
+                        user,
+                        format!("pg_{creator}"),
+                        format!("cr_{creator:07}"),
+                        amount,
+                        us
+                    ])
                     .unwrap();
                 allocated += amount;
                 k += 1;
             }
-            bal.execute(params![user, allocated + 500, allocated, us]).unwrap();
+            bal.execute(params![user, allocated + 500, allocated, us])
+                .unwrap();
         }
         // Stripe's balance, so that coverage is known.
         tx.execute(
@@ -156,7 +191,10 @@ fn measure(dir: &Path) {
     let secrets = MemorySecrets::new();
     let p = people::get(&ws, "Bench Preparer").unwrap().unwrap();
     secrets
-        .set(&people::keychain_name(&ws.info().id, &p.public_key), &hex::encode(SEED))
+        .set(
+            &people::keychain_name(&ws.info().id, &p.public_key),
+            &hex::encode(SEED),
+        )
         .unwrap();
     let signer = people::authenticate(&ws, &secrets, "Bench Preparer").unwrap();
     let t = Instant::now();
@@ -213,11 +251,25 @@ fn main() {
         let scratch = root.join(format!("payouts-{n}-run"));
         let _ = std::fs::remove_dir_all(&scratch);
         copy_dir(&dir, &scratch);
-        let out = Command::new(&exe).arg("--measure").arg(&scratch).output().expect("run the measuring child");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&exe)
+            .arg("--measure")
+            .arg(&scratch)
+            .output()
+            .expect("run the measuring child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let f: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
-        eprintln!("run {}: prepare {} s, preview {} s, peak RSS {} MiB", run + 1, secs(f[0]), secs(f[1]), f[2] / 1024);
+        eprintln!(
+            "run {}: prepare {} s, preview {} s, peak RSS {} MiB",
+            run + 1,
+            secs(f[0]),
+            secs(f[1]),
+            f[2] / 1024
+        );
         prep.push(f[0]);
         prev.push(f[1]);
         total.push(f[0] + f[1]);

@@ -539,8 +539,15 @@ async fn demo_ledger_explorer_and_import_errors() {
         .await;
     s.click("reports-export").await;
     s.find("reports-result").await;
-    let rows: u64 = s.first_attr("reports-result", "data-rows").await.parse().unwrap();
-    assert!(rows > 40, "the batch's lines, approvals and execution: {rows} rows");
+    let rows: u64 = s
+        .first_attr("reports-result", "data-rows")
+        .await
+        .parse()
+        .unwrap();
+    assert!(
+        rows > 40,
+        "the batch's lines, approvals and execution: {rows} rows"
+    );
     assert!(export_dir.join("manifest.json").exists());
     let verified = closebook_engine::reports::verify(&export_dir, None).unwrap();
     assert!(verified.ok(), "{:?}", verified.problems);
@@ -549,7 +556,10 @@ async fn demo_ledger_explorer_and_import_errors() {
         .await;
     s.click("reports-verify").await;
     s.find("reports-verify-result").await;
-    assert_eq!(s.first_attr("reports-verify-result", "data-ok").await, "true");
+    assert_eq!(
+        s.first_attr("reports-verify-result", "data-ok").await,
+        "true"
+    );
     s.shot("reports-verified").await;
 
     // Every other screen renders.
