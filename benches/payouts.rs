@@ -187,6 +187,13 @@ fn vm_hwm_kib() -> u64 {
 
 /// Child process: prepare and preview; prints "prepare_ms preview_ms kib lines paid".
 fn measure(dir: &Path) {
+    // BENCH_TRACE=1: the phases of preparing and loading on stderr.
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let ws = open(dir);
     let secrets = MemorySecrets::new();
     let p = people::get(&ws, "Bench Preparer").unwrap().unwrap();

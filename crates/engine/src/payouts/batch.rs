@@ -11,9 +11,12 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, params};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use smol_str::SmolStr;
 
 use super::compute::{
     self, Computed, CreatorInput, Eligibility, Held, Inputs, Line, LineKind, Params,
@@ -194,6 +197,20 @@ pub fn load_approved(ws: &Workspace, id: &str) -> Result<ApprovedBatch, PayoutEr
     }
 }
 
+/// Logs (at debug level) how long each phase of a long operation took.
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::time::Instant::now())
+    }
+
+    fn mark(&mut self, phase: &str) {
+        tracing::debug!(ms = self.0.elapsed().as_millis() as u64, "payouts: {phase}");
+        self.0 = std::time::Instant::now();
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Settings
 
@@ -291,152 +308,187 @@ fn nonce_from(digest: &str, person: &str, decision: &str, at_us: i64) -> String 
 // ---------------------------------------------------------------------------------------
 // Prepare
 
-/// The locked month's raw rows, in key order, hashed one by one.
-fn inputs_digest(conn: &rusqlite::Connection, batch_id: &str) -> Result<String, PayoutError> {
+/// One reading of the locked month: the digest of its raw rows (each row in key order,
+/// each field tagged by type and length-prefixed) and the aggregates the computation needs
+/// (gross per creator, allocated per subscriber), from the same pass. A million
+/// allocations are read once and allocate only per distinct creator and subscriber.
+fn scan_locked(
+    conn: &rusqlite::Connection,
+    batch_id: &str,
+) -> Result<(String, Inputs), PayoutError> {
+    let bad = |what: String| PayoutError::Integrity(format!("batch {batch_id}: {what}"));
     let mut h = Sha256::new();
-    let field = |h: &mut Sha256, s: &str| {
-        h.update((s.len() as u64).to_be_bytes());
-        h.update(s.as_bytes());
-    };
-    for (table, sql) in [
-        (
-            "allocation",
-            "SELECT id, user_id, page_id, author_id, amount, updated_at FROM payout_locked_allocations WHERE batch_id = ?1 ORDER BY id",
-        ),
-        (
-            "balance",
-            "SELECT user_id, total, allocated, updated_at, '', '' FROM payout_locked_balances WHERE batch_id = ?1 ORDER BY user_id",
-        ),
-        (
-            "creator",
-            "SELECT creator, carried_in, coalesce(destination, ''), eligibility, '', '' FROM payout_locked_creators WHERE batch_id = ?1 ORDER BY creator",
-        ),
-        (
-            "withdrawal",
-            "SELECT ordinal, id, creator, amount, currency, requested_at FROM payout_locked_withdrawals WHERE batch_id = ?1 ORDER BY ordinal",
-        ),
-    ] {
-        let mut stmt = conn.prepare(sql)?;
-        let mut rows = stmt.query([batch_id])?;
-        while let Some(r) = rows.next()? {
-            field(&mut h, table);
-            for i in 0..6 {
-                let v: rusqlite::types::Value = r.get(i)?;
-                let s = match v {
-                    rusqlite::types::Value::Integer(n) => n.to_string(),
-                    rusqlite::types::Value::Text(t) => t,
-                    _ => String::new(),
-                };
-                field(&mut h, &s);
+    let field = |h: &mut Sha256, v: ValueRef<'_>| -> Result<(), PayoutError> {
+        match v {
+            ValueRef::Integer(n) => {
+                h.update(b"i");
+                h.update(n.to_be_bytes());
+            }
+            ValueRef::Text(t) => {
+                h.update(b"t");
+                h.update((t.len() as u64).to_be_bytes());
+                h.update(t);
+            }
+            ValueRef::Null => h.update(b"n"),
+            ValueRef::Real(_) | ValueRef::Blob(_) => {
+                return Err(PayoutError::Integrity(format!(
+                    "batch {batch_id}: a locked value of the wrong type"
+                )));
             }
         }
+        Ok(())
+    };
+    fn text<'a>(v: ValueRef<'a>, batch_id: &str) -> Result<&'a str, PayoutError> {
+        v.as_str().map_err(|_| {
+            PayoutError::Integrity(format!("batch {batch_id}: a locked id is not text"))
+        })
     }
-    Ok(hex::encode(h.finalize()))
-}
+    let int = |v: ValueRef<'_>| -> Result<i64, PayoutError> {
+        v.as_i64().map_err(|_| {
+            PayoutError::Integrity(format!(
+                "batch {batch_id}: a locked amount is not an integer"
+            ))
+        })
+    };
 
-/// The month as locked, aggregated for [`compute::compute`].
-fn locked_inputs(conn: &rusqlite::Connection, batch_id: &str) -> Result<Inputs, PayoutError> {
+    // Allocations: gross and count per creator, allocated per subscriber.
+    let mut gross: FxHashMap<SmolStr, (i64, u32)> = FxHashMap::default();
+    let mut allocated: FxHashMap<SmolStr, i64> = FxHashMap::default();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, user_id, page_id, author_id, amount, updated_at FROM payout_locked_allocations WHERE batch_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            h.update(b"allocation");
+            for i in 0..6 {
+                field(&mut h, r.get_ref(i)?)?;
+            }
+            let amount = int(r.get_ref(4)?)?;
+            let user = text(r.get_ref(1)?, batch_id)?;
+            let author = text(r.get_ref(3)?, batch_id)?;
+            let g = gross.entry(SmolStr::new(author)).or_insert((0, 0));
+            g.0 = g.0.checked_add(amount).ok_or(PayoutError::Overflow)?;
+            g.1 = g.1.saturating_add(1);
+            let a = allocated.entry(SmolStr::new(user)).or_insert(0);
+            *a = a.checked_add(amount).ok_or(PayoutError::Overflow)?;
+        }
+    }
+    // Balances: every subscriber's total.
+    let mut totals: BTreeMap<SmolStr, i64> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT user_id, total, allocated, updated_at FROM payout_locked_balances WHERE batch_id = ?1 ORDER BY user_id",
+        )?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            h.update(b"balance");
+            for i in 0..4 {
+                field(&mut h, r.get_ref(i)?)?;
+            }
+            totals.insert(
+                SmolStr::new(text(r.get_ref(0)?, batch_id)?),
+                int(r.get_ref(1)?)?,
+            );
+        }
+    }
     let mut inputs = Inputs {
         currency: BATCH_CURRENCY.into(),
         ..Inputs::default()
     };
-    let bad = |what: String| PayoutError::Integrity(what);
     {
         let mut stmt = conn.prepare(
-            "SELECT c.creator, c.carried_in, c.destination, c.eligibility,
-                    coalesce(a.gross, 0), coalesce(a.n, 0)
-             FROM payout_locked_creators c
-             LEFT JOIN (SELECT author_id, sum(amount) AS gross, count(*) AS n
-                        FROM payout_locked_allocations WHERE batch_id = ?1 GROUP BY author_id) a
-               ON a.author_id = c.creator
-             WHERE c.batch_id = ?1 ORDER BY c.creator",
+            "SELECT creator, carried_in, destination, eligibility FROM payout_locked_creators WHERE batch_id = ?1 ORDER BY creator",
         )?;
         let mut rows = stmt.query([batch_id])?;
         while let Some(r) = rows.next()? {
-            let creator: String = r.get(0)?;
-            let e: String = r.get(3)?;
-            let eligibility = Eligibility::parse(&e)
+            h.update(b"creator");
+            for i in 0..4 {
+                field(&mut h, r.get_ref(i)?)?;
+            }
+            let creator = text(r.get_ref(0)?, batch_id)?;
+            let e = text(r.get_ref(3)?, batch_id)?;
+            let eligibility = Eligibility::parse(e)
                 .ok_or_else(|| bad(format!("creator {creator} has eligibility `{e}`")))?;
+            let (g, n) = gross.remove(creator).unwrap_or((0, 0));
             inputs.creators.insert(
-                creator,
+                creator.to_string(),
                 CreatorInput {
-                    gross: r.get(4)?,
-                    allocations: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
-                    carried_in: r.get(1)?,
-                    destination: r.get(2)?,
+                    gross: g,
+                    allocations: n,
+                    carried_in: int(r.get_ref(1)?)?,
+                    destination: r
+                        .get_ref(2)?
+                        .as_str_or_null()
+                        .map_err(|_| bad("a destination is not text".into()))?
+                        .map(str::to_string),
                     eligibility,
                 },
             );
         }
     }
-    {
-        // Every allocating subscriber, with or without a balance row.
-        let mut stmt = conn.prepare(
-            "SELECT u.user_id, b.total, coalesce(a.allocated, 0)
-             FROM (SELECT user_id FROM payout_locked_balances WHERE batch_id = ?1
-                   UNION SELECT user_id FROM payout_locked_allocations WHERE batch_id = ?1) u
-             LEFT JOIN payout_locked_balances b ON b.batch_id = ?1 AND b.user_id = u.user_id
-             LEFT JOIN (SELECT user_id, sum(amount) AS allocated FROM payout_locked_allocations
-                        WHERE batch_id = ?1 GROUP BY user_id) a ON a.user_id = u.user_id
-             ORDER BY u.user_id",
-        )?;
-        let rows = stmt.query_map([batch_id], |r| {
-            Ok(SubscriberInput {
-                user: r.get(0)?,
-                total: r.get(1)?,
-                allocated: r.get(2)?,
-            })
-        })?;
-        inputs.subscribers = rows.collect::<Result<_, _>>()?;
+    if let Some(author) = gross.keys().next() {
+        return Err(bad(format!(
+            "allocations to {author}, who is not among the locked creators"
+        )));
     }
     {
         let mut stmt = conn.prepare(
-            "SELECT id, creator, amount, currency FROM payout_locked_withdrawals
-             WHERE batch_id = ?1 ORDER BY ordinal",
+            "SELECT ordinal, id, creator, amount, currency, requested_at FROM payout_locked_withdrawals WHERE batch_id = ?1 ORDER BY ordinal",
         )?;
-        let rows = stmt.query_map([batch_id], |r| {
-            Ok(WithdrawalInput {
-                id: r.get(0)?,
-                creator: r.get(1)?,
-                amount: r.get(2)?,
-                currency: r.get(3)?,
-            })
-        })?;
-        inputs.withdrawals = rows.collect::<Result<_, _>>()?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            h.update(b"withdrawal");
+            for i in 0..6 {
+                field(&mut h, r.get_ref(i)?)?;
+            }
+            inputs.withdrawals.push(WithdrawalInput {
+                id: text(r.get_ref(1)?, batch_id)?.to_string(),
+                creator: text(r.get_ref(2)?, batch_id)?.to_string(),
+                amount: int(r.get_ref(3)?)?,
+                currency: text(r.get_ref(4)?, batch_id)?.to_string(),
+            });
+        }
     }
-    Ok(inputs)
+    // Every subscriber with a balance or an allocation, in order.
+    let mut users: Vec<SmolStr> = totals
+        .keys()
+        .cloned()
+        .chain(allocated.keys().cloned())
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    inputs.subscribers = users
+        .into_iter()
+        .map(|u| SubscriberInput {
+            total: totals.get(&u).copied(),
+            allocated: allocated.get(&u).copied().unwrap_or(0),
+            user: u.to_string(),
+        })
+        .collect();
+    Ok((hex::encode(h.finalize()), inputs))
 }
 
-/// Whether a mirrored connected account can receive `currency`.
-fn eligibility_of(raw: Option<&str>, currency: &str) -> Eligibility {
-    let Some(raw) = raw else {
-        return Eligibility::AccountNotSynced;
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
-        return Eligibility::AccountNotSynced;
-    };
-    if v["capabilities"]["transfers"].as_str() != Some("active") {
-        return Eligibility::TransfersInactive;
-    }
-    if v["payouts_enabled"].as_bool() != Some(true) {
-        return Eligibility::PayoutsDisabled;
-    }
-    let default_ok = v["default_currency"]
-        .as_str()
-        .is_some_and(|c| c.eq_ignore_ascii_case(currency));
-    let external_ok = v["external_accounts"]["data"].as_array().is_some_and(|a| {
-        a.iter().any(|x| {
-            x["currency"]
-                .as_str()
-                .is_some_and(|c| c.eq_ignore_ascii_case(currency))
-        })
-    });
-    if default_ok || external_ok {
-        Eligibility::Eligible
-    } else {
-        Eligibility::CurrencyUnsupported
-    }
-}
+/// Each creator's obligation in the ledger at the lock (`?2` the currency, `?3` the
+/// instant): the sum of their `liabilities:creators:<c>` account, when not zero.
+const OWED_SQL: &str = "SELECT substr(account, 22) AS creator, sum(amount_minor) AS owed
+    FROM ledger_postings
+    WHERE account >= 'liabilities:creators:' AND account < 'liabilities:creators;'
+      AND instr(substr(account, 22), ':') = 0 AND currency = ?2 AND created_at <= ?3
+    GROUP BY account HAVING sum(amount_minor) != 0";
+
+/// A creator's eligibility from their connected account as mirrored from Stripe (`a`: the
+/// platform's mapping, `s`: the mirrored account, `?2`: the currency): transfers capability
+/// active, payouts enabled, the currency supported by default or by an external account.
+pub(crate) const ELIGIBILITY_SQL: &str = "CASE
+    WHEN a.author_id IS NULL THEN 'no_connected_account'
+    WHEN s.id IS NULL OR NOT json_valid(s.raw) THEN 'account_not_synced'
+    WHEN coalesce(json_extract(s.raw, '$.capabilities.transfers'), '') != 'active' THEN 'transfers_inactive'
+    WHEN coalesce(json_extract(s.raw, '$.payouts_enabled'), 0) != 1 THEN 'payouts_disabled'
+    WHEN lower(coalesce(json_extract(s.raw, '$.default_currency'), '')) = ?2
+      OR EXISTS (SELECT 1 FROM json_each(s.raw, '$.external_accounts.data') e
+                 WHERE lower(json_extract(e.value, '$.currency')) = ?2) THEN 'eligible'
+    ELSE 'currency_unsupported' END";
 
 /// What the batch's digest covers, in a fixed order.
 #[derive(Serialize)]
@@ -517,6 +569,7 @@ pub fn prepare(
     };
     params.validate()?;
 
+    let mut phases = Phases::start();
     let tx = ws.conn.unchecked_transaction()?;
     let mut closed: Option<(String, String)> = None;
     let mut drafts = Vec::new();
@@ -565,8 +618,8 @@ pub fn prepare(
     // The batch row first (the locked rows refer to it); its digest fields are filled
     // below, once, in this same transaction.
     tx.execute(
-        "INSERT INTO payout_batches (id, month, version, currency, state, params, inputs_digest, digest, totals, prepared_by, prepared_at, preparer_signature, state_changed_at)
-         VALUES (?1, ?2, ?3, ?4, 'draft', '', '', '', '', ?5, ?6, '', ?6)",
+        "INSERT INTO payout_batches (id, month, version, currency, state, params, inputs_digest, digest, totals, prepared_by, prepared_at, preparer_signature, state_changed_at, lock_import)
+         VALUES (?1, ?2, ?3, ?4, 'draft', '', '', '', '', ?5, ?6, '', ?6, (SELECT coalesce(max(id), 0) FROM imports))",
         params![id, month, version, BATCH_CURRENCY, signer.person.name, ctx.now.as_microsecond()],
     )?;
     tx.execute(
@@ -593,75 +646,41 @@ pub fn prepare(
                AND b.state IN ('approved', 'executing', 'done'))",
         params![id, month_end.as_microsecond()],
     )?;
-    // Creators: those allocated to, those the ledger owes, those asking to withdraw.
-    let mut owed: BTreeMap<String, i64> = BTreeMap::new();
-    {
-        let mut stmt = tx.prepare(
-            "SELECT account, sum(amount_minor) FROM ledger_postings
-             WHERE account >= 'liabilities:creators:' AND account < 'liabilities:creators;'
-               AND currency = ?1 AND created_at <= ?2
-             GROUP BY account",
-        )?;
-        let mut rows = stmt.query(params![BATCH_CURRENCY, ctx.now.as_microsecond()])?;
-        while let Some(r) = rows.next()? {
-            let account: String = r.get(0)?;
-            let sum: i64 = r.get(1)?;
-            let creator = &account["liabilities:creators:".len()..];
-            if creator.is_empty() || creator.contains(':') || sum == 0 {
-                continue;
-            }
-            // Credits are negative: a credit balance is money owed to the creator.
-            owed.insert(
-                creator.to_string(),
-                sum.checked_neg().ok_or(PayoutError::Overflow)?,
-            );
-        }
+    phases.mark("month copied");
+    // Creators: those allocated to, those the ledger owes, those asking to withdraw; each
+    // with what the ledger owed at this instant and their account's eligibility, in one
+    // set-based statement (a hundred thousand creators are one pass, not a query each).
+    let n = tx.execute(
+        &format!(
+            "WITH owed AS MATERIALIZED ({OWED_SQL})
+             INSERT INTO payout_locked_creators (batch_id, creator, carried_in, destination, eligibility)
+             SELECT ?1, c.creator, coalesce(-o.owed, 0), a.stripe_account_id, {ELIGIBILITY_SQL}
+             FROM (SELECT DISTINCT author_id AS creator FROM platform_allocations WHERE month = ?4
+                   UNION SELECT creator FROM payout_locked_withdrawals WHERE batch_id = ?1
+                   UNION SELECT creator FROM owed) c
+             LEFT JOIN owed o ON o.creator = c.creator
+             LEFT JOIN platform_connected_accounts a ON a.author_id = c.creator
+             LEFT JOIN stripe_objects s ON s.object_type = 'account' AND s.id = a.stripe_account_id"
+        ),
+        params![id, BATCH_CURRENCY, ctx.now.as_microsecond(), month],
+    )?;
+    // Credits are negative: the negation is what is owed. SQLite turns an overflowing
+    // negation into a float, which this refuses.
+    let inexact: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM payout_locked_creators WHERE batch_id = ?1 AND typeof(carried_in) != 'integer')",
+        [&id],
+        |r| r.get(0),
+    )?;
+    if inexact {
+        return Err(PayoutError::Overflow);
     }
-    let mut creators: Vec<String> = {
-        let mut stmt = tx.prepare(
-            "SELECT author_id FROM payout_locked_allocations WHERE batch_id = ?1
-             UNION SELECT creator FROM payout_locked_withdrawals WHERE batch_id = ?1",
-        )?;
-        let rows = stmt.query_map([&id], |r| r.get::<_, String>(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    creators.extend(owed.keys().cloned());
-    creators.sort();
-    creators.dedup();
-    {
-        let mut account_of = tx.prepare(
-            "SELECT a.stripe_account_id, s.raw FROM platform_connected_accounts a
-             LEFT JOIN stripe_objects s ON s.object_type = 'account' AND s.id = a.stripe_account_id
-             WHERE a.author_id = ?1",
-        )?;
-        let mut insert = tx.prepare(
-            "INSERT INTO payout_locked_creators (batch_id, creator, carried_in, destination, eligibility)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for c in &creators {
-            let acct: Option<(String, Option<String>)> = account_of
-                .query_row([c], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let (destination, eligibility) = match &acct {
-                None => (None, Eligibility::NoConnectedAccount),
-                Some((a, raw)) => (
-                    Some(a.as_str()),
-                    eligibility_of(raw.as_deref(), BATCH_CURRENCY),
-                ),
-            };
-            insert.execute(params![
-                id,
-                c,
-                owed.get(c).copied().unwrap_or(0),
-                destination,
-                eligibility.as_str()
-            ])?;
-        }
-    }
+    tracing::debug!(creators = n, "payouts: creators locked");
 
-    let inputs = locked_inputs(&tx, &id)?;
+    phases.mark("creators locked");
+    let (inputs_digest, inputs) = scan_locked(&tx, &id)?;
+    phases.mark("inputs digested and aggregated");
     let computed = compute::compute(&inputs, &params)?;
-    let inputs_digest = inputs_digest(&tx, &id)?;
+    phases.mark("computed");
     let digest = batch_digest(
         &id,
         &month,
@@ -697,6 +716,7 @@ pub fn prepare(
         ],
     )?;
     write_lines(&tx, &id, &computed.lines)?;
+    phases.mark("lines written");
     audit::append(
         &tx,
         ctx.now,
@@ -712,7 +732,10 @@ pub fn prepare(
         &serde_json::json!({"batch": id, "digest": digest, "inputs_digest": inputs_digest, "totals": computed.totals, "params": params}),
     )?;
     tx.commit()?;
-    load(ws, &id)
+    phases.mark("committed");
+    let b = load_with(ws, &id, Some(computed));
+    phases.mark("read back");
+    b
 }
 
 fn write_lines(conn: &rusqlite::Connection, id: &str, lines: &[Line]) -> Result<(), PayoutError> {
@@ -791,6 +814,17 @@ fn read_lines(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Line>, Payout
 /// Reads a batch and proves it: locked rows against their digest, lines and totals
 /// against a recomputation, the identity, the batch digest, and every signature.
 pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
+    load_with(ws, id, None)
+}
+
+/// `load`, or, right after preparing (`just_computed`: what was computed from the rows
+/// digested in the same transaction), the read-back check: the stored lines and totals are
+/// exactly those computed, and digest and signatures verify.
+fn load_with(
+    ws: &Workspace,
+    id: &str,
+    just_computed: Option<Computed>,
+) -> Result<Batch, PayoutError> {
     let conn = &ws.conn;
     type Row = (
         String,
@@ -843,18 +877,27 @@ pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
         .map_err(|e| broken(format!("parameters unreadable ({e})")))?;
     let totals: Totals =
         serde_json::from_str(&totals).map_err(|e| broken(format!("totals unreadable ({e})")))?;
+    let mut phases = Phases::start();
     let lines = read_lines(conn, id)?;
+    phases.mark("lines read");
 
-    // The locked rows are those that were digested…
-    let again = inputs_digest_of(conn, id)?;
-    if again != inputs_digest {
-        return Err(broken(
-            "the locked month no longer matches its digest".into(),
-        ));
-    }
-    // …and recomputing them gives exactly the stored lines and totals.
-    let inputs = locked_inputs(conn, id)?;
-    let computed: Computed = compute::compute(&inputs, &params)?;
+    let computed: Computed = match just_computed {
+        Some(c) => c,
+        None => {
+            // The locked rows are those that were digested…
+            let (again, inputs) = scan_locked(conn, id)?;
+            if again != inputs_digest {
+                return Err(broken(
+                    "the locked month no longer matches its digest".into(),
+                ));
+            }
+            phases.mark("inputs digested and aggregated again");
+            // …and recomputing them gives exactly the stored lines and totals.
+            let c = compute::compute(&inputs, &params)?;
+            phases.mark("recomputed");
+            c
+        }
+    };
     if computed.lines != lines {
         let first = computed
             .lines
@@ -913,6 +956,7 @@ pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
             "{prepared_by}'s preparation signature does not verify"
         )));
     }
+    phases.mark("digest checked");
     let decisions = read_decisions(conn, id)?;
     for d in &decisions {
         let ok = people::get(ws, &d.person)?.is_some_and(|p| p.public_key == d.public_key)
@@ -953,6 +997,7 @@ pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
             state.as_str()
         )));
     }
+    phases.mark("signatures verified");
     let executions = read_executions(conn, id)?;
     for e in &executions {
         let line = lines
@@ -985,10 +1030,6 @@ pub fn load(ws: &Workspace, id: &str) -> Result<Batch, PayoutError> {
         executions,
         unallocated: computed.unallocated,
     })
-}
-
-fn inputs_digest_of(conn: &rusqlite::Connection, id: &str) -> Result<String, PayoutError> {
-    inputs_digest(conn, id)
 }
 
 fn read_decisions(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Decision>, PayoutError> {
@@ -1177,8 +1218,10 @@ pub fn preview(ws: &Workspace, id: &str) -> Result<Preview, PayoutError> {
             }
         })
         .collect();
+    let mut phases = Phases::start();
     let coverage = coverage(ws, &batch)?;
     let (drift, drift_count) = drift(ws, &batch)?;
+    phases.mark("coverage and drift");
     Ok(Preview {
         batch,
         changes,
@@ -1210,34 +1253,51 @@ fn coverage(ws: &Workspace, batch: &Batch) -> Result<Coverage, PayoutError> {
 fn drift(ws: &Workspace, batch: &Batch) -> Result<(Vec<Drift>, u64), PayoutError> {
     let mut out = Vec::new();
     let mut count = 0u64;
+    // Only rows written by an import after the lock can differ from it (the import index
+    // finds them without reading the month).
+    let lock_import: i64 = ws.conn.query_row(
+        "SELECT lock_import FROM payout_batches WHERE id = ?1",
+        [&batch.id],
+        |r| r.get(0),
+    )?;
     for (kind, sql) in [
         (
             "allocation",
-            "SELECT p.id, l.amount, p.amount_cents, p.updated_at
+            "SELECT p.id, l.amount, p.amount_cents, p.updated_at, p.month
              FROM platform_allocations p
              LEFT JOIN payout_locked_allocations l ON l.batch_id = ?1 AND l.id = p.id
-             WHERE p.month = ?2 AND (l.id IS NULL OR l.amount != p.amount_cents OR l.updated_at != p.updated_at)
+             WHERE p.import_id > ?3 AND (p.month = ?2 OR l.id IS NOT NULL)
+               AND (l.id IS NULL OR p.month != ?2 OR l.amount != p.amount_cents OR l.updated_at != p.updated_at)
              ORDER BY p.id",
         ),
         (
             "balance",
-            "SELECT p.user_id, l.total, p.total_usd_cents, p.updated_at
+            "SELECT p.user_id, l.total, p.total_usd_cents, p.updated_at, p.month
              FROM platform_balances p
              LEFT JOIN payout_locked_balances l ON l.batch_id = ?1 AND l.user_id = p.user_id
-             WHERE p.month = ?2 AND (l.user_id IS NULL OR l.total != p.total_usd_cents OR l.updated_at != p.updated_at)
+             WHERE p.import_id > ?3 AND p.month = ?2
+               AND (l.user_id IS NULL OR l.total != p.total_usd_cents OR l.updated_at != p.updated_at)
              ORDER BY p.user_id",
         ),
     ] {
         let mut stmt = ws.conn.prepare(sql)?;
-        let mut rows = stmt.query(params![batch.id, batch.month])?;
+        let mut rows = stmt.query(params![batch.id, batch.month, lock_import])?;
         while let Some(r) = rows.next()? {
             count += 1;
             if out.len() < MAX_DRIFT_LISTED {
                 let locked: Option<i64> = r.get(1)?;
+                let month: String = r.get(4)?;
                 out.push(Drift {
                     kind: kind.into(),
                     key: r.get(0)?,
-                    change: if locked.is_some() { "changed" } else { "added" }.into(),
+                    change: if month != batch.month {
+                        "moved to another month"
+                    } else if locked.is_some() {
+                        "changed"
+                    } else {
+                        "added"
+                    }
+                    .into(),
                     locked_amount: locked,
                     current_amount: r.get(2)?,
                     current_updated_at: ts(r.get(3)?),
@@ -1251,8 +1311,13 @@ fn drift(ws: &Workspace, batch: &Batch) -> Result<(Vec<Drift>, u64), PayoutError
 /// The batch's month recomputed with other parameters, saving nothing.
 pub fn what_if(ws: &Workspace, id: &str, params: Params) -> Result<Computed, PayoutError> {
     // Proves the batch first: a what-if over tampered inputs would mislead.
-    let _ = load(ws, id)?;
-    let inputs = locked_inputs(&ws.conn, id)?;
+    let b = load(ws, id)?;
+    let (digest, inputs) = scan_locked(&ws.conn, id)?;
+    if digest != b.inputs_digest {
+        return Err(PayoutError::Integrity(format!(
+            "batch {id}: the locked month changed while reading it"
+        )));
+    }
     compute::compute(&inputs, &params)
 }
 
@@ -1752,6 +1817,19 @@ mod tests {
         ] {
             assert!(!a.can_become(b), "{a:?} → {b:?}");
         }
+    }
+
+    /// [`ELIGIBILITY_SQL`] evaluated on one mirrored account (`None`: not mirrored).
+    fn eligibility_of(raw: Option<&str>, currency: &str) -> Eligibility {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = format!(
+            "SELECT {ELIGIBILITY_SQL} FROM (SELECT 'cr_1' AS author_id) a
+             LEFT JOIN (SELECT 'acct_1' AS id, ?1 AS raw) s ON ?1 IS NOT NULL"
+        );
+        let e: String = c
+            .query_row(&sql, rusqlite::params![raw, currency], |r| r.get(0))
+            .unwrap();
+        Eligibility::parse(&e).unwrap()
     }
 
     #[test]

@@ -401,9 +401,14 @@ pub const MIGRATIONS: &[&str] = &[
         prepared_at         INTEGER NOT NULL,
         preparer_signature  TEXT NOT NULL,
         state_changed_at    INTEGER NOT NULL,
+        -- The last import when the month was locked: rows written by later imports are
+        -- the only ones that can have drifted from the lock.
+        lock_import         INTEGER NOT NULL,
         UNIQUE (month, version)
     ) STRICT;
     CREATE INDEX payout_batches_month ON payout_batches (month, version);
+    CREATE INDEX platform_allocations_import ON platform_allocations (import_id);
+    CREATE INDEX platform_balances_import ON platform_balances (import_id);
 
     CREATE TABLE payout_locked_allocations (
         batch_id   TEXT NOT NULL REFERENCES payout_batches(id),
@@ -503,7 +508,7 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER payout_batches_frozen BEFORE UPDATE ON payout_batches
         WHEN NEW.id IS NOT OLD.id OR NEW.month IS NOT OLD.month OR NEW.version IS NOT OLD.version
           OR NEW.currency IS NOT OLD.currency OR NEW.prepared_by IS NOT OLD.prepared_by
-          OR NEW.prepared_at IS NOT OLD.prepared_at
+          OR NEW.prepared_at IS NOT OLD.prepared_at OR NEW.lock_import IS NOT OLD.lock_import
           OR (OLD.digest != '' AND (NEW.params IS NOT OLD.params
               OR NEW.inputs_digest IS NOT OLD.inputs_digest OR NEW.digest IS NOT OLD.digest
               OR NEW.totals IS NOT OLD.totals OR NEW.preparer_signature IS NOT OLD.preparer_signature))
