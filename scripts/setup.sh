@@ -11,6 +11,7 @@ packages=(
   xvfb xauth webkit2gtk-driver                   # end-to-end tests: a virtual display and WebKitWebDriver
   hledger ledger                                 # independent recomputation of the exported journal (and benchmark peers)
   libreoffice-calc-nogui python3-openpyxl        # exported workbooks opened by LibreOffice and read back by openpyxl
+  python3-xlsxwriter                             # the XLSX benchmark's peer
   ca-certificates curl
 )
 # Node.js 18 or newer builds the UI; Debian 12's own package is enough.

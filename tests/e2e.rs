@@ -646,3 +646,83 @@ async fn a_wrong_key_shows_the_key_screen() {
     s.find("welcome").await;
     s.close().await;
 }
+
+/// Desktop performance, measured through the same harness (not a test: it asserts no
+/// timing and does nothing unless `CLOSEBOOK_BENCH_WORKSPACE` names a workspace, as
+/// `scripts/bench-desktop.sh` does): the app started on a large workspace until its first
+/// ledger rows are painted, and frame times while scrolling the entries of a large account.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "a benchmark: run by scripts/bench-desktop.sh"]
+async fn desktop_start_and_scroll_benchmark() {
+    let Some(ws) = std::env::var_os("CLOSEBOOK_BENCH_WORKSPACE") else {
+        return;
+    };
+    let ws = PathBuf::from(ws);
+    let key = ws.with_extension("key");
+    let account = std::env::var("CLOSEBOOK_BENCH_ACCOUNT").unwrap_or("liabilities".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let ws_arg = ws.display().to_string();
+    let key_arg = key.display().to_string();
+    let started = Instant::now();
+    let s = Session::start(
+        "bench",
+        &tmp.path().join("data"),
+        &["--workspace", &ws_arg, "--key-file", &key_arg],
+    )
+    .await;
+    s.find("screen-dashboard").await;
+    let window_ms = started.elapsed().as_millis();
+    s.click("nav-ledger").await;
+    s.find("entry-row").await;
+    let frames = s.client.execute_async(
+        "const done = arguments[arguments.length - 1];\
+         requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        vec![],
+    );
+    s.bounded("wait two frames", frames).await;
+    let ledger_ms = started.elapsed().as_millis();
+    s.shot("ledger").await;
+    // The entries of a large account, scrolled a few rows per frame for 600 frames while
+    // pages of 200 load behind: the time between frames, as the browser painted them.
+    s.css(&format!("[data-testid=\"tree-node\"][data-account=\"{account}\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    s.until("entries-table", "the account's entries", |_| true).await;
+    s.find("entry-row").await;
+    let scroll = s.client.execute_async(
+        "const done = arguments[arguments.length - 1];\
+         const el = document.querySelector('[data-testid=\"entries-table\"]');\
+         const deltas = []; let last = performance.now(); let n = 0;\
+         function step(t) { deltas.push(t - last); last = t; el.scrollTop += 96;\
+           if (++n < 600) requestAnimationFrame(step); else done({deltas, rows: Number(el.dataset.rows)}); }\
+         requestAnimationFrame(step);",
+        vec![],
+    );
+    let result = s.bounded("scroll for 600 frames", scroll).await;
+    s.shot("ledger-scrolled").await;
+    let mut deltas: Vec<f64> = result["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|d| d.as_f64().unwrap())
+        .collect();
+    deltas.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| deltas[((deltas.len() as f64 - 1.0) * p).round() as usize];
+    let line = format!(
+        "| Desktop: start on the workspace to first painted ledger rows | {:.2} s (window with the dashboard at {:.2} s) | — | — | ≤ 1.5 s |\n\
+         | Desktop: scrolling {} entries of `{account}` (600 frames, 96 px per frame) | frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {} rows loaded | — | — | p95 ≤ 16 ms |",
+        ledger_ms as f64 / 1000.0,
+        window_ms as f64 / 1000.0,
+        std::env::var("CLOSEBOOK_BENCH_POSTINGS").unwrap_or_default(),
+        pct(0.5),
+        pct(0.95),
+        pct(1.0),
+        result["rows"]
+    );
+    println!("{line}");
+    std::fs::write(repo().join("target/bench-desktop.md"), format!("{line}\n")).unwrap();
+    s.close().await;
+}

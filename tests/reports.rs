@@ -556,3 +556,37 @@ fn hledger_recomputes_the_trial_balance_of_generated_platforms() {
         cross_check(&t.ws, tmp.path());
     }
 }
+
+/// Regression: hledger refused the journal of a workspace holding a currency without
+/// decimals (`commodity 1000 JPY` lacks the decimal mark it requires).
+#[test]
+fn hledger_reads_currencies_of_every_exponent_and_declared_units() {
+    if !have("hledger") {
+        return;
+    }
+    let mut t = common::workspace(Mode::Test);
+    t.ws.declare_unit("ai_credit", 0, "AI credits", &op(now()))
+        .unwrap();
+    let file = common::write(
+        t.dir.path(),
+        "mixed.csv",
+        "entry_id,account,amount_minor,currency,entry_type,created_at\n\
+         e1,assets:stripe:payments,1500,jpy,subscription_payment,2026-10-01T10:00:00Z\n\
+         e1,liabilities:subscribers:u1,-1500,jpy,subscription_payment,2026-10-01T10:00:00Z\n\
+         e2,assets:stripe:payments,1234,bhd,subscription_payment,2026-10-01T11:00:00Z\n\
+         e2,liabilities:subscribers:u2,-1234,bhd,subscription_payment,2026-10-01T11:00:00Z\n\
+         e3,assets:credits,40,ai_credit,adjustment,2026-10-02T11:00:00Z\n\
+         e3,income:credits,-40,ai_credit,adjustment,2026-10-02T11:00:00Z\n\
+         e4,assets:stripe:payments,1999,usd,subscription_payment,2026-10-03T11:00:00Z\n\
+         e4,liabilities:subscribers:u3,-1999,usd,subscription_payment,2026-10-03T11:00:00Z\n",
+    );
+    ingest::import_file(
+        &mut t.ws,
+        Kind::Ledger,
+        &file,
+        Some(InFormat::Csv),
+        &op(now()),
+    )
+    .unwrap();
+    cross_check(&t.ws, t.dir.path());
+}

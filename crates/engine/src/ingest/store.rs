@@ -263,10 +263,14 @@ fn write_ledger(
     let total = Some(rows.len() as u64);
     let mut counts = Counts::default();
     let mut done = 0u64;
+    let known = known_entries(conn, &entries)?;
     for entry in &entries {
-        counts.add(write_entry(
-            conn, entry, import_id, "mirror", file, problems,
-        )?);
+        let entry_id = entry[0].1.entry_id.as_str();
+        counts.add(if known.contains(entry_id) {
+            write_entry(conn, entry, import_id, "mirror", file, problems)?
+        } else {
+            insert_postings(conn, entry, import_id, "mirror", file, problems)?
+        });
         let before = done;
         done += entry.len() as u64;
         if before / PROGRESS_EVERY != done / PROGRESS_EVERY {
@@ -365,6 +369,60 @@ pub fn write_entry(
             return Ok(Counts::default());
         }
     }
+    let added = insert_postings(conn, &new_postings.into_iter().cloned().collect::<Vec<_>>(), import_id, origin, file, problems)?;
+    Ok(Counts {
+        unchanged,
+        ..added
+    })
+}
+
+/// Which of `entries` the workspace already holds, in one query: the ids go to a temporary
+/// table (in memory: `temp_store = MEMORY`) joined with the entry index, instead of one
+/// lookup statement per entry. Only those are compared posting by posting.
+fn known_entries<'a>(
+    conn: &Connection,
+    entries: &'a [Vec<(String, &LedgerRow)>],
+) -> rusqlite::Result<std::collections::HashSet<&'a str>> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS import_entry_ids (entry_id TEXT PRIMARY KEY) WITHOUT ROWID;
+         DELETE FROM temp.import_entry_ids;",
+    )?;
+    {
+        let mut insert =
+            conn.prepare_cached("INSERT OR IGNORE INTO temp.import_entry_ids (entry_id) VALUES (?1)")?;
+        for e in entries {
+            insert.execute([e[0].1.entry_id.as_str()])?;
+        }
+    }
+    let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT t.entry_id FROM temp.import_entry_ids t
+             WHERE EXISTS (SELECT 1 FROM ledger_postings l WHERE l.entry_id = t.entry_id)",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            found.insert(r.get(0)?);
+        }
+    }
+    conn.execute_batch("DELETE FROM temp.import_entry_ids;")?;
+    Ok(entries
+        .iter()
+        .map(|e| e[0].1.entry_id.as_str())
+        .filter(|id| found.contains(*id))
+        .collect())
+}
+
+/// Inserts postings of an entry the workspace does not hold yet (or the new postings of
+/// one it does); a key or platform id already used elsewhere is reported, not written.
+fn insert_postings(
+    conn: &Connection,
+    new_postings: &[(String, &LedgerRow)],
+    import_id: i64,
+    origin: &str,
+    file: &str,
+    problems: &mut Problems,
+) -> rusqlite::Result<Counts> {
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO ledger_postings ({POSTING_COLUMNS}, origin, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     ))?;
@@ -414,7 +472,6 @@ pub fn write_entry(
     }
     Ok(Counts {
         added: new_postings.len() as u64,
-        unchanged,
         ..Counts::default()
     })
 }

@@ -148,7 +148,12 @@ fn write(
             .units()
             .lookup(code)
             .map_err(|e| ReportError::Invariant(format!("{code}: {e}")))?;
-        let sample = Money::new(100_000, unit).to_decimal_string();
+        // hledger wants a decimal mark in every commodity directive: `1000.` for a unit
+        // without decimals.
+        let mut sample = Money::new(100_000, unit).to_decimal_string();
+        if unit.exponent() == 0 {
+            sample.push('.');
+        }
         writeln!(w, "commodity {sample} {}", symbol(code)).map_err(io)?;
     }
     writeln!(w).map_err(io)?;
