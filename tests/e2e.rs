@@ -684,12 +684,15 @@ async fn desktop_start_and_scroll_benchmark() {
     s.shot("ledger").await;
     // The entries of a large account, scrolled a few rows per frame for 600 frames while
     // pages of 200 load behind: the time between frames, as the browser painted them.
-    s.css(&format!("[data-testid=\"tree-node\"][data-account=\"{account}\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    s.until("entries-table", "the account's entries", |_| true).await;
+    s.css(&format!(
+        "[data-testid=\"tree-node\"][data-account=\"{account}\"]"
+    ))
+    .await
+    .click()
+    .await
+    .unwrap();
+    s.until("entries-table", "the account's entries", |_| true)
+        .await;
     s.find("entry-row").await;
     let scroll = s.client.execute_async(
         "const done = arguments[arguments.length - 1];\

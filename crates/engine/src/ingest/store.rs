@@ -369,11 +369,15 @@ pub fn write_entry(
             return Ok(Counts::default());
         }
     }
-    let added = insert_postings(conn, &new_postings.into_iter().cloned().collect::<Vec<_>>(), import_id, origin, file, problems)?;
-    Ok(Counts {
-        unchanged,
-        ..added
-    })
+    let added = insert_postings(
+        conn,
+        &new_postings.into_iter().cloned().collect::<Vec<_>>(),
+        import_id,
+        origin,
+        file,
+        problems,
+    )?;
+    Ok(Counts { unchanged, ..added })
 }
 
 /// Which of `entries` the workspace already holds, in one query: the ids go to a temporary
@@ -388,8 +392,8 @@ fn known_entries<'a>(
          DELETE FROM temp.import_entry_ids;",
     )?;
     {
-        let mut insert =
-            conn.prepare_cached("INSERT OR IGNORE INTO temp.import_entry_ids (entry_id) VALUES (?1)")?;
+        let mut insert = conn
+            .prepare_cached("INSERT OR IGNORE INTO temp.import_entry_ids (entry_id) VALUES (?1)")?;
         for e in entries {
             insert.execute([e[0].1.entry_id.as_str()])?;
         }

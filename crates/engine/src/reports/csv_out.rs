@@ -98,7 +98,7 @@ impl Sink for CsvSink {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<(), ReportError> {
+    fn row(&mut self, cells: Vec<Cell>) -> Result<(), ReportError> {
         let (path, w, columns) = self
             .open
             .as_mut()
@@ -124,7 +124,7 @@ impl Sink for CsvSink {
                     record.push(String::new());
                 }
                 Cell::Empty => record.push(String::new()),
-                Cell::Text(s) => record.push(s.clone()),
+                Cell::Text(s) => record.push(s),
                 Cell::Int(n) => record.push(n.to_string()),
                 Cell::Date(d) => record.push(d.to_string()),
                 Cell::Time(t) => record.push(

@@ -254,7 +254,7 @@ fn snapshot_report(ws: &Workspace, day: Date, sink: &mut dyn Sink) -> Result<(),
     )?;
     for c in &s.currencies {
         let cur = &c.currency;
-        sink.row(&[
+        sink.row(vec![
             Cell::text(cur.to_uppercase()),
             money(ws, c.stripe_available, cur)?,
             money(ws, c.stripe_pending, cur)?,
@@ -279,24 +279,24 @@ fn snapshot_report(ws: &Workspace, day: Date, sink: &mut dyn Sink) -> Result<(),
     )?;
     for c in &s.currencies {
         let cur = &c.currency;
-        sink.row(&[
+        sink.row(vec![
             Cell::text(cur.to_uppercase()),
             Cell::text("Stripe balance"),
             money(ws, c.stripe_total, cur)?,
         ])?;
         for (kind, amount) in &c.explained {
-            sink.row(&[
+            sink.row(vec![
                 Cell::text(cur.to_uppercase()),
                 Cell::text(kind.name()),
                 money(ws, -*amount, cur)?,
             ])?;
         }
-        sink.row(&[
+        sink.row(vec![
             Cell::text(cur.to_uppercase()),
             Cell::text("unexplained"),
             money(ws, -c.remainder, cur)?,
         ])?;
-        sink.row(&[
+        sink.row(vec![
             Cell::text(cur.to_uppercase()),
             Cell::text("Ledger balance"),
             money(ws, c.ledger, cur)?,
@@ -336,7 +336,7 @@ fn snapshot_report(ws: &Workspace, day: Date, sink: &mut dyn Sink) -> Result<(),
             continue;
         }
         let cur: String = r.get(7)?;
-        sink.row(&[
+        sink.row(vec![
             Cell::Text(r.get(0)?),
             Cell::Text(r.get(1)?),
             Cell::Text(object),
@@ -349,7 +349,7 @@ fn snapshot_report(ws: &Workspace, day: Date, sink: &mut dyn Sink) -> Result<(),
     }
     sink.section("Exceptions", &EXCEPTION_COLUMNS)?;
     for e in &s.exceptions {
-        sink.row(&exception_row(ws, e)?)?;
+        sink.row(exception_row(ws, e)?)?;
     }
     sink.section("Timing differences", &EXCEPTION_COLUMNS)?;
     for e in s
@@ -357,7 +357,7 @@ fn snapshot_report(ws: &Workspace, day: Date, sink: &mut dyn Sink) -> Result<(),
         .iter()
         .filter(|e| e.kind == Kind::TimingDifference)
     {
-        sink.row(&exception_row(ws, e)?)?;
+        sink.row(exception_row(ws, e)?)?;
     }
     Ok(())
 }
@@ -373,7 +373,7 @@ fn exceptions_report(ws: &Workspace, sink: &mut dyn Sink) -> Result<(), ReportEr
     .map_err(|e: ReconcileError| ReportError::from(e))?;
     sink.section("Exceptions", &EXCEPTION_COLUMNS)?;
     for row in &all {
-        sink.row(&exception_row(ws, &row.exception)?)?;
+        sink.row(exception_row(ws, &row.exception)?)?;
     }
     Ok(())
 }
@@ -399,7 +399,7 @@ fn batch_report(ws: &Workspace, id: &str, sink: &mut dyn Sink) -> Result<(), Rep
                 .ok_or(ReportError::Invariant("revenue overflows".into()))?,
         ),
     ] {
-        sink.row(&[Cell::text(name), usd(ws, v)?])?;
+        sink.row(vec![Cell::text(name), usd(ws, v)?])?;
     }
     sink.section(
         "Lines",
@@ -428,7 +428,7 @@ fn batch_report(ws: &Workspace, id: &str, sink: &mut dyn Sink) -> Result<(), Rep
             .iter()
             .find(|c| c.line_no == l.line_no)
             .and_then(|c| c.previous_payable);
-        sink.row(&[
+        sink.row(vec![
             Cell::Int(i64::from(l.line_no)),
             Cell::text(l.kind.as_str()),
             Cell::text(&l.creator),
@@ -460,7 +460,7 @@ fn batch_report(ws: &Workspace, id: &str, sink: &mut dyn Sink) -> Result<(), Rep
             col("Ed25519 signature", X, 130.0),
         ],
     )?;
-    sink.row(&[
+    sink.row(vec![
         Cell::text(&b.prepared_by),
         Cell::text("prepare"),
         Cell::Empty,
@@ -475,7 +475,7 @@ fn batch_report(ws: &Workspace, id: &str, sink: &mut dyn Sink) -> Result<(), Rep
         Cell::text(&b.preparer_signature),
     ])?;
     for d in &b.decisions {
-        sink.row(&[
+        sink.row(vec![
             Cell::text(&d.person),
             Cell::text(&d.decision),
             Cell::opt_text(d.reason.clone()),
@@ -503,7 +503,7 @@ fn batch_report(ws: &Workspace, id: &str, sink: &mut dyn Sink) -> Result<(), Rep
     )?;
     for l in b.lines.iter().filter(|l| l.is_paid()) {
         let e = b.execution(l.line_no);
-        sink.row(&[
+        sink.row(vec![
             Cell::Int(i64::from(l.line_no)),
             Cell::text(&l.creator),
             Cell::opt_text(l.destination.clone()),
@@ -643,7 +643,7 @@ fn monthly_financials(ws: &Workspace, sink: &mut dyn Sink) -> Result<(), ReportE
         } else {
             Cell::Empty
         };
-        sink.row(&[
+        sink.row(vec![
             Cell::text(&f.month),
             usd(ws, f.subscriptions)?,
             usd(ws, f.allocated)?,
@@ -679,7 +679,7 @@ fn trial_balance(
         ],
     )?;
     for r in &tb.rows {
-        sink.row(&[
+        sink.row(vec![
             Cell::text(&r.account),
             Cell::text(r.balance.currency.display_code()),
             Cell::Money(r.debit.money()),
@@ -696,7 +696,7 @@ fn trial_balance(
         ],
     )?;
     for t in &tb.totals {
-        sink.row(&[
+        sink.row(vec![
             Cell::text(t.currency.to_uppercase()),
             Cell::Money(t.debits.money()),
             Cell::Money(t.credits.money()),
@@ -775,7 +775,7 @@ fn general_ledger(
                  summary: &mut Vec<(String, String, i64, i64, i64, i64)>|
      -> Result<(), ReportError> {
         let (a, cur, _open, _d, _c, bal) = &c;
-        sink.row(&[
+        sink.row(vec![
             Cell::text(a),
             Cell::text(cur.to_uppercase()),
             Cell::Empty,
@@ -799,7 +799,7 @@ fn general_ledger(
                 close(c, sink, &mut summary)?;
             }
             let open = opening.remove(&(a.clone(), cur.clone())).unwrap_or(0);
-            sink.row(&[
+            sink.row(vec![
                 Cell::text(&a),
                 Cell::text(cur.to_uppercase()),
                 Cell::Empty,
@@ -821,7 +821,7 @@ fn general_ledger(
         } else {
             c.4 = c.4.checked_sub(amount).ok_or_else(overflow)?;
         }
-        sink.row(&[
+        sink.row(vec![
             Cell::text(&a),
             Cell::text(cur.to_uppercase()),
             Cell::Time(ts(r.get(2)?)),
@@ -862,7 +862,7 @@ fn general_ledger(
         ],
     )?;
     for (a, cur, open, d, c, close) in summary {
-        sink.row(&[
+        sink.row(vec![
             Cell::text(a),
             Cell::text(cur.to_uppercase()),
             money(ws, open, &cur)?,
@@ -893,7 +893,7 @@ fn audit_log(ws: &Workspace, sink: &mut dyn Sink) -> Result<(), ReportError> {
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        sink.row(&[
+        sink.row(vec![
             Cell::Int(r.get(0)?),
             Cell::Time(ts(r.get(1)?)),
             Cell::Text(r.get(2)?),

@@ -112,7 +112,8 @@ impl Cell {
 /// Where a report's sections go, row by row.
 pub trait Sink {
     fn section(&mut self, name: &str, columns: &[Column]) -> Result<(), ReportError>;
-    fn row(&mut self, cells: &[Cell]) -> Result<(), ReportError>;
+    /// One row, handed over: writers move its text instead of copying it.
+    fn row(&mut self, cells: Vec<Cell>) -> Result<(), ReportError>;
 }
 
 /// What the cover sheet and the manifest say about a report.
@@ -173,7 +174,7 @@ impl<S: Sink> Sink for Tracker<'_, S> {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<(), ReportError> {
+    fn row(&mut self, cells: Vec<Cell>) -> Result<(), ReportError> {
         let t = self
             .tallies
             .last_mut()
@@ -186,7 +187,7 @@ impl<S: Sink> Sink for Tracker<'_, S> {
                 cells.len()
             )));
         }
-        for (c, cell) in t.columns.iter().zip(cells) {
+        for (c, cell) in t.columns.iter().zip(&cells) {
             if let Cell::Money(m) = cell {
                 let e = t
                     .totals

@@ -37,7 +37,6 @@ pub struct XlsxSink {
     part: u32,
     sheets: usize,
     header: Format,
-    text: Format,
     int: Format,
     date: Format,
     datetime: Format,
@@ -63,7 +62,6 @@ impl XlsxSink {
                 .set_bold()
                 .set_background_color("#E8EEF4")
                 .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin),
-            text: Format::new(),
             int: Format::new()
                 .set_num_format("#,##0")
                 .set_align(FormatAlign::Right),
@@ -81,19 +79,17 @@ impl XlsxSink {
         })
     }
 
-    fn money_format(&mut self, exponent: u8) -> Format {
-        self.money
-            .entry(exponent)
-            .or_insert_with(|| {
-                let pattern = if exponent == 0 {
-                    "#,##0;-#,##0".to_string()
-                } else {
-                    let zeros = "0".repeat(usize::from(exponent));
-                    format!("#,##0.{zeros};-#,##0.{zeros}")
-                };
-                Format::new().set_num_format(pattern)
-            })
-            .clone()
+    /// Makes sure the format for amounts with `exponent` decimals exists.
+    fn money_format(&mut self, exponent: u8) {
+        self.money.entry(exponent).or_insert_with(|| {
+            let pattern = if exponent == 0 {
+                "#,##0;-#,##0".to_string()
+            } else {
+                let zeros = "0".repeat(usize::from(exponent));
+                format!("#,##0.{zeros};-#,##0.{zeros}")
+            };
+            Format::new().set_num_format(pattern)
+        });
     }
 
     fn open_sheet(&mut self, name: &str, columns: &[Column]) -> Result<(), ReportError> {
@@ -140,7 +136,7 @@ impl XlsxSink {
         self.close_sheet()?;
         let bold = Format::new().set_bold();
         let title = Format::new().set_bold().set_font_size(16);
-        let generated = self.datetime_cell(ctx.now)?;
+        let generated = datetime_cell(&self.tz, ctx.now)?;
         let datetime = self.datetime.clone();
         let int = self.int.clone();
         let cover = self.book.worksheet_from_index(0).map_err(xerr)?;
@@ -199,14 +195,6 @@ impl XlsxSink {
         )
         .map_err(xerr)
     }
-
-    fn datetime_cell(&self, t: Timestamp) -> Result<ExcelDateTime, ReportError> {
-        let z = t.to_zoned(self.tz.clone());
-        let sec = f64::from(z.second()) + f64::from(z.subsec_nanosecond()) / 1e9;
-        Self::date_cell(z.date())?
-            .and_hms(z.hour() as u16, z.minute() as u8, sec)
-            .map_err(xerr)
-    }
 }
 
 /// "General ledger" → "General ledger"; "…" (2) for continuation sheets; at most 31
@@ -226,23 +214,29 @@ fn sheet_name(name: &str, part: u32) -> String {
     format!("{base}{suffix}")
 }
 
+/// The formats a row is written with, borrowed beside the sheet (disjoint fields of the
+/// sink): nothing is cloned per row.
+struct Formats<'a> {
+    int: &'a Format,
+    date: &'a Format,
+    datetime: &'a Format,
+    money: &'a HashMap<u8, Format>,
+}
+
 fn write_cell(
     sheet: &mut Worksheet,
     row: u32,
     col: u16,
-    cell: &Cell,
-    f: (&Format, &Format, &Format, &Format, Option<&Format>),
-    dt: Option<&ExcelDateTime>,
+    cell: Cell,
+    f: &Formats<'_>,
+    tz: &jiff::tz::TimeZone,
 ) -> Result<(), ReportError> {
-    let (text, int, date, datetime, money) = f;
     match cell {
         Cell::Empty => Ok(()),
-        Cell::Text(s) => sheet
-            .write_string_with_format(row, col, s, text)
-            .map(|_| ())
-            .map_err(xerr),
+        // Text takes the cell's default format: no format to look up per cell.
+        Cell::Text(s) => sheet.write_string(row, col, s).map(|_| ()).map_err(xerr),
         Cell::Int(n) => sheet
-            .write_number_with_format(row, col, *n as f64, int)
+            .write_number_with_format(row, col, n as f64, f.int)
             .map(|_| ())
             .map_err(xerr),
         Cell::Money(m) => {
@@ -252,20 +246,29 @@ fn write_cell(
                 .to_decimal_string()
                 .parse()
                 .map_err(|_| ReportError::Invariant(format!("{m:?} has no decimal form")))?;
+            let format = f.money.get(&m.unit().exponent()).unwrap_or(f.int);
             sheet
-                .write_number_with_format(row, col, v, money.unwrap_or(int))
+                .write_number_with_format(row, col, v, format)
                 .map(|_| ())
                 .map_err(xerr)
         }
-        Cell::Date(_) => sheet
-            .write_datetime_with_format(row, col, dt.expect("date converted"), date)
+        Cell::Date(d) => sheet
+            .write_datetime_with_format(row, col, XlsxSink::date_cell(d)?, f.date)
             .map(|_| ())
             .map_err(xerr),
-        Cell::Time(_) => sheet
-            .write_datetime_with_format(row, col, dt.expect("time converted"), datetime)
+        Cell::Time(t) => sheet
+            .write_datetime_with_format(row, col, datetime_cell(tz, t)?, f.datetime)
             .map(|_| ())
             .map_err(xerr),
     }
+}
+
+fn datetime_cell(tz: &jiff::tz::TimeZone, t: Timestamp) -> Result<ExcelDateTime, ReportError> {
+    let z = t.to_zoned(tz.clone());
+    let sec = f64::from(z.second()) + f64::from(z.subsec_nanosecond()) / 1e9;
+    XlsxSink::date_cell(z.date())?
+        .and_hms(z.hour() as u16, z.minute() as u8, sec)
+        .map_err(xerr)
 }
 
 impl Sink for XlsxSink {
@@ -275,7 +278,7 @@ impl Sink for XlsxSink {
         self.open_sheet(name, columns)
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<(), ReportError> {
+    fn row(&mut self, cells: Vec<Cell>) -> Result<(), ReportError> {
         let full = self.current.as_ref().is_some_and(|c| c.3 > MAX_DATA_ROWS);
         if full {
             let (_, name, columns, _) = self.current.clone().expect("open");
@@ -283,44 +286,35 @@ impl Sink for XlsxSink {
             self.part += 1;
             self.open_sheet(&name, &columns)?;
         }
-        // Formats and converted dates first: the sheet is borrowed from the workbook below.
-        let mut prepared = Vec::with_capacity(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            let money = match cell {
-                Cell::Money(m) => Some(self.money_format(m.unit().exponent())),
-                _ => None,
-            };
-            let dt = match cell {
-                Cell::Date(d) => Some(Self::date_cell(*d)?),
-                Cell::Time(t) => Some(self.datetime_cell(*t)?),
-                _ => None,
-            };
-            prepared.push((i, money, dt));
+        for cell in &cells {
+            if let Cell::Money(m) = cell {
+                self.money_format(m.unit().exponent());
+            }
         }
-        let (index, _, columns, next) = self
-            .current
+        let XlsxSink {
+            book,
+            current,
+            int,
+            date,
+            datetime,
+            money,
+            tz,
+            ..
+        } = self;
+        let (index, _, _, next) = current
             .as_mut()
             .ok_or_else(|| ReportError::Invariant("a row before any section".into()))?;
         let row = *next;
         *next += 1;
-        let _ = columns;
-        let index = *index;
-        let (text, int, date, datetime) = (
-            self.text.clone(),
-            self.int.clone(),
-            self.date.clone(),
-            self.datetime.clone(),
-        );
-        let sheet = self.book.worksheet_from_index(index).map_err(xerr)?;
-        for ((i, money, dt), cell) in prepared.iter().zip(cells) {
-            write_cell(
-                sheet,
-                row,
-                *i as u16,
-                cell,
-                (&text, &int, &date, &datetime, money.as_ref()),
-                dt.as_ref(),
-            )?;
+        let sheet = book.worksheet_from_index(*index).map_err(xerr)?;
+        let f = Formats {
+            int,
+            date,
+            datetime,
+            money,
+        };
+        for (i, cell) in cells.into_iter().enumerate() {
+            write_cell(sheet, row, i as u16, cell, &f, tz)?;
         }
         Ok(())
     }
