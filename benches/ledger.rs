@@ -12,10 +12,11 @@
 //! run is a fresh process; wall time and peak RSS (the child's `ru_maxrss`) are measured from
 //! outside. Prints Markdown table rows.
 
+mod common;
+
+use common::{env, measured, probe, secs};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
 use closebook_engine::generate::{self, PlatformSpec};
 use closebook_engine::ingest::{self, Format, Kind};
@@ -26,53 +27,8 @@ use closebook_engine::workspace::{
 use closebook_engine::{OpContext, ledger};
 use jiff::Timestamp;
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn ctx() -> OpContext {
     OpContext::new("bench", Timestamp::from_second(1_800_000_000).unwrap())
-}
-
-/// `--probe CMD ARGS…`: runs CMD, waits for it, prints "ms kib" on stderr's last line and
-/// passes CMD's stdout through. One probe per measurement, so `ru_maxrss` is CMD's alone.
-fn probe(args: &[String]) {
-    let started = Instant::now();
-    let status = Command::new(&args[0])
-        .args(&args[1..])
-        .status()
-        .expect("start");
-    let ms = started.elapsed().as_millis();
-    assert!(status.success(), "{args:?} failed");
-    // SAFETY: getrusage only writes into the struct it is given.
-    let kib = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
-        u.ru_maxrss as u64
-    };
-    eprintln!("PROBE {ms} {kib}");
-}
-
-fn measured(exe: &Path, args: &[&str]) -> (u64, u64, Vec<u8>) {
-    let mut cmd = Command::new(exe);
-    cmd.arg("--probe").args(args);
-    let out = cmd.output().expect("probe");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    let line = err
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("PROBE "))
-        .expect("probe line");
-    let f: Vec<u64> = line[6..].split(' ').map(|x| x.parse().unwrap()).collect();
-    (f[0], f[1], out.stdout)
 }
 
 /// Child: imports `csv` into a new workspace at `dir`.
@@ -233,10 +189,6 @@ fn parse_hledger(out: &[u8]) -> Balances {
         }
     }
     map
-}
-
-fn secs(ms: u64) -> String {
-    format!("{}.{:02}", ms / 1000, (ms % 1000) / 10)
 }
 
 struct Stats {

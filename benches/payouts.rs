@@ -9,6 +9,9 @@
 //! in a fresh process, so every run starts from the same state and its peak RSS is its own.
 //! Prints one Markdown table row.
 
+mod common;
+
+use common::{env, secs, vm_hwm_kib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -20,13 +23,6 @@ use closebook_engine::secrets::{MemorySecrets, SecretStore};
 use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, Workspace};
 use jiff::Timestamp;
 use rusqlite::params;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// 2026-11-02T09:00:00Z: October is over.
 const NOW: i64 = 1_793_610_000;
@@ -173,18 +169,6 @@ fn build(dir: &Path, n: u64) {
     conn.execute_batch("ANALYZE").unwrap();
 }
 
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Child process: prepare and preview; prints "prepare_ms preview_ms kib lines paid".
 fn measure(dir: &Path) {
     // BENCH_TRACE=1: the phases of preparing and loading on stderr.
@@ -217,10 +201,6 @@ fn measure(dir: &Path) {
         b.totals.lines,
         b.totals.paid
     );
-}
-
-fn secs(ms: u64) -> String {
-    format!("{}.{:02}", ms / 1000, (ms % 1000) / 10)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -8,6 +8,9 @@
 //! fresh process computing the snapshot (a dry run: what `closebook snapshot --dry-run`
 //! does), so that its peak RSS is the snapshot's own. Prints one Markdown table row.
 
+mod common;
+
+use common::{env, secs, vm_hwm_kib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -19,13 +22,6 @@ use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, W
 use jiff::Timestamp;
 use jiff::civil::date;
 use rusqlite::params;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The end of the reconciled day (2026-10-31 in America/New_York) and the data's span.
 const END: i64 = 1_793_505_599;
@@ -148,18 +144,6 @@ fn build(dir: &Path, n: u64) {
     conn.execute_batch("ANALYZE").unwrap();
 }
 
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Child process: one dry-run snapshot; prints "ms kib matched exceptions".
 fn measure(dir: &Path) {
     // BENCH_TRACE=1: the snapshot's phases (load, match, total) on stderr.
@@ -176,10 +160,6 @@ fn measure(dir: &Path) {
     let ms = started.elapsed().as_millis();
     assert_eq!(s.currencies[0].remainder, 0, "every cent explained");
     println!("{ms} {} {} {}", vm_hwm_kib(), s.matched, s.exceptions.len());
-}
-
-fn secs(ms: u64) -> String {
-    format!("{}.{:02}", ms / 1000, (ms % 1000) / 10)
 }
 
 fn main() {

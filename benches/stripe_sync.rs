@@ -6,6 +6,9 @@
 //! `cargo bench --bench stripe_sync` (environment: BENCH_BTS=100000, BENCH_RUNS=3,
 //! BENCH_LATENCY_MS=300, BENCH_RATE=25). Prints one Markdown table row per setting.
 
+mod common;
+
+use common::{env, secs};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -17,13 +20,6 @@ use closebook_engine::stripe::{self, StripeKey, SyncControl, SyncOptions};
 use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, Workspace};
 use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
 use jiff::Timestamp;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// `n` charges spread over 90 days before `end`, one balance transaction each.
 fn dataset(n: u64, end: i64) -> Dataset {
@@ -52,11 +48,6 @@ fn dataset(n: u64, end: i64) -> Dataset {
         activity,
         accounts: Vec::new(),
     }
-}
-
-/// Milliseconds as seconds with one decimal: 41234 → "41.2".
-fn secs(ms: u64) -> String {
-    format!("{}.{}", ms / 1000, (ms % 1000) / 100)
 }
 
 fn peak_rss_mib() -> u64 {

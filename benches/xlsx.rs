@@ -7,10 +7,12 @@
 //! a fresh process measured from outside (wall time, `ru_maxrss`). Python's peer needs
 //! `/usr/bin/python3` with XlsxWriter (Debian's `python3-xlsxwriter`). Prints a table row.
 
+mod common;
+
+use common::{env, measured, median, probe, secs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 
 use closebook_engine::OpContext;
 use closebook_engine::reports::{self, ExportControl, Format, ReportSpec};
@@ -18,13 +20,6 @@ use closebook_engine::secrets::MemorySecrets;
 use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, Workspace};
 use jiff::Timestamp;
 use rust_xlsxwriter::{ExcelDateTime, Format as XFormat, Workbook};
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn ctx() -> OpContext {
     OpContext::new("bench", Timestamp::from_second(1_800_000_000).unwrap())
@@ -90,45 +85,6 @@ fn build(dir: &Path, n: u64) {
         }
     }
     tx.commit().unwrap();
-}
-
-/// `--probe CMD ARGS…`: runs CMD, prints "PROBE ms kib" (its wall time and peak RSS).
-fn probe(args: &[String]) {
-    let started = Instant::now();
-    let status = Command::new(&args[0])
-        .args(&args[1..])
-        .status()
-        .expect("start");
-    let ms = started.elapsed().as_millis();
-    assert!(status.success(), "{args:?} failed");
-    // SAFETY: getrusage only writes into the struct it is given.
-    let kib = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
-        u.ru_maxrss as u64
-    };
-    eprintln!("PROBE {ms} {kib}");
-}
-
-fn measured(exe: &Path, args: &[&str]) -> (u64, u64) {
-    let out = Command::new(exe)
-        .arg("--probe")
-        .args(args)
-        .output()
-        .expect("probe");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    let line = err
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("PROBE "))
-        .expect("probe line");
-    let f: Vec<u64> = line[6..].split(' ').map(|x| x.parse().unwrap()).collect();
-    (f[0], f[1])
 }
 
 /// Child: Closebook's export of the audit-log report.
@@ -217,15 +173,6 @@ with open(src, newline="") as f:
 wb.close()
 "###;
 
-fn secs(ms: u64) -> String {
-    format!("{}.{:02}", ms / 1000, (ms % 1000) / 10)
-}
-
-fn med(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
@@ -257,7 +204,7 @@ fn main() {
     let w = ws.display().to_string();
     let csv_dir = root.join("csv");
     if !csv_dir.exists() {
-        let (ms, _) = measured(
+        let (ms, _, _) = measured(
             &exe,
             &[&e, "--closebook-csv", &w, &csv_dir.display().to_string()],
         );
@@ -275,12 +222,12 @@ fn main() {
     for run in 0..runs {
         let dest = root.join("out");
         let _ = std::fs::remove_dir_all(&dest);
-        let (ms, kib) = measured(&exe, &[&e, "--closebook", &w, &dest.display().to_string()]);
+        let (ms, kib, _) = measured(&exe, &[&e, "--closebook", &w, &dest.display().to_string()]);
         ours.push(ms);
         ours_kib.push(kib);
         let file = root.join("direct.xlsx");
         let _ = std::fs::remove_file(&file);
-        let (dms, dkib) = measured(&exe, &[&e, "--direct", &w, &file.display().to_string()]);
+        let (dms, dkib, _) = measured(&exe, &[&e, "--direct", &w, &file.display().to_string()]);
         dir_ms.push(dms);
         dir_kib.push(dkib);
         let mut line = format!(
@@ -291,7 +238,7 @@ fn main() {
         );
         if python {
             let pfile = root.join("python.xlsx");
-            let (pms, pkib) = measured(
+            let (pms, pkib, _) = measured(
                 &exe,
                 &[
                     "/usr/bin/python3",
@@ -306,12 +253,12 @@ fn main() {
         }
         eprintln!("{line}");
     }
-    let (o, d) = (med(&mut ours), med(&mut dir_ms));
+    let (o, d) = (median(&mut ours), median(&mut dir_ms));
     let peer = if python {
         format!(
             "; Python XlsxWriter {} s, {} MiB",
-            secs(med(&mut py_ms)),
-            med(&mut py_kib) / 1024
+            secs(median(&mut py_ms)),
+            median(&mut py_kib) / 1024
         )
     } else {
         "; Python XlsxWriter not installed".into()
@@ -321,9 +268,9 @@ fn main() {
         secs(o),
         secs(ours[0]),
         secs(ours[ours.len() - 1]),
-        med(&mut ours_kib) / 1024,
+        median(&mut ours_kib) / 1024,
         secs(d),
-        med(&mut dir_kib) / 1024,
+        median(&mut dir_kib) / 1024,
         d * 100 / o.max(1)
     );
 }

@@ -121,7 +121,10 @@ pub fn balances(
     // The account being summed and its (currency, sum, postings), a few currencies at most.
     let mut current: Option<String> = None;
     let mut sums: Vec<(String, i64, u64)> = Vec::new();
-    let flush = |account: String, sums: &mut Vec<(String, i64, u64)>, out: &mut Vec<AccountBalance>| -> Result<(), LedgerError> {
+    let flush = |account: String,
+                 sums: &mut Vec<(String, i64, u64)>,
+                 out: &mut Vec<AccountBalance>|
+     -> Result<(), LedgerError> {
         sums.sort_by(|a, b| a.0.cmp(&b.0));
         for (currency, sum, count) in sums.drain(..) {
             out.push(AccountBalance {

@@ -11,9 +11,9 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{ExportProgress, ReportError, io_err};
+use crate::OpContext;
 use crate::money::Money;
 use crate::workspace::Workspace;
-use crate::{OpContext, audit};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct JournalReport {
@@ -81,28 +81,19 @@ pub fn export(
         }
     };
     let (sha256, _) = super::sha256_file(&tmp)?;
-    let record = || -> Result<(), ReportError> {
-        let tx = ws.conn.unchecked_transaction()?;
-        audit::append(
-            &tx,
-            ctx.now,
-            &ctx.actor,
-            "export.journal",
-            &format!(
-                "exported the ledger as a journal to {}: {entries} entries, {postings} postings, SHA-256 {}",
-                path.display(),
-                &sha256[..16]
-            ),
-            &serde_json::json!({"path": path.display().to_string(), "sha256": sha256, "entries": entries, "postings": postings}),
-        )?;
-        std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
-        tx.commit()?;
-        Ok(())
-    };
-    if let Err(e) = record() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    super::publish(
+        ws,
+        &tmp,
+        path,
+        ctx,
+        "export.journal",
+        &format!(
+            "exported the ledger as a journal to {}: {entries} entries, {postings} postings, SHA-256 {}",
+            path.display(),
+            &sha256[..16]
+        ),
+        &serde_json::json!({"path": path.display().to_string(), "sha256": sha256, "entries": entries, "postings": postings}),
+    )?;
     Ok(JournalReport {
         path: path.display().to_string(),
         entries,

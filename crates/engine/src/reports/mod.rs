@@ -449,41 +449,63 @@ pub fn export(
         }
     };
     // Recorded before the folder appears: an export nobody can account for never exists.
-    let record = || -> Result<(), ReportError> {
-        let tx = ws.conn.unchecked_transaction()?;
-        audit::append(
-            &tx,
-            ctx.now,
-            &ctx.actor,
-            &format!("export.{}", meta.report),
-            &format!(
-                "exported {} ({}) as {} to {}: {} rows, manifest {}",
-                meta.title,
-                meta.scope,
-                match format {
-                    Format::Xlsx => "XLSX",
-                    Format::Csv => "CSV",
-                },
-                dest.display(),
-                rows,
-                &manifest_sha256[..16]
-            ),
-            &serde_json::json!({"manifest_sha256": manifest_sha256, "dest": dest.display().to_string(), "report": meta, "files": manifest.files}),
-        )?;
-        std::fs::rename(&staging, dest).map_err(|e| io_err(dest, e))?;
-        tx.commit()?;
-        Ok(())
-    };
-    if let Err(e) = record() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
+    publish(
+        ws,
+        &staging,
+        dest,
+        ctx,
+        &format!("export.{}", meta.report),
+        &format!(
+            "exported {} ({}) as {} to {}: {} rows, manifest {}",
+            meta.title,
+            meta.scope,
+            match format {
+                Format::Xlsx => "XLSX",
+                Format::Csv => "CSV",
+            },
+            dest.display(),
+            rows,
+            &manifest_sha256[..16]
+        ),
+        &serde_json::json!({"manifest_sha256": manifest_sha256, "dest": dest.display().to_string(), "report": meta, "files": manifest.files}),
+    )?;
     Ok(ExportReport {
         dir: dest.to_path_buf(),
         manifest,
         manifest_sha256,
         rows,
     })
+}
+
+/// Records the export in the audit log and moves what was staged into place, in that
+/// order and together: the record commits only once the rename succeeded, and on any
+/// failure the staged file or folder is removed. An export nobody can account for never
+/// appears, and a recorded export always exists.
+pub(crate) fn publish(
+    ws: &Workspace,
+    staged: &Path,
+    dest: &Path,
+    ctx: &OpContext,
+    action: &str,
+    summary: &str,
+    payload: &serde_json::Value,
+) -> Result<(), ReportError> {
+    let record = || -> Result<(), ReportError> {
+        let tx = ws.conn.unchecked_transaction()?;
+        audit::append(&tx, ctx.now, &ctx.actor, action, summary, payload)?;
+        std::fs::rename(staged, dest).map_err(|e| io_err(dest, e))?;
+        tx.commit()?;
+        Ok(())
+    };
+    let result = record();
+    if result.is_err() {
+        let _ = if staged.is_dir() {
+            std::fs::remove_dir_all(staged)
+        } else {
+            std::fs::remove_file(staged)
+        };
+    }
+    result
 }
 
 /// `Trial balance` → `trial-balance`.
