@@ -572,6 +572,19 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
         .find(|m| m.month == "2026-10")
         .unwrap();
     assert!(october.over && october.state.is_none());
+    // September was closed and paid by the platform itself: never a second time here.
+    let e = app
+        .payouts_prepare(PrepareArgs {
+            month: "2026-09".into(),
+            as_person: "Dana Reyes".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidState);
+    assert!(
+        e.message.contains("already closed 2026-09"),
+        "{}",
+        e.message
+    );
 
     let b = app
         .payouts_prepare(PrepareArgs {

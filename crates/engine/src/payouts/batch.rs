@@ -563,6 +563,30 @@ pub fn prepare(
             "{month} is not over yet (it ends at {month_end} in the workspace's time zone): allocations can still change"
         )));
     }
+    // A month the platform closed itself (its month-end allocation entries, booked in the
+    // month after, are in the mirror) must not be booked and paid a second time here.
+    let after = next
+        .checked_add(jiff::Span::new().months(1))
+        .map_err(|_| PayoutError::BadInput(format!("{month} is out of range")))?;
+    let after_end = ws
+        .start_of_day(after)
+        .map_err(|e| PayoutError::BadInput(e.to_string()))?;
+    let (booked, first): (i64, Option<i64>) = ws.conn.query_row(
+        "SELECT count(DISTINCT entry_id), min(created_at) FROM ledger_postings
+         WHERE origin = 'mirror' AND entry_type = 'allocation' AND created_at >= ?1 AND created_at < ?2",
+        params![month_end.as_microsecond(), after_end.as_microsecond()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if booked > 0 {
+        let when = first
+            .and_then(|us| Timestamp::from_microsecond(us).ok())
+            .map_or_else(String::new, |t| {
+                format!(" on {}", t.to_zoned(ws.time_zone().clone()).date())
+            });
+        return Err(PayoutError::InvalidState(format!(
+            "the platform already closed {month} itself: its ledger holds {booked} month-end allocation entries booked{when}; preparing it here would book and pay the month twice"
+        )));
+    }
     let params = match params {
         Some(p) => p,
         None => settings(ws)?,
