@@ -733,3 +733,100 @@ fn reports_export_with_progress_verify_and_refuse_an_existing_folder() {
     assert!(j.postings > 1_000);
     assert_eq!(app.reports_overview().unwrap().recent.len(), 2);
 }
+
+#[test]
+fn payout_and_report_arguments_are_validated_before_anything_runs() {
+    use crate::payouts::*;
+    use crate::reports::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let before = audit_count(&app);
+    // Amounts are whole minor units: no decimals, no floats, no words.
+    for minimum in ["12.50", "1e3", "ten", ""] {
+        let e = app
+            .payouts_set_settings(PayoutSettingsArgs {
+                fee_bps: 700,
+                minimum_minor: minimum.into(),
+                dual_approval_at_minor: "100000".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{minimum}");
+    }
+    let e = app
+        .payouts_set_settings(PayoutSettingsArgs {
+            fee_bps: 9_000,
+            minimum_minor: "2500".into(),
+            dual_approval_at_minor: "100000".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "a 90% fee is a typo");
+    let e = app
+        .payouts_add_person(AddPersonArgs {
+            name: "a:b".into(),
+            role: "approver".into(),
+            as_person: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let e = app
+        .payouts_add_person(AddPersonArgs {
+            name: "Zoe".into(),
+            role: "boss".into(),
+            as_person: None,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    for month in ["2026-13", "October", ""] {
+        let e = app
+            .payouts_prepare(PrepareArgs {
+                month: month.into(),
+                as_person: "Dana Reyes".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{month}");
+    }
+    let e = app.payouts_batch("pb_nope".into()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let e = app
+        .payouts_import_approval(tmp.path().join("missing.json").display().to_string())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Io);
+    let garbage = tmp.path().join("garbage.json");
+    std::fs::write(&garbage, b"\x00\x01 not an approval").unwrap();
+    let e = app
+        .payouts_import_approval(garbage.display().to_string())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ApprovalInvalid);
+    for (kind, day, format) in [
+        ("no_such_report", None, "xlsx"),
+        ("trial_balance", None, "pdf"),
+        ("reconciliation_snapshot", Some("31/10/2026"), "csv"),
+    ] {
+        let e = app
+            .export_report(ExportReportArgs {
+                kind: kind.into(),
+                format: format.into(),
+                dest: tmp.path().join(kind).display().to_string(),
+                day: day.map(str::to_string),
+                batch: None,
+                as_of: None,
+                from: None,
+                to: None,
+                account: None,
+                op_id: "op-bad".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{kind} {format}");
+        assert!(!tmp.path().join(kind).exists());
+    }
+    let e = app
+        .verify_export(tmp.path().display().to_string())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Io, "a folder without a manifest");
+    // Nothing refused above reached the audit log.
+    assert_eq!(audit_count(&app), before);
+}
+
+fn audit_count(app: &App) -> usize {
+    app.audit_verify().unwrap().records as usize
+}
