@@ -173,7 +173,6 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ExportApprovalArgs,
         ExecuteArgs,
         ExecuteReportView,
-        ExecuteProgressView,
         RetryArgs,
         ReportKindView,
         ReportBatchView,

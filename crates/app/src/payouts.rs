@@ -264,20 +264,6 @@ pub struct ExecuteReportView {
     pub payable_lines: u32,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ExecuteProgressView {
-    pub phase: String,
-    pub lines_total: u32,
-    pub lines_paid: u32,
-    pub lines_failed: u32,
-    pub current_line: Option<u32>,
-    #[ts(type = "number")]
-    pub requests: u64,
-    #[ts(type = "number")]
-    pub retries: u64,
-    pub recent_errors: Vec<String>,
-}
-
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct RetryArgs {
     pub batch_id: String,

@@ -575,8 +575,6 @@ export type ExecuteArgs = { batch_id: string, as_person: string, op_id: string, 
 
 export type ExecuteReportView = { batch: string, state: string, paid_now: number, adopted: number, failed_now: number, paid_total: number, failed_total: number, payable_lines: number, };
 
-export type ExecuteProgressView = { phase: string, lines_total: number, lines_paid: number, lines_failed: number, current_line: number | null, requests: number, retries: number, recent_errors: Array<string>, };
-
 export type RetryArgs = { batch_id: string, as_person: string, 
 /**
  * Empty: every failed line.

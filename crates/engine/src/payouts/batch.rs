@@ -25,7 +25,6 @@ use super::compute::{
 use super::people::{self, Action, Signer};
 use super::{PayoutError, parse_month};
 use crate::ledger::{OwnEntry, book_own};
-use crate::secrets::SecretStore;
 use crate::workspace::Workspace;
 use crate::{OpContext, audit};
 
@@ -223,15 +222,7 @@ const SETTINGS: [&str; 3] = [
 /// The workspace's payout parameters (defaults: 7%, $25, two approvers from $10,000).
 pub fn settings(ws: &Workspace) -> Result<Params, PayoutError> {
     let get = |k: &str| -> Result<Option<i64>, PayoutError> {
-        Ok(ws
-            .conn
-            .query_row(
-                "SELECT value FROM workspace_meta WHERE key = ?1",
-                [k],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .and_then(|v| v.parse().ok()))
+        Ok(crate::workspace::setting(&ws.conn, k)?.and_then(|v| v.parse().ok()))
     };
     let d = Params::default();
     Ok(Params {
@@ -253,11 +244,7 @@ pub fn set_settings(ws: &Workspace, p: Params, ctx: &OpContext) -> Result<(), Pa
         p.minimum_minor,
         p.dual_approval_at_minor,
     ]) {
-        tx.execute(
-            "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![k, v.to_string()],
-        )?;
+        crate::workspace::set_setting(&tx, k, &v.to_string())?;
     }
     audit::append(
         &tx,
@@ -1807,15 +1794,6 @@ fn book_month(
         )?;
     }
     Ok(())
-}
-
-/// Authenticates `name` with their key from `secrets` (a convenience for callers).
-pub fn signer(
-    ws: &Workspace,
-    secrets: &dyn SecretStore,
-    name: &str,
-) -> Result<Signer, PayoutError> {
-    people::authenticate(ws, secrets, name)
 }
 
 #[cfg(test)]

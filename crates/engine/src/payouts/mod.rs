@@ -19,8 +19,6 @@ pub mod compute;
 pub mod execute;
 pub mod people;
 
-use serde::Serialize;
-
 pub use batch::{Batch, BatchState};
 pub use compute::{Held, Line, LineKind, Params, Totals};
 pub use people::{Person, Role};
@@ -70,13 +68,6 @@ pub fn parse_month(s: &str) -> Result<jiff::civil::Date, PayoutError> {
     let y: i16 = y.parse().map_err(|_| bad())?;
     let m: i8 = m.parse().map_err(|_| bad())?;
     jiff::civil::Date::new(y, m, 1).map_err(|_| bad())
-}
-
-/// An amount and its currency for people: the engine formats, the UI lays out.
-#[derive(Debug, Clone, Serialize)]
-pub struct Shown {
-    pub minor: i64,
-    pub text: String,
 }
 
 #[cfg(test)]

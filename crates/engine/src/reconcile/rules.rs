@@ -1,7 +1,6 @@
 //! The matching rules a snapshot applies, in the priority order the user chose. Stored in
 //! the workspace; every snapshot records the rules it used.
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::workspace::Workspace;
@@ -100,14 +99,7 @@ impl MatchRules {
 const KEY: &str = "reconcile_rules";
 
 pub fn rules(ws: &Workspace) -> Result<MatchRules, rusqlite::Error> {
-    let stored: Option<String> = ws
-        .conn
-        .query_row(
-            "SELECT value FROM workspace_meta WHERE key = ?1",
-            [KEY],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let stored = crate::workspace::setting(&ws.conn, KEY)?;
     Ok(stored
         .and_then(|s| serde_json::from_str::<MatchRules>(&s).ok())
         .filter(|r| r.validate().is_ok())
@@ -119,11 +111,7 @@ pub fn set_rules(ws: &Workspace, rules: &MatchRules, ctx: &OpContext) -> Result<
     rules.validate().map_err(crate::Error::InvalidInput)?;
     let write = || -> rusqlite::Result<()> {
         let tx = ws.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![KEY, rules.to_json()],
-        )?;
+        crate::workspace::set_setting(&tx, KEY, &rules.to_json())?;
         let order: Vec<&str> = rules.order.iter().map(|r| r.name()).collect();
         audit::append(
             &tx,

@@ -11,7 +11,7 @@
 //! high below. Without obligations the risk is low.
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::StripeError;
@@ -95,15 +95,7 @@ pub fn format_bps(v: i64) -> String {
 
 pub fn thresholds(ws: &Workspace) -> Result<Thresholds, StripeError> {
     let get = |k: &str| -> Result<Option<i64>, StripeError> {
-        Ok(ws
-            .conn
-            .query_row(
-                "SELECT value FROM workspace_meta WHERE key = ?1",
-                [k],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .and_then(|v| v.parse().ok()))
+        Ok(crate::workspace::setting(&ws.conn, k)?.and_then(|v| v.parse().ok()))
     };
     let d = Thresholds::default();
     Ok(Thresholds {
@@ -127,11 +119,7 @@ pub fn set_thresholds(ws: &Workspace, t: Thresholds, ctx: &OpContext) -> Result<
             ("coverage_low_min_bps", t.low_min_bps),
             ("coverage_medium_min_bps", t.medium_min_bps),
         ] {
-            tx.execute(
-                "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![k, v.to_string()],
-            )?;
+            crate::workspace::set_setting(&tx, k, &v.to_string())?;
         }
         audit::append(
             &tx,

@@ -650,6 +650,26 @@ pub fn pragmas() -> &'static [(&'static str, &'static str, &'static str)] {
     PRAGMAS
 }
 
+/// A workspace setting (`workspace_meta`), if set.
+pub(crate) fn setting(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT value FROM workspace_meta WHERE key = ?1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Sets a workspace setting, inside the caller's transaction.
+pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO workspace_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+    .map(|_| ())
+}
+
 /// Applies every migration the database has not seen, each in its own transaction.
 pub(crate) fn migrate(conn: &Connection) -> Result<(), WorkspaceError> {
     migrate_to(conn, schema::LATEST_VERSION)
