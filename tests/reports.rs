@@ -364,6 +364,16 @@ fn a_tampered_export_is_caught() {
     let v = reports::verify(&dest2, Some(&s.t.ws)).unwrap();
     assert_eq!(v.recorded, Some(false));
     assert!(!v.ok());
+    // A manifest that is not one, and a folder without one: clear errors, not verdicts.
+    std::fs::write(&mpath, b"{ not json").unwrap();
+    let e = reports::verify(&dest2, None).unwrap_err();
+    assert_eq!(
+        closebook_engine::Error::from(e).code(),
+        ErrorCode::InvalidInput
+    );
+    std::fs::remove_file(&mpath).unwrap();
+    let e = reports::verify(&dest2, None).unwrap_err();
+    assert_eq!(closebook_engine::Error::from(e).code(), ErrorCode::Io);
 }
 
 #[test]
