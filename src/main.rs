@@ -62,6 +62,14 @@ enum Command {
     },
     /// What the workspace is and what it holds.
     Status,
+    /// Delete the workspace: its files and every keychain entry it owns (database key,
+    /// Stripe key, PostgreSQL password, signing keys). Irreversible.
+    #[command(name = "delete-workspace")]
+    DeleteWorkspace {
+        /// The workspace's id (from `closebook status`), typed out to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
     /// Import a file of the platform's records (all or nothing).
     Import {
         /// ledger, balances, allocations, accounts, webhook_events or withdrawals.
@@ -436,6 +444,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             name,
         } => cmd_init(&ctx, &mode, &timezone, name),
         Command::Status => cmd_status(&ctx),
+        Command::DeleteWorkspace { confirm } => cmd_delete_workspace(&ctx, &confirm),
         Command::Import { kind, file, format } => cmd_import(&ctx, &kind, &file, format.as_deref()),
         Command::Pull(PullCommand::Postgres { url, page_size }) => {
             cmd_pull_postgres(&ctx, url, page_size)
@@ -668,8 +677,32 @@ fn cmd_import(
     Ok(())
 }
 
+fn cmd_delete_workspace(ctx: &Ctx, confirm: &str) -> Result<(), Failure> {
+    let ws = ctx.open()?;
+    let info = ws.info().clone();
+    if confirm != info.id {
+        return Err(Failure::Usage(format!(
+            "--confirm must be this workspace's id ({}): nothing was deleted",
+            info.id
+        )));
+    }
+    ws.destroy(&ctx.key, &ctx.secrets)?;
+    if ctx.json {
+        print_json(&serde_json::json!({ "deleted": info.id, "path": info.path }));
+    } else {
+        println!(
+            "Deleted workspace {} ({}) at {} and its entries in {}.",
+            info.name,
+            info.id,
+            info.path.display(),
+            ctx.secrets.describe()
+        );
+    }
+    Ok(())
+}
+
 fn postgres_password_entry(ws_id: &str) -> String {
-    format!("workspace:{ws_id}:postgres-password")
+    closebook_engine::secrets::entries::postgres_password(ws_id)
 }
 
 fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failure> {

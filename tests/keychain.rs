@@ -103,38 +103,96 @@ fn a_key_missing_from_the_keychain_is_named() {
     assert!(err.to_string().contains("OS keychain"), "{err}");
 }
 
+/// Every secret the CLI is given goes to the keychain, under the workspace; deleting the
+/// workspace (after typing its id) removes each entry and the folder, and a wrong id
+/// deletes nothing.
 #[test]
-fn the_cli_uses_the_keychain_by_default() {
+fn the_cli_keeps_every_secret_in_the_keychain_and_delete_workspace_removes_them_all() {
     if !keychain_available() {
         return;
     }
+    use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ws");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_closebook"))
+    let run_with = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_closebook"))
             .arg("-w")
             .arg(&dir)
             .args(args)
             .env_remove("CLOSEBOOK_KEY_FILE")
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
             .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "closebook {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     };
-    assert!(run(&["init", "--mode", "test"]).status.success());
-    let out = run(&["--json", "status"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = |args: &[&str]| run_with(args, "");
+    run(&["init", "--mode", "test"]);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&run(&["--json", "status"]).stdout).unwrap();
     let id = doc["workspace"]["id"].as_str().unwrap().to_string();
-    assert!(
-        OsKeychain
-            .get(&format!("workspace:{id}:database-key"))
-            .unwrap()
-            .is_some()
+    run_with(&["stripe", "set-key"], "sk_test_keychain_cli_4242\n");
+    run_with(&["postgres-password"], "pg-Keychain-Secret\n");
+    run(&["people", "add", "Kim Prep", "--role", "preparer"]);
+    run(&["people", "add", "Lou Approve", "--role", "approver"]);
+    let roster: serde_json::Value =
+        serde_json::from_slice(&run(&["--json", "people", "list"]).stdout).unwrap();
+    let keys: Vec<String> = roster
+        .as_array()
+        .expect("a roster")
+        .iter()
+        .map(|p| p["public_key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    let mut entries = vec![
+        format!("workspace:{id}:database-key"),
+        format!("workspace:{id}:stripe-key"),
+        format!("workspace:{id}:postgres-password"),
+    ];
+    entries.extend(
+        keys.iter()
+            .map(|k| format!("workspace:{id}:signing-key:{k}")),
     );
-    OsKeychain
-        .delete(&format!("workspace:{id}:database-key"))
+    for e in &entries {
+        assert!(
+            OsKeychain.get(e).unwrap().is_some(),
+            "{e} is in the keychain"
+        );
+    }
+
+    let wrong = Command::new(env!("CARGO_BIN_EXE_closebook"))
+        .arg("-w")
+        .arg(&dir)
+        .args(["delete-workspace", "--confirm", "ws_not_this_one"])
+        .env_remove("CLOSEBOOK_KEY_FILE")
+        .output()
         .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("nothing was deleted"));
+    assert!(dir.join("closebook.db").exists());
+    for e in &entries {
+        assert!(
+            OsKeychain.get(e).unwrap().is_some(),
+            "{e} survives a wrong id"
+        );
+    }
+
+    run(&["delete-workspace", "--confirm", &id]);
+    assert!(!dir.exists(), "the folder is gone");
+    for e in &entries {
+        assert_eq!(OsKeychain.get(e).unwrap(), None, "{e} is removed");
+    }
 }

@@ -326,4 +326,23 @@ fn no_secret_reaches_a_log_the_database_a_plain_file_an_error_or_an_export() {
             .any(|w| w == b"Test Platform")
     );
     sim.shutdown();
+
+    // Deleting the workspace removes every keychain entry it owns, whatever kind.
+    let id = t.ws.info().id.clone();
+    t.secrets
+        .set(
+            &closebook_engine::secrets::entries::postgres_password(&id),
+            "pg-Secret-not-leaked",
+        )
+        .unwrap();
+    t.ws.destroy(
+        &closebook_engine::workspace::KeySource::Keychain,
+        &t.secrets,
+    )
+    .unwrap();
+    assert_eq!(
+        t.secrets.names(),
+        Vec::<String>::new(),
+        "nothing is left behind"
+    );
 }

@@ -10,6 +10,31 @@ use std::sync::Mutex;
 /// The keychain service name every Closebook entry is filed under.
 pub const KEYCHAIN_SERVICE: &str = "closebook";
 
+/// The name of every keychain entry Closebook writes, all in one place and all under the
+/// workspace that owns them, so that deleting a workspace can find and remove each one.
+pub mod entries {
+    /// The workspace database's SQLCipher key (unless it lives in a key file).
+    pub fn database_key(workspace_id: &str) -> String {
+        format!("workspace:{workspace_id}:database-key")
+    }
+
+    /// The Stripe API key the workspace syncs and pays with.
+    pub fn stripe_key(workspace_id: &str) -> String {
+        format!("workspace:{workspace_id}:stripe-key")
+    }
+
+    /// The password of the platform's PostgreSQL database the workspace pulls from.
+    pub fn postgres_password(workspace_id: &str) -> String {
+        format!("workspace:{workspace_id}:postgres-password")
+    }
+
+    /// A person's private signing key: the workspace and the public key name it, so a
+    /// renamed or re-added person never picks up another key.
+    pub fn signing_key(workspace_id: &str, public_key_hex: &str) -> String {
+        format!("workspace:{workspace_id}:signing-key:{public_key_hex}")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error(

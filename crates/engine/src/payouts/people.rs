@@ -168,10 +168,9 @@ pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool
         .is_ok()
 }
 
-/// The keychain entry of a person's private key: the workspace and the public key name it,
-/// so a renamed or re-added person never picks up another key.
+/// The keychain entry of a person's private key.
 pub fn keychain_name(workspace_id: &str, public_key_hex: &str) -> String {
-    format!("workspace:{workspace_id}:signing-key:{public_key_hex}")
+    crate::secrets::entries::signing_key(workspace_id, public_key_hex)
 }
 
 /// Longest name accepted: names appear in reports, signatures and file names.

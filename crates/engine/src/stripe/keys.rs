@@ -74,8 +74,8 @@ impl StripeKey {
     }
 }
 
-pub(crate) fn keychain_name(workspace_id: &str) -> String {
-    format!("workspace:{workspace_id}:stripe-key")
+fn keychain_name(workspace_id: &str) -> String {
+    crate::secrets::entries::stripe_key(workspace_id)
 }
 
 /// Stores the key in the keychain after checking its form and mode; records the change

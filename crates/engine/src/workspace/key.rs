@@ -67,8 +67,8 @@ impl KeySource {
     }
 }
 
-pub(crate) fn keychain_name(workspace_id: &str) -> String {
-    format!("workspace:{workspace_id}:database-key")
+fn keychain_name(workspace_id: &str) -> String {
+    crate::secrets::entries::database_key(workspace_id)
 }
 
 /// Stores a new key; refuses to overwrite an existing key file or keychain entry.

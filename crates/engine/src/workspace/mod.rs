@@ -531,7 +531,9 @@ impl Workspace {
         &self.conn
     }
 
-    /// Deletes the workspace folder's files and its key. Irreversible.
+    /// Deletes the workspace folder's files and every keychain entry it owns: the database
+    /// key (or key file), the Stripe key, the PostgreSQL password and each person's signing
+    /// key. Irreversible.
     pub fn destroy(
         self,
         source: &KeySource,
@@ -539,12 +541,47 @@ impl Workspace {
     ) -> Result<(), WorkspaceError> {
         let dir = self.info.path.clone();
         let id = self.info.id.clone();
+        // The signing keys are named by public keys only the database knows: read them
+        // before the database goes.
+        let signing_keys = {
+            let mut stmt = self.conn.prepare("SELECT public_key FROM people")?;
+            stmt.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?
+        };
         drop(self.conn);
         remove_files(&dir)?;
-        key::forget(source, secrets, &id)?;
+        forget_secrets(source, secrets, &id, &signing_keys)?;
         let _ = fs::remove_dir(&dir);
         Ok(())
     }
+}
+
+/// Removes every keychain entry a workspace may own (missing ones are fine). Tries them
+/// all and reports the first failure, so one refusal does not leave the others behind.
+fn forget_secrets(
+    source: &KeySource,
+    secrets: &dyn SecretStore,
+    workspace_id: &str,
+    signing_keys: &[String],
+) -> Result<(), WorkspaceError> {
+    use crate::secrets::entries;
+    let mut first_error = key::forget(source, secrets, workspace_id).err();
+    let names = [
+        entries::stripe_key(workspace_id),
+        entries::postgres_password(workspace_id),
+    ]
+    .into_iter()
+    .chain(
+        signing_keys
+            .iter()
+            .map(|k| entries::signing_key(workspace_id, k)),
+    );
+    for name in names {
+        if let Err(e) = secrets.delete(&name) {
+            first_error.get_or_insert(e.into());
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Every file a workspace folder may hold.
@@ -567,7 +604,8 @@ fn remove_files(dir: &Path) -> Result<(), WorkspaceError> {
     Ok(())
 }
 
-/// Deletes a workspace whose key may be lost: its files and, if present, its key. Only
+/// Deletes a workspace whose key may be lost: its files and, if present, its keychain
+/// entries (all but the signing keys, which only the lost database names). Only
 /// for workspaces that can be rebuilt (the demo); irreversible.
 pub fn destroy_unopened(
     dir: &Path,
@@ -576,7 +614,9 @@ pub fn destroy_unopened(
 ) -> Result<(), WorkspaceError> {
     let manifest = read_manifest(dir)?;
     remove_files(dir)?;
-    key::forget(source, secrets, &manifest.id)?;
+    // Without the key the roster cannot be read: signing keys stay (they sign nothing
+    // without the workspace that knows their public keys).
+    forget_secrets(source, secrets, &manifest.id, &[])?;
     let _ = fs::remove_dir(dir);
     Ok(())
 }
