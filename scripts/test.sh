@@ -2,7 +2,8 @@
 # The whole test suite: installs what it needs, checks formatting, lints and types, then
 # runs every test: the UI's component tests, the Rust unit and integration tests (a real
 # PostgreSQL server, the real OS keychain through a throw-away Secret Service), and the
-# end-to-end tests of the real desktop app under a virtual display.
+# end-to-end tests of the real desktop app under a virtual display, and a bounded smoke run
+# of every fuzz target (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_path="$PATH"
@@ -29,6 +30,14 @@ if [ "$status" = 0 ]; then
   echo "== end-to-end tests of the desktop app" >&2
   set +e
   CLOSEBOOK_SETUP_DONE=1 CLOSEBOOK_UI_BUILT=1 scripts/e2e.sh 2>&1 | grep --line-buffered -v '^dbus-daemon\[' | tee -a "$log"
+  status="${PIPESTATUS[0]}"
+  set -e
+fi
+
+if [ "$status" = 0 ]; then
+  echo "== fuzz smoke run (every target, bounded)" >&2
+  set +e
+  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh 2>&1 | grep --line-buffered -v '^ *Compiling '
   status="${PIPESTATUS[0]}"
   set -e
 fi

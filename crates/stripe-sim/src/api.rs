@@ -125,9 +125,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         r = r.route(&format!("/v1/{}", res.path()), list).route(
             &format!("/v1/{}/{{id}}", res.path()),
             get(
-                move |s: State<Arc<Shared>>, e: Extension<Scope>, p: Path<String>, q: RawQuery| {
-                    retrieve_handler(s, e, p, q, res)
-                },
+                move |s: State<Arc<Shared>>,
+                      e: Extension<Scope>,
+                      p: StripePath<String>,
+                      q: RawQuery| { retrieve_handler(s, e, p, q, res) },
             ),
         );
     }
@@ -434,10 +435,32 @@ fn empty_list(url: &str, q: &ListQuery, noun: &str) -> Result<Value, ApiError> {
     Ok(list(url, vec![], false))
 }
 
+/// Path parameters whose failure (an id that is not UTF-8, say) is answered the way Stripe
+/// answers every bad request, as a JSON error, not axum's plain-text rejection.
+struct StripePath<T>(T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for StripePath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| StripePath(v))
+            .map_err(|e| ApiError::invalid(format!("Invalid URL: {}", e.body_text())))
+    }
+}
+
 async fn retrieve_handler(
     State(sh): State<Arc<Shared>>,
     Extension(scope): Extension<Scope>,
-    Path(id): Path<String>,
+    StripePath(id): StripePath<String>,
     RawQuery(q): RawQuery,
     res: Res,
 ) -> Response {
@@ -539,7 +562,7 @@ async fn own_account_handler(
 async fn reversals_handler(
     State(sh): State<Arc<Shared>>,
     Extension(scope): Extension<Scope>,
-    Path(id): Path<String>,
+    StripePath(id): StripePath<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let result = parse_list(q.as_deref(), &[], false, false).and_then(|p| {
@@ -563,7 +586,7 @@ async fn reversals_handler(
 async fn reversal_handler(
     State(sh): State<Arc<Shared>>,
     Extension(scope): Extension<Scope>,
-    Path((id, reversal)): Path<(String, String)>,
+    StripePath((id, reversal)): StripePath<(String, String)>,
 ) -> Response {
     let store = lock(&sh.store);
     let vis = sh.visible_until(sh.now());

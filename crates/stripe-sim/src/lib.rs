@@ -75,7 +75,7 @@ pub use config::{
 };
 pub use dataset::Dataset;
 pub use error::SimError;
-pub use server::{RequestRecord, SimHandle, Simulator};
+pub use server::{RequestRecord, SimHandle, SimService, Simulator};
 pub use store::CreatedTransfer;
 
 /// The largest page: Stripe's own maximum `limit`, so a client that works here pages the

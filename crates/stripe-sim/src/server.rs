@@ -461,12 +461,18 @@ fn prepare(
     dataset: Dataset,
     config: SimConfig,
 ) -> Result<(Arc<Shared>, std::net::TcpListener), SimError> {
+    let port = config.port;
+    let shared = build_shared(dataset, config)?;
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+    listener.set_nonblocking(true)?;
+    Ok((shared, listener))
+}
+
+fn build_shared(dataset: Dataset, config: SimConfig) -> Result<Arc<Shared>, SimError> {
     config.validate()?;
     let now = config.now.unwrap_or_else(|| dataset.suggested_now());
     let store = Store::build(&dataset, &config.restricted_accounts, config.id_seed)?;
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
-    listener.set_nonblocking(true)?;
-    let shared = Arc::new(Shared {
+    Ok(Arc::new(Shared {
         livemode: config.mode.livemode(),
         api_key: config.api_key,
         idempotency_window_secs: config.idempotency_window_secs,
@@ -483,9 +489,53 @@ fn prepare(
         ordinal: AtomicU64::new(0),
         requests: Mutex::new(VecDeque::new()),
         store: Mutex::new(store),
-    });
-    Ok((shared, listener))
+    }))
 }
+
+/// The simulator without a socket: the same router and gate (authentication, rate limit,
+/// faults, recording) answering requests handed to it directly. For fuzzing the request
+/// parser, where a connection per input would exercise the kernel rather than our code.
+pub struct SimService {
+    app: Router,
+}
+
+impl SimService {
+    pub fn new(dataset: Dataset, config: SimConfig) -> Result<SimService, SimError> {
+        Ok(SimService {
+            app: app(build_shared(dataset, config)?),
+        })
+    }
+
+    /// Answers one request: its status and body. `None` when the method, target or a
+    /// header cannot form an HTTP request at all (the HTTP server refuses those before
+    /// the simulator sees them).
+    pub async fn handle(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Option<(u16, Bytes)> {
+        let mut req = axum::http::Request::builder().method(method).uri(target);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Body::from(body)).ok()?;
+        let mut app = self.app.clone();
+        let response = tower_service::Service::call(&mut app, req)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_RESPONSE_BYTES)
+            .await
+            .ok()?;
+        Some((status, bytes))
+    }
+}
+
+/// The largest answer [`SimService::handle`] collects: a full page of expanded objects is
+/// far below it.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 fn app(shared: Arc<Shared>) -> Router {
     router(shared.clone()).layer(from_fn_with_state(shared, gate))

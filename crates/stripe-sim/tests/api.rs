@@ -844,3 +844,29 @@ fn start_outside_a_runtime_says_how_to_do_it() {
     let err = Simulator::start(Dataset::empty(), SimConfig::test()).unwrap_err();
     assert!(matches!(err, SimError::NoRuntime), "{err}");
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/sim_request.rs): a path id that is not UTF-8 was
+/// answered with axum's plain-text rejection; every error is a Stripe-shaped JSON body.
+#[tokio::test]
+async fn a_path_id_that_is_not_utf8_is_a_json_error() {
+    let sim = closebook_stripe_sim::SimService::new(
+        Dataset::demo(),
+        SimConfig::new(Mode::Test, closebook_stripe_sim::DEFAULT_TEST_KEY),
+    )
+    .unwrap();
+    let auth = format!("Bearer {}", closebook_stripe_sim::DEFAULT_TEST_KEY);
+    for target in [
+        "/v1/transfers/r%ff%fe",
+        "/v1/transfers/tr_1/reversals/%c3%28",
+        "/v1/charges/%ff/",
+    ] {
+        let (status, body) = sim
+            .handle("GET", target, &[("authorization", auth.as_str())], Vec::new())
+            .await
+            .expect("a well-formed HTTP request");
+        let doc: serde_json::Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| panic!("{target}: {}", String::from_utf8_lossy(&body)));
+        assert!((400..500).contains(&status), "{target}: {status}");
+        assert_eq!(doc["error"]["type"], "invalid_request_error", "{target}");
+    }
+}

@@ -734,6 +734,46 @@ async fn more_reversals(
     Ok(())
 }
 
+/// One list page parsed exactly as a sync parses what Stripe sends — async-stripe's typed
+/// objects (its own deserializer), Closebook's balance-transaction rows, then the raw items
+/// kept verbatim — without a network. Returns how many rows the page makes. The fuzz
+/// targets call this; a sync reaches the same functions through [`Api::send`].
+pub fn parse_page(object_type: ObjectType, body: &[u8]) -> Result<usize, StripeError> {
+    let request = format!("a {} page", object_type.name());
+    let bad = |detail: String| StripeError::BadObject {
+        request: request.clone(),
+        detail,
+    };
+    let text = std::str::from_utf8(body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    macro_rules! typed {
+        ($t:ty) => {
+            miniserde::json::from_str::<stripe_types::List<$t>>(text)
+                .map_err(|_| bad(format!("not a list of {}", object_type.name())))?
+        };
+    }
+    let mut rows = 0usize;
+    match object_type {
+        ObjectType::BalanceTransaction => {
+            for bt in &typed!(stripe_core::BalanceTransaction).data {
+                bt_row(bt, &request)?;
+                rows += 1;
+            }
+        }
+        ObjectType::Charge => drop(typed!(stripe_core::Charge)),
+        ObjectType::Refund => drop(typed!(stripe_core::Refund)),
+        ObjectType::Dispute => drop(typed!(stripe_core::Dispute)),
+        ObjectType::Payout => drop(typed!(stripe_core::Payout)),
+        ObjectType::Transfer => drop(typed!(stripe_connect::Transfer)),
+        ObjectType::Account => drop(typed!(stripe_connect::Account)),
+        ObjectType::Event => drop(typed!(stripe_core::Event)),
+    }
+    for item in raw_items(&Bytes::copy_from_slice(body), &request)? {
+        row(object_type.name(), &item, &request)?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
 /// The `data` items of a list body, exactly as Stripe sent them.
 fn raw_items(body: &Bytes, request: &str) -> Result<Vec<serde_json::Value>, StripeError> {
     let bad = |detail: String| StripeError::BadObject {

@@ -139,3 +139,34 @@ fn limits_stay_below_stripes_documented_rates() {
     assert!(Limits::for_mode(true).requests_per_second < 100);
     assert_eq!(Limits::for_mode(true).page_size, 100);
 }
+
+#[test]
+fn a_page_parses_as_a_sync_parses_it_and_bad_pages_are_named() {
+    use super::sync::{ObjectType, parse_page};
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../fixtures/stripe/objects.json")).unwrap();
+    let page = serde_json::json!({
+        "object": "list", "url": "/v1/balance_transactions", "has_more": false,
+        "data": [doc["balance_transaction"].clone()],
+    });
+    let body = page.to_string();
+    // One typed balance-transaction row and one raw mirror row.
+    assert_eq!(
+        parse_page(ObjectType::BalanceTransaction, body.as_bytes()).unwrap(),
+        2
+    );
+    for bad in [
+        &b"{"[..],
+        b"[]",
+        b"\xff\xfe",
+        br#"{"object":"list","data":[{"id":1}]}"#,
+    ] {
+        let err = parse_page(ObjectType::BalanceTransaction, bad).unwrap_err();
+        assert!(matches!(err, super::StripeError::BadObject { .. }), "{err}");
+    }
+    // A charge page whose item lost its id is refused by name.
+    let mut charge = doc["charge"].clone();
+    charge.as_object_mut().unwrap().remove("id");
+    let page = serde_json::json!({"object": "list", "url": "/v1/charges", "has_more": false, "data": [charge]});
+    assert!(parse_page(ObjectType::Charge, page.to_string().as_bytes()).is_err());
+}
