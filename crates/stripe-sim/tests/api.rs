@@ -861,7 +861,12 @@ async fn a_path_id_that_is_not_utf8_is_a_json_error() {
         "/v1/charges/%ff/",
     ] {
         let (status, body) = sim
-            .handle("GET", target, &[("authorization", auth.as_str())], Vec::new())
+            .handle(
+                "GET",
+                target,
+                &[("authorization", auth.as_str())],
+                Vec::new(),
+            )
             .await
             .expect("a well-formed HTTP request");
         let doc: serde_json::Value = serde_json::from_slice(&body)
