@@ -388,12 +388,12 @@ fn report_error(e: &Error, json: bool) {
         | Error::Pull(postgres::PullError::Rejected { problems, .. }) => problems.as_slice(),
         _ => &[],
     };
-    eprintln!("error: {e}");
+    eprintln!("error: {}", e.message());
     for p in problems {
         eprintln!("  {p}");
     }
     if json {
-        let doc = serde_json::json!({"error": {"code": e.code(), "message": e.to_string(), "problems": problems}});
+        let doc = serde_json::json!({"error": {"code": e.code(), "message": e.message(), "problems": problems}});
         println!("{doc}");
     }
 }
@@ -960,6 +960,16 @@ fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
                 );
                 if let Some(h) = v.head {
                     println!("Head {h} (note it: a shorter log later would end elsewhere).");
+                }
+                if !v.clock_went_back.is_empty() {
+                    println!(
+                        "Note: the computer's clock went back before record(s) {}: they are dated earlier than the record before them (the chain, not the time, gives the order).",
+                        v.clock_went_back
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
                 }
             }
         }

@@ -119,7 +119,7 @@ impl From<Error> for CommandError {
         };
         CommandError {
             code: e.code(),
-            message: e.to_string(),
+            message: e.message(),
             problems,
             truncated,
         }

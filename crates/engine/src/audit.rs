@@ -182,7 +182,14 @@ pub struct Verification {
     /// appended out of order or cut off after it.
     pub head: Option<String>,
     pub broken: Option<Broken>,
+    /// Records dated earlier than the record before them (at most
+    /// [`MAX_CLOCK_NOTES`]): the computer's clock was moved back. Not a break — the
+    /// chain orders records, never their times — but an auditor reading times should know.
+    pub clock_went_back: Vec<i64>,
 }
+
+/// How many clock regressions `verify` names (a bound on its answer, not on what it checks).
+pub const MAX_CLOCK_NOTES: usize = 100;
 
 impl Verification {
     pub fn intact(&self) -> bool {
@@ -209,12 +216,18 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
     let mut prev = GENESIS_HASH.to_string();
     let mut records = 0u64;
     let mut broken = None;
+    let mut clock_went_back = Vec::new();
+    let mut prev_at: Option<Timestamp> = None;
     while let Some(row) = rows.next()? {
         let r = read_record(row)?;
         records += 1;
         if broken.is_some() {
             continue;
         }
+        if prev_at.is_some_and(|p| r.at < p) && clock_went_back.len() < MAX_CLOCK_NOTES {
+            clock_went_back.push(r.seq);
+        }
+        prev_at = Some(r.at);
         let reason = if r.seq != expected_seq {
             Some(if r.seq > expected_seq {
                 format!(
@@ -273,6 +286,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
             None
         },
         broken,
+        clock_went_back,
     })
 }
 

@@ -145,10 +145,13 @@ impl ErrorCode {
 
 impl Error {
     pub fn code(&self) -> ErrorCode {
+        if self.storage_problem().is_some() {
+            return ErrorCode::Io;
+        }
         use WorkspaceError as W;
         match self {
             Error::Workspace(e) => match e {
-                W::Io { .. } => ErrorCode::Io,
+                W::Io { .. } | W::ReadOnly { .. } => ErrorCode::Io,
                 W::NotAWorkspace { .. } => ErrorCode::WorkspaceNotFound,
                 W::AlreadyExists { .. } => ErrorCode::WorkspaceExists,
                 W::BadManifest { .. } => ErrorCode::WorkspaceDamaged,
@@ -207,8 +210,41 @@ impl Error {
     pub fn to_transport(&self) -> TransportError {
         TransportError {
             code: self.code(),
-            message: self.to_string(),
+            message: self.message(),
         }
+    }
+
+    /// What to show a person: the error, and when the cause was the disk rather than the
+    /// data (full, read-only, failing), that cause and what to do, since "disk I/O error"
+    /// inside an import error says neither.
+    pub fn message(&self) -> String {
+        match self.storage_problem() {
+            Some(problem) => format!("{problem} ({self})"),
+            None => self.to_string(),
+        }
+    }
+
+    /// The workspace's storage failed underneath the operation (SQLite's own report, found
+    /// in the error's causes).
+    fn storage_problem(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode as Sql;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = cause {
+            if let Some(rusqlite::Error::SqliteFailure(f, _)) = e.downcast_ref::<rusqlite::Error>()
+            {
+                return match f.code {
+                    Sql::DiskFull | Sql::SystemIoFailure => Some(
+                        "the workspace could not be written: the disk is full or failing, or the file may not grow; free some disk space and try again — nothing was changed",
+                    ),
+                    Sql::ReadOnly => Some(
+                        "the workspace is read-only: give your account write access to its folder — nothing was changed",
+                    ),
+                    _ => None,
+                };
+            }
+            cause = e.source();
+        }
+        None
     }
 }
 

@@ -66,6 +66,10 @@ pub enum WorkspaceError {
     #[error("{path}: {detail}")]
     Io { path: PathBuf, detail: String },
     #[error(
+        "{path} cannot be written (read-only): Closebook writes to its workspace even to read it (SQLite's journal); give your account write access to the folder and its files, or copy the workspace to a writable folder"
+    )]
+    ReadOnly { path: PathBuf },
+    #[error(
         "{path} is not a Closebook workspace (no {MANIFEST_FILE}); create one with `closebook --workspace {path} init`"
     )]
     NotAWorkspace { path: PathBuf },
@@ -330,6 +334,7 @@ impl Workspace {
                 detail: format!("{DATABASE_FILE} is missing"),
             });
         }
+        check_writable(dir, &db_path)?;
         let key = key::load(source, secrets, &id, dir)?;
         let conn = Connection::open_with_flags(
             &db_path,
@@ -582,6 +587,37 @@ fn forget_secrets(
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Refuses, before SQLite sees it, a workspace that cannot be written: SQLite would open it
+/// read-only without a word, and the first write (or the key check, in WAL mode) would fail
+/// with a message that blames the key. Writes nothing.
+fn check_writable(dir: &Path, db_path: &Path) -> Result<(), WorkspaceError> {
+    let denied = |e: &std::io::Error| {
+        e.kind() == std::io::ErrorKind::PermissionDenied
+            || e.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+    };
+    if let Err(e) = fs::OpenOptions::new().append(true).open(db_path)
+        && denied(&e)
+    {
+        return Err(WorkspaceError::ReadOnly {
+            path: db_path.to_path_buf(),
+        });
+    }
+    // The journal files are created beside the database.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|e| WorkspaceError::io(dir, std::io::Error::other(e)))?;
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+            return Err(WorkspaceError::ReadOnly {
+                path: dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every file a workspace folder may hold.
