@@ -171,6 +171,27 @@ fn seed_004_month_reproduces_to_the_cent_and_is_paid_exactly_once() {
     assert_eq!(snap.currencies[0].difference, 0);
 }
 
+/// The engine, not the screen, decides who executes: an auditor or an approver calling
+/// execute on an approved batch directly (as a hand-made IPC call would) is refused before
+/// any transfer is sent.
+#[test]
+fn only_a_preparer_or_an_admin_executes_an_approved_batch() {
+    let s = Seed::new();
+    let b = s.prepare();
+    batch::approve(&s.t.ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap();
+    for who in ["Ada Auditor", "Avery Approver", "Sam Second"] {
+        let e = s.execute_as(who, &b.id).unwrap_err();
+        assert_eq!(code(e), ErrorCode::PermissionDenied, "{who}");
+    }
+    assert!(s.sim.transfers_created().is_empty(), "nothing was sent");
+    assert_eq!(
+        batch::load(&s.t.ws, &b.id).unwrap().state,
+        BatchState::Approved
+    );
+    assert_eq!(s.execute(&b.id).unwrap().state, BatchState::Done);
+    assert!(!s.sim.transfers_created().is_empty());
+}
+
 #[test]
 fn roles_and_maker_checker_are_enforced_in_the_engine() {
     let s = Seed::new();
@@ -201,7 +222,7 @@ fn roles_and_maker_checker_are_enforced_in_the_engine() {
     // The first draft was superseded by Kim's preparation: its approval is impossible.
     let e = batch::approve(ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap_err();
     assert_eq!(code(e), ErrorCode::InvalidState);
-    // An auditor cannot execute, nor can anyone execute a draft.
+    // No one executes a draft (roles: only_a_preparer_or_an_admin_executes_an_approved_batch).
     let e = s.execute(&own.id).unwrap_err();
     assert_eq!(code(e), ErrorCode::InvalidState);
     // Someone whose key is not on this computer cannot act.

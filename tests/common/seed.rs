@@ -165,6 +165,10 @@ impl Seed {
     }
 
     pub fn execute(&self, id: &str) -> Result<execute::ExecuteReport, PayoutError> {
+        self.execute_as("Pat Preparer", id)
+    }
+
+    pub fn execute_as(&self, who: &str, id: &str) -> Result<execute::ExecuteReport, PayoutError> {
         let cancel = AtomicBool::new(false);
         let mut progress = |_: &ExecuteProgress| {};
         let mut control = ExecuteControl {
@@ -178,7 +182,7 @@ impl Seed {
         options.limits.timeout = Duration::from_secs(2);
         execute::execute(
             &self.t.ws,
-            &self.signer("Pat Preparer"),
+            &self.signer(who),
             &key(),
             id,
             &options,
