@@ -25,6 +25,8 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cforce-frame-pointers"
 echo "== fuzz: build (${targets[*]})" >&2
+# fuzz/Cargo.lock is the fuzz workspace's own: after changing a dependency of the engine or
+# the simulator, refresh it with `cargo metadata --manifest-path fuzz/Cargo.toml >/dev/null`.
 cargo build --release --locked --manifest-path fuzz/Cargo.toml --target "$host" \
   --target-dir target/fuzz $(printf -- '--bin %s ' "${targets[@]}")
 
