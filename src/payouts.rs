@@ -115,7 +115,20 @@ pub enum PayoutsCommand {
         /// Batches paying at least this (minor units) need two approvers.
         #[arg(long)]
         dual_approval_at: Option<i64>,
+        /// The admin changing them (required once the roster has an admin).
+        #[arg(long = "as")]
+        as_: Option<String>,
     },
+}
+
+/// The named person, proven by their key on this computer; nobody when no name is given.
+fn signer_if_named(
+    ws: &closebook_engine::Workspace,
+    ctx: &Ctx,
+    name: Option<String>,
+) -> Result<Option<people::Signer>, Failure> {
+    name.map(|n| people::authenticate(ws, &ctx.secrets, &n).map_err(pay))
+        .transpose()
 }
 
 fn pay(e: PayoutError) -> Failure {
@@ -131,10 +144,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
     match cmd {
         PeopleCommand::Add { name, role, as_ } => {
             let role = Role::parse(&role).map_err(pay)?;
-            let by = match as_ {
-                Some(n) => Some(people::authenticate(&ws, &ctx.secrets, &n).map_err(pay)?),
-                None => None,
-            };
+            let by = signer_if_named(&ws, ctx, as_)?;
             let seed = people::fresh_seed().map_err(pay)?;
             let p = people::add(&ws, &ctx.secrets, &name, role, seed, by.as_ref(), &ctx.op())
                 .map_err(pay)?;
@@ -408,13 +418,15 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             fee_bps,
             minimum,
             dual_approval_at,
+            as_,
         } => {
             let mut p = batch::settings(&ws).map_err(pay)?;
             if fee_bps.is_some() || minimum.is_some() || dual_approval_at.is_some() {
                 p.fee_bps = fee_bps.unwrap_or(p.fee_bps);
                 p.minimum_minor = minimum.unwrap_or(p.minimum_minor);
                 p.dual_approval_at_minor = dual_approval_at.unwrap_or(p.dual_approval_at_minor);
-                batch::set_settings(&ws, p, &op).map_err(pay)?;
+                let by = signer_if_named(&ws, ctx, as_)?;
+                batch::set_settings(&ws, by.as_ref(), p, &op).map_err(pay)?;
             }
             if ctx.json {
                 print_json(&p);

@@ -278,15 +278,25 @@ fn e_msg<T: std::fmt::Debug>(r: Result<T, PayoutError>) -> String {
 #[test]
 fn large_batches_need_two_distinct_approvers() {
     let s = Seed::new();
-    batch::set_settings(
-        &s.t.ws,
-        Params {
-            dual_approval_at_minor: 500_000,
-            ..Params::default()
-        },
-        &op(now()),
-    )
-    .unwrap();
+    let stricter = Params {
+        dual_approval_at_minor: 500_000,
+        ..Params::default()
+    };
+    // The threshold is a control: once the roster has an admin, only an admin moves it.
+    let before = batch::settings(&s.t.ws).unwrap();
+    for who in ["Pat Preparer", "Avery Approver", "Ada Auditor"] {
+        let e =
+            batch::set_settings(&s.t.ws, Some(&s.signer(who)), stricter, &op(now())).unwrap_err();
+        assert_eq!(code(e), ErrorCode::PermissionDenied, "{who}");
+    }
+    let e = batch::set_settings(&s.t.ws, None, stricter, &op(now())).unwrap_err();
+    assert_eq!(
+        code(e),
+        ErrorCode::PermissionDenied,
+        "no one acts anonymously"
+    );
+    assert_eq!(batch::settings(&s.t.ws).unwrap(), before, "nothing changed");
+    batch::set_settings(&s.t.ws, Some(&s.signer("Kim Admin")), stricter, &op(now())).unwrap();
     let b = s.prepare();
     assert_eq!(b.approvals_required, 2);
     let one = batch::approve(&s.t.ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap();

@@ -154,6 +154,7 @@ fn no_secret_reaches_a_log_the_database_a_plain_file_an_error_or_an_export() {
     }
     batch::set_settings(
         &t.ws,
+        None, // No admin on this roster yet: setting up is open.
         closebook_engine::payouts::Params {
             dual_approval_at_minor: 100_000,
             ..Default::default()

@@ -43,6 +43,8 @@ pub struct PayoutSettingsArgs {
     /// Minor units, digits only.
     pub minimum_minor: String,
     pub dual_approval_at_minor: String,
+    /// The admin changing them, once the roster has one.
+    pub as_person: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -516,7 +518,7 @@ impl App {
             dual_approval_at_minor: DEMO_DUAL_APPROVAL_AT,
             ..Params::default()
         };
-        batch::set_settings(ws, p, &ctx).map_err(pay)?;
+        batch::set_settings(ws, None, p, &ctx).map_err(pay)?;
         Ok(())
     }
 
@@ -539,20 +541,24 @@ impl App {
         })
     }
 
+    /// The named person, proven by their key on this computer; nobody for no (or a blank) name.
+    fn signer_if_named(
+        &self,
+        ws: &Workspace,
+        name: Option<&str>,
+    ) -> Result<Option<people::Signer>> {
+        name.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|n| people::authenticate(ws, self.secrets.as_ref(), n).map_err(pay))
+            .transpose()
+    }
+
     pub fn payouts_add_person(&self, args: AddPersonArgs) -> Result<PayoutsOverview> {
         let role = Role::parse(args.role.trim()).map_err(pay)?;
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            let by = match args
-                .as_person
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                Some(n) => Some(people::authenticate(&ws, self.secrets.as_ref(), n).map_err(pay)?),
-                None => None,
-            };
+            let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
             let seed = people::fresh_seed().map_err(pay)?;
             people::add(
                 &ws,
@@ -580,7 +586,8 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            batch::set_settings(&ws, p, &self.ctx()).map_err(pay)?;
+            let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
+            batch::set_settings(&ws, by.as_ref(), p, &self.ctx()).map_err(pay)?;
         }
         self.payouts_overview()
     }

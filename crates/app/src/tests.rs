@@ -748,6 +748,7 @@ fn payout_and_report_arguments_are_validated_before_anything_runs() {
                 fee_bps: 700,
                 minimum_minor: minimum.into(),
                 dual_approval_at_minor: "100000".into(),
+                as_person: None,
             })
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{minimum}");
@@ -757,6 +758,7 @@ fn payout_and_report_arguments_are_validated_before_anything_runs() {
             fee_bps: 9_000,
             minimum_minor: "2500".into(),
             dual_approval_at_minor: "100000".into(),
+            as_person: None,
         })
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput, "a 90% fee is a typo");

@@ -467,7 +467,11 @@ export type PayoutSettingsArgs = { fee_bps: number,
 /**
  * Minor units, digits only.
  */
-minimum_minor: string, dual_approval_at_minor: string, };
+minimum_minor: string, dual_approval_at_minor: string, 
+/**
+ * The admin changing them, once the roster has one.
+ */
+as_person: string | null, };
 
 export type BatchTotalsView = { subscriptions: AmountView, allocated: AmountView, unallocated: AmountView, fees: AmountView, net: AmountView, carried_in: AmountView, withdrawals: AmountView, paid: AmountView, carried_out: AmountView, 
 /**

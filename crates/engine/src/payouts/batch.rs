@@ -235,8 +235,15 @@ pub fn settings(ws: &Workspace) -> Result<Params, PayoutError> {
 }
 
 /// Changes the parameters later batches are prepared with (audited). Batches already
-/// prepared keep theirs: they are part of what approvers signed.
-pub fn set_settings(ws: &Workspace, p: Params, ctx: &OpContext) -> Result<(), PayoutError> {
+/// prepared keep theirs: they are part of what approvers signed. The two-approver threshold
+/// is a control: once the roster has an admin, only an admin changes these (`by`).
+pub fn set_settings(
+    ws: &Workspace,
+    by: Option<&Signer>,
+    p: Params,
+    ctx: &OpContext,
+) -> Result<(), PayoutError> {
+    let actor = people::admin_actor(ws, by, Action::ChangeSettings, ctx)?;
     p.validate()?;
     let tx = ws.conn.unchecked_transaction()?;
     for (k, v) in SETTINGS.iter().zip([
@@ -249,7 +256,7 @@ pub fn set_settings(ws: &Workspace, p: Params, ctx: &OpContext) -> Result<(), Pa
     audit::append(
         &tx,
         ctx.now,
-        &ctx.actor,
+        &actor,
         "settings.payouts",
         &format!(
             "payout settings: fee {} bps, minimum {}, two approvers from {}",

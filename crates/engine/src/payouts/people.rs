@@ -56,6 +56,7 @@ pub enum Action {
     Reject,
     Execute,
     ManagePeople,
+    ChangeSettings,
 }
 
 impl Action {
@@ -76,6 +77,7 @@ impl Action {
             Action::Reject => "reject payout batches",
             Action::Execute => "execute payout batches",
             Action::ManagePeople => "change the roster",
+            Action::ChangeSettings => "change the payout settings",
         }
     }
 }
@@ -143,7 +145,7 @@ fn allowed_roles(a: Action) -> &'static str {
     match a {
         Action::Prepare | Action::Execute => "preparers and admins",
         Action::Approve | Action::Reject => "approvers and admins",
-        Action::ManagePeople => "admins",
+        Action::ManagePeople | Action::ChangeSettings => "admins",
     }
 }
 
@@ -166,6 +168,33 @@ pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool
     };
     vk.verify_strict(message, &Signature::from_bytes(&sig))
         .is_ok()
+}
+
+/// Who does an admin's action: the signer, who must be allowed it; or, while the roster
+/// has no admin yet (setting a workspace up), whoever runs the program. Once there is an
+/// admin, no one acts anonymously.
+pub(crate) fn admin_actor(
+    ws: &Workspace,
+    by: Option<&Signer>,
+    action: Action,
+    ctx: &OpContext,
+) -> Result<String, PayoutError> {
+    if let Some(s) = by {
+        s.require(action)?;
+        return Ok(s.actor());
+    }
+    let has_admin: bool = ws.conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM people WHERE role = 'admin')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_admin {
+        return Err(PayoutError::Forbidden(format!(
+            "the roster has an admin: only an admin may {} (act as that admin: --as NAME)",
+            action.describe()
+        )));
+    }
+    Ok(ctx.actor.clone())
 }
 
 /// The keychain entry of a person's private key.
@@ -298,23 +327,7 @@ pub fn add(
     ctx: &OpContext,
 ) -> Result<Person, PayoutError> {
     let name = check_name(name)?;
-    let has_admin: bool = ws.conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM people WHERE role = 'admin')",
-        [],
-        |r| r.get(0),
-    )?;
-    let actor = match by {
-        Some(s) => {
-            s.require(Action::ManagePeople)?;
-            s.actor()
-        }
-        None if has_admin => {
-            return Err(PayoutError::Forbidden(
-                "the roster has an admin: add people as that admin (--as NAME)".into(),
-            ));
-        }
-        None => ctx.actor.clone(),
-    };
+    let actor = admin_actor(ws, by, Action::ManagePeople, ctx)?;
     if get(ws, name)?.is_some() {
         return Err(PayoutError::BadInput(format!(
             "{name} is already on the roster"
@@ -392,11 +405,23 @@ mod tests {
         assert!(!Approve.allowed(Role::Preparer) && !Reject.allowed(Role::Preparer));
         assert!(Approve.allowed(Role::Approver) && Reject.allowed(Role::Approver));
         assert!(!Prepare.allowed(Role::Approver) && !Execute.allowed(Role::Approver));
-        for a in [Prepare, Approve, Reject, Execute, ManagePeople] {
+        for a in [
+            Prepare,
+            Approve,
+            Reject,
+            Execute,
+            ManagePeople,
+            ChangeSettings,
+        ] {
             assert!(!a.allowed(Role::Auditor), "{a:?}");
             assert!(a.allowed(Role::Admin), "{a:?}");
         }
-        assert!(!ManagePeople.allowed(Role::Preparer));
+        for r in [Role::Preparer, Role::Approver] {
+            assert!(
+                !ManagePeople.allowed(r) && !ChangeSettings.allowed(r),
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

@@ -102,7 +102,8 @@ function servePayouts(engine: Engine = {}) {
           });
         case "payouts_add_person": {
           const a = args["args"] as AddPersonArgs;
-          return payoutsOverview(state.batch, { people: [...roster(), person(a.name, a.role)] });
+          const ov = overviewOf(state.batch);
+          return { ...ov, people: [...ov.people, person(a.name, a.role)] };
         }
         case "payouts_set_settings":
           return overviewOf(state.batch);
@@ -662,13 +663,23 @@ describe("Payouts", () => {
     await type(q<HTMLInputElement>(container, "payouts-settings-fee"), "1200");
     await fireEvent.click(q(container, "payouts-settings-save"));
     await waitFor(() =>
-      expect(of("payouts_set_settings")).toEqual([{ args: { fee_bps: 1200, minimum_minor: "3050", dual_approval_at_minor: "200000" } satisfies PayoutSettingsArgs }]),
+      expect(of("payouts_set_settings")).toEqual([
+        { args: { fee_bps: 1200, minimum_minor: "3050", dual_approval_at_minor: "200000", as_person: "Ops Admin" } satisfies PayoutSettingsArgs },
+      ]),
     );
 
     // A bad amount is refused before asking.
     await type(q<HTMLInputElement>(container, "payouts-settings-minimum"), "1.999");
     await fireEvent.click(q(container, "payouts-settings-save"));
     expect(q(container, "payouts-settings-error").textContent).toContain("The minimum payout");
+    await settle();
+    expect(of("payouts_set_settings")).toHaveLength(1);
+
+    // Once the roster has an admin, only an admin changes the settings: a preparer is told so.
+    await type(q<HTMLInputElement>(container, "payouts-settings-minimum"), "25");
+    await choose(q<HTMLSelectElement>(container, "payouts-acting-as"), "Dana Reyes");
+    await fireEvent.click(q(container, "payouts-settings-save"));
+    expect(q(container, "payouts-settings-error").textContent).toContain("only an admin changes the payout settings");
     await settle();
     expect(of("payouts_set_settings")).toHaveLength(1);
   });
