@@ -269,7 +269,7 @@ fn stripe_code(e: &StripeError) -> ErrorCode {
         S::ModeMismatch { .. } | S::LivemodeMismatch { .. } => ErrorCode::ModeMismatch,
         S::Request { .. } | S::BadObject { .. } => ErrorCode::StripeFailed,
         S::GaveUp { .. } => ErrorCode::StripeUnavailable,
-        S::BadApiBase(_) => ErrorCode::InvalidInput,
+        S::BadApiBase(_) | S::CleartextApiBase(_) => ErrorCode::InvalidInput,
         S::Cancelled => ErrorCode::Cancelled,
         S::Secrets(s) => secret_code(s),
         S::Money(_) => ErrorCode::LedgerInvariant,

@@ -192,11 +192,24 @@ impl Api {
     }
 }
 
-/// async-stripe joins `{base}v1{path}`: the base must end with `/`.
-fn normalize_base(api_base: &str) -> Result<String, StripeError> {
+/// async-stripe joins `{base}v1{path}`: the base must end with `/`. The key goes in a header
+/// of every request: only over https, or over plain http to this computer's loopback (the
+/// simulator) — never in cleartext across a network.
+pub(crate) fn normalize_base(api_base: &str) -> Result<String, StripeError> {
     let base = api_base.trim();
-    if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
-        return Err(StripeError::BadApiBase(api_base.to_string()));
+    let bad = || StripeError::BadApiBase(api_base.to_string());
+    let url = url::Url::parse(base).map_err(|_| bad())?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        None => return Err(bad()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err(StripeError::CleartextApiBase(base.to_string())),
+        _ => return Err(bad()),
     }
     Ok(if base.ends_with('/') {
         base.to_string()

@@ -59,6 +59,10 @@ pub enum StripeError {
     BadObject { request: String, detail: String },
     #[error("invalid API base `{0}`: give a URL such as http://127.0.0.1:12111")]
     BadApiBase(String),
+    #[error(
+        "refusing to send the Stripe key in cleartext to `{0}`: use https:// (plain http is only for this computer's loopback, where the simulator runs)"
+    )]
+    CleartextApiBase(String),
     #[error("the sync was cancelled; run it again to continue where it stopped")]
     Cancelled,
     #[error("cannot start the sync's network runtime: {0}")]

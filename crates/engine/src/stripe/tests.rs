@@ -170,3 +170,44 @@ fn a_page_parses_as_a_sync_parses_it_and_bad_pages_are_named() {
     let page = serde_json::json!({"object": "list", "url": "/v1/charges", "has_more": false, "data": [charge]});
     assert!(parse_page(ObjectType::Charge, page.to_string().as_bytes()).is_err());
 }
+
+#[test]
+fn the_key_travels_only_over_https_or_to_loopback() {
+    use super::StripeError;
+    use super::api::normalize_base;
+    for ok in [
+        "https://api.stripe.com",
+        "https://api.stripe.com/",
+        "http://127.0.0.1:12111",
+        "http://localhost:8080/",
+        "http://[::1]:9000",
+    ] {
+        let b = normalize_base(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert!(b.ends_with('/'), "{b}");
+    }
+    for cleartext in [
+        "http://api.stripe.com",
+        "http://10.0.0.5:12111",
+        "http://127.0.0.1.evil.example",
+    ] {
+        assert!(
+            matches!(
+                normalize_base(cleartext),
+                Err(StripeError::CleartextApiBase(_))
+            ),
+            "{cleartext}"
+        );
+    }
+    for bad in [
+        "",
+        "api.stripe.com",
+        "ftp://api.stripe.com",
+        "file:///etc/passwd",
+        "https://",
+    ] {
+        assert!(
+            matches!(normalize_base(bad), Err(StripeError::BadApiBase(_))),
+            "{bad}"
+        );
+    }
+}
