@@ -297,8 +297,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::ImportApproval { file } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| pay(PayoutError::Io(file.display().to_string(), e.to_string())))?;
+            let bytes = batch::read_approval_file(&file).map_err(pay)?;
             let b = batch::import_approval(&ws, &bytes, &op).map_err(pay)?;
             decided(ctx.json, &b);
         }

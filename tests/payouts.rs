@@ -927,3 +927,15 @@ fn a_month_that_is_not_over_or_overallocated_is_refused_with_nothing_written() {
     assert_eq!(count(&t.ws, "payout_batches"), 0);
     assert_eq!(count(&t.ws, "payout_locked_allocations"), 0);
 }
+
+/// An "approval file" that never ends (a device, a pipe) is read only one byte past the
+/// limit and refused, not read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_endless_approval_file_is_refused_without_being_read_whole() {
+    let s = Seed::new();
+    let bytes = batch::read_approval_file(std::path::Path::new("/dev/zero")).unwrap();
+    assert_eq!(bytes.len(), batch::MAX_APPROVAL_FILE + 1);
+    let e = batch::import_approval(&s.t.ws, &bytes, &op(now())).unwrap_err();
+    assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+}

@@ -693,8 +693,7 @@ impl App {
     }
 
     pub fn payouts_import_approval(&self, path: String) -> Result<BatchView> {
-        let bytes = std::fs::read(path.trim())
-            .map_err(|e| CommandError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;
+        let bytes = batch::read_approval_file(std::path::Path::new(path.trim())).map_err(pay)?;
         let session = self.session()?;
         let ws = lock(&session.writer);
         let b = batch::import_approval(&ws, &bytes, &self.ctx()).map_err(pay)?;

@@ -1492,6 +1492,20 @@ pub fn export_approval(
     Ok(file)
 }
 
+/// Reads an approval file for [`import_approval`], never more than one byte past the limit:
+/// a huge or endless file (a device, a pipe) is refused without being read whole.
+pub fn read_approval_file(path: &std::path::Path) -> Result<Vec<u8>, PayoutError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| PayoutError::Io(path.display().to_string(), e.to_string());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_APPROVAL_FILE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok(bytes)
+}
+
 /// Reads an approval file and records it, refusing anything forged, mismatched or replayed.
 pub fn import_approval(
     ws: &Workspace,
