@@ -365,3 +365,79 @@ fn connection_failures_are_clear_and_secret_free() {
         PullError::BadUrl(_)
     ));
 }
+
+/// The PostgreSQL password, given every way the CLI takes it (PGPASSWORD, inside the URL as
+/// userinfo or as a `password=` parameter, wrong), never appears in the most verbose log,
+/// the output, an error, or the decrypted workspace.
+#[test]
+fn the_password_reaches_no_log_output_error_or_workspace_at_the_most_verbose_level() {
+    let server = PgServer::start();
+    server.load_csv_dir(&demo_dir());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    let key = tmp.path().join("ws.key");
+    let run = |args: &[&str], pgpassword: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_closebook"));
+        c.arg("-w")
+            .arg(&dir)
+            .arg("--key-file")
+            .arg(&key)
+            .arg("-vvv")
+            .args(args)
+            .env("CLOSEBOOK_LOG", "trace")
+            .env_remove("PGPASSWORD")
+            .env_remove("CLOSEBOOK_WORKSPACE");
+        if let Some(p) = pgpassword {
+            c.env("PGPASSWORD", p);
+        }
+        c.output().unwrap()
+    };
+    assert!(run(&["init", "--mode", "test"], None).status.success());
+    let mut seen = String::new();
+    let mut record = |out: std::process::Output| {
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+        out.status.success()
+    };
+    let plain = server.url(READER);
+    let wrong = "Wrong-Secret-5150";
+    assert!(!record(run(
+        &["pull", "postgres", "--url", &plain],
+        Some(wrong)
+    )));
+    assert!(record(run(
+        &["pull", "postgres", "--url", &plain],
+        Some(READER_PASSWORD)
+    )));
+    let userinfo = server.url_with_password(READER, READER_PASSWORD);
+    assert!(record(run(
+        &["--json", "pull", "postgres", "--url", &userinfo],
+        None
+    )));
+    let param = format!("{plain}?password={READER_PASSWORD}");
+    let param = if plain.contains('?') {
+        format!("{plain}&password={READER_PASSWORD}")
+    } else {
+        param
+    };
+    assert!(record(run(&["pull", "postgres", "--url", &param], None)));
+    assert!(
+        seen.contains("TRACE") || seen.contains("DEBUG"),
+        "logging ran at its most verbose"
+    );
+    let ws = closebook_engine::workspace::Workspace::open(
+        &dir,
+        &closebook_engine::workspace::KeySource::File(key.clone()),
+        &closebook_engine::secrets::MemorySecrets::new(),
+    )
+    .unwrap();
+    let stored = common::dump_text(&ws);
+    for secret in [READER_PASSWORD, wrong] {
+        if let Some(i) = seen.find(secret) {
+            let from = seen.floor_char_boundary(i.saturating_sub(300));
+            let to = seen.floor_char_boundary((i + 100).min(seen.len()));
+            panic!("{secret} in the CLI's output or log: …{}…", &seen[from..to]);
+        }
+        assert!(!stored.contains(secret), "{secret} in the workspace");
+    }
+}

@@ -39,33 +39,6 @@ impl std::io::Write for Captured {
     }
 }
 
-/// Every text value of every table, decrypted.
-fn dump(ws: &closebook_engine::Workspace) -> String {
-    let c = ws.connection();
-    let tables: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = String::new();
-    for t in tables {
-        let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                if let Ok(rusqlite::types::ValueRef::Text(s)) = r.get_ref(i) {
-                    out.push_str(&String::from_utf8_lossy(s));
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    out
-}
-
 fn files_text(dir: &std::path::Path) -> String {
     let mut out = String::new();
     for e in walk(dir) {
@@ -300,7 +273,7 @@ fn no_secret_reaches_a_log_the_database_a_plain_file_an_error_or_an_export() {
     assert!(log_text.len() > 1_000, "tracing ran at its most verbose");
     let places = [
         ("the log", log_text),
-        ("the database", dump(&t.ws)),
+        ("the database", common::dump_text(&t.ws)),
         ("the workspace's plain files", files_text(t.dir.path())),
         ("an error message", errors.join("\n")),
         ("the approval file", file_text),

@@ -115,3 +115,31 @@ pub fn mirror_digest(ws: &Workspace) -> String {
     }
     hex::encode(h.finalize())
 }
+
+/// Every text value of every table, decrypted: for searching a workspace for what must not
+/// be in it (secrets).
+pub fn dump_text(ws: &Workspace) -> String {
+    let c = ws.connection();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = String::new();
+    for t in tables {
+        let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            for i in 0..n {
+                if let Ok(rusqlite::types::ValueRef::Text(s)) = r.get_ref(i) {
+                    out.push_str(&String::from_utf8_lossy(s));
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}

@@ -125,24 +125,84 @@ impl PullOptions {
     }
 }
 
-/// The URL with any password removed, safe to show and to store.
+/// The connection string with every password removed, safe to show and to store; still a
+/// connection string (a remembered source is used again). Both of libpq's forms:
+/// `postgres://user:secret@host/db?password=secret` and `host=… password='a b'`.
 pub fn redact_url(url: &str) -> String {
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
-        let scheme = &url[..url.len() - rest.len()];
-        if let Some((userinfo, host)) = rest.split_once('@')
-            && let Some((user, _)) = userinfo.split_once(':')
-        {
-            return format!("{scheme}{user}@{host}");
-        }
-        return url.to_string();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return match url::Url::parse(url) {
+            Ok(mut u) => {
+                let _ = u.set_password(None);
+                let kept: Vec<(String, String)> = u
+                    .query_pairs()
+                    .filter(|(k, _)| !is_password_key(k))
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                if kept.is_empty() {
+                    u.set_query(None);
+                } else {
+                    u.query_pairs_mut().clear().extend_pairs(kept);
+                }
+                u.to_string()
+            }
+            // Not a URL the driver could use either: show none of it rather than a secret.
+            Err(_) => "(an unreadable postgres:// URL)".to_string(),
+        };
     }
-    url.split_whitespace()
-        .filter(|kv| !kv.starts_with("password="))
+    keyword_pairs(url)
+        .into_iter()
+        .filter(|(k, _)| !is_password_key(k))
+        .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn is_password_key(key: &str) -> bool {
+    matches!(key.trim(), "password" | "sslpassword")
+}
+
+/// libpq's `key = value` form, values as written (quoted ones keep their quotes), so that
+/// `password = 'a b'` is one pair, not three words.
+fn keyword_pairs(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        if key.is_empty() && chars.peek().is_none() {
+            break;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'=').is_some() {
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+            if chars.next_if_eq(&'\'').is_some() {
+                value.push('\'');
+                while let Some(c) = chars.next() {
+                    value.push(c);
+                    match c {
+                        '\\' => value.extend(chars.next()),
+                        '\'' => break,
+                        _ => {}
+                    }
+                }
+            } else {
+                while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                    value.push(c);
+                }
+            }
+        }
+        if key.is_empty() {
+            // A stray `=`: skip a character so the loop always advances.
+            chars.next();
+            continue;
+        }
+        out.push((key, value));
+    }
+    out
 }
 
 /// Progress reported after each page.
@@ -839,4 +899,37 @@ fn pull_table(
         detail: error_text(&e),
     })?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn every_password_form_is_removed_and_the_rest_still_connects() {
+        let cases = [
+            ("postgres://u:s3cret@h:5432/db", "postgres://u@h:5432/db"),
+            ("postgresql://u@h/db?password=s3cret", "postgresql://u@h/db"),
+            (
+                "postgres://u:s3cret@h/db?sslmode=require&password=s3cret&application_name=x",
+                "postgres://u@h/db?sslmode=require&application_name=x",
+            ),
+            ("postgres://u@h/db?sslpassword=s3cret", "postgres://u@h/db"),
+            (
+                "host=h user=u password=s3cret dbname=db",
+                "host=h user=u dbname=db",
+            ),
+            ("host=h password = 's3 cret' dbname=db", "host=h dbname=db"),
+            ("host=h password='it\\'s s3cret' port=5", "host=h port=5"),
+            (
+                "postgres://u:s3cret@[not a url",
+                "(an unreadable postgres:// URL)",
+            ),
+        ];
+        for (given, shown) in cases {
+            let r = redact_url(given);
+            assert_eq!(r, shown, "{given}");
+            assert!(!r.contains("s3"), "{given} → {r}");
+        }
+    }
 }
