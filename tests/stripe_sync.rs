@@ -2,6 +2,8 @@
 //! on loopback, with every fault the simulator can inject, killed syncs, rate limits and a
 //! mode mismatch. Each result is compared with a clean run's digest of the mirror.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -384,4 +386,54 @@ fn a_killed_cli_sync_resumes_to_the_clean_result() {
         "SELECT count(*) FROM (SELECT id FROM stripe_balance_transactions GROUP BY id HAVING count(*) > 1)",
     );
     assert_eq!(dupes, 0);
+}
+
+/// The Stripe key, given through the environment, never appears in the CLI's most verbose
+/// log (HTTP client and retry traces included), its output, or the workspace.
+#[test]
+fn the_key_reaches_no_log_output_or_workspace_at_the_most_verbose_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    let key = tmp.path().join("ws.key");
+    // Faults make the client log its retries too.
+    let s = sim(|c| {
+        c.with_faults(
+            FaultPlan::none()
+                .at(2, FaultKind::Status(503))
+                .at(5, FaultKind::RateLimited),
+        )
+    });
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_closebook"))
+            .arg("-w")
+            .arg(&dir)
+            .arg("--key-file")
+            .arg(&key)
+            .arg("-vvv")
+            .args(args)
+            .env("CLOSEBOOK_LOG", "trace")
+            .env("STRIPE_API_KEY", KEY)
+            .env_remove("CLOSEBOOK_WORKSPACE")
+            .output()
+            .unwrap()
+    };
+    let mut seen = String::new();
+    for args in [
+        &["init", "--mode", "test"][..],
+        &["sync", "stripe", "--api-base", &s.url()][..],
+        &["--json", "status"][..],
+    ] {
+        let out = run(args);
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(seen.contains("TRACE"), "logging ran at its most verbose");
+    assert!(!seen.contains(KEY), "the key is in the CLI's output or log");
+    let ws = Workspace::open(&dir, &KeySource::File(key.clone()), &MemorySecrets::new()).unwrap();
+    assert!(!common::dump_text(&ws).contains(KEY));
 }
