@@ -664,6 +664,11 @@ async fn desktop_start_and_scroll_benchmark() {
     let ws_arg = ws.display().to_string();
     let key_arg = key.display().to_string();
     let started = Instant::now();
+    let started_epoch_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0;
     let s = Session::start(
         "bench",
         &tmp.path().join("data"),
@@ -681,6 +686,49 @@ async fn desktop_start_and_scroll_benchmark() {
     );
     s.bounded("wait two frames", frames).await;
     let ledger_ms = started.elapsed().as_millis();
+    // Where the start went: the page's own clock (its origin against ours: the driver's,
+    // the process's and the webview's start), its script ready, and each engine command
+    // the UI called (the measures `ui/src/lib/api.ts` leaves), in the order they started.
+    let profile = s
+        .client
+        .execute(
+            "const nav = performance.getEntriesByType('navigation')[0] || null;\
+             return { origin: performance.timeOrigin, dcl: nav ? nav.domContentLoadedEventEnd : null,\
+               paint: performance.getEntriesByType('paint').map(e => [e.name, e.startTime]),\
+               ipc: performance.getEntriesByType('measure').filter(m => m.name.startsWith('ipc '))\
+                 .map(m => [m.name.slice(4), m.startTime, m.duration]) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let origin = profile["origin"].as_f64().unwrap_or(started_epoch_ms) - started_epoch_ms;
+    let mut phases = vec![format!(
+        "page origin at {origin:.0} ms after asking for the session (WebDriver, the app's process, the webview)"
+    )];
+    if let Some(dcl) = profile["dcl"].as_f64() {
+        phases.push(format!("page script ready at {:.0} ms", origin + dcl));
+    }
+    for p in profile["paint"].as_array().into_iter().flatten() {
+        phases.push(format!(
+            "{} at {:.0} ms",
+            p[0].as_str().unwrap_or("paint"),
+            origin + p[1].as_f64().unwrap_or(0.0)
+        ));
+    }
+    for c in profile["ipc"].as_array().into_iter().flatten() {
+        let at = origin + c[1].as_f64().unwrap_or(0.0);
+        let took = c[2].as_f64().unwrap_or(0.0);
+        phases.push(format!(
+            "{} from {at:.0} to {:.0} ms ({took:.0} ms)",
+            c[0].as_str().unwrap_or("?"),
+            at + took
+        ));
+    }
+    phases.push(format!(
+        "dashboard found at {window_ms} ms, ledger rows painted at {ledger_ms} ms"
+    ));
+    let profile_text = phases.join("\n  ");
+    println!("desktop start profile:\n  {profile_text}");
     s.shot("ledger").await;
     // The entries of a large account, scrolled a few rows per frame for 600 frames (or 15 s,
     // whichever ends first) while pages of 200 load behind: the time between frames, as the
@@ -751,6 +799,10 @@ async fn desktop_start_and_scroll_benchmark() {
         idle_p95
     );
     println!("{line}");
-    std::fs::write(repo().join("target/bench-desktop.md"), format!("{line}\n")).unwrap();
+    std::fs::write(
+        repo().join("target/bench-desktop.md"),
+        format!("{line}\n\nStart profile:\n  {profile_text}\n"),
+    )
+    .unwrap();
     s.close().await;
 }

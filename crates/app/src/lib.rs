@@ -65,6 +65,10 @@ struct Session {
     /// on a million postings they take a noticeable fraction of a second, and the UI asks
     /// for the overview often.
     summary: Mutex<Option<ledger::MirrorSummary>>,
+    /// The ledger's entry types (a filter's choices) with the reader's `data_version` they
+    /// were read at: listing them scans every posting, and they change only when someone
+    /// (this app or another process) commits.
+    entry_types: Mutex<Option<(i64, Vec<String>)>>,
 }
 
 impl Session {
@@ -317,6 +321,7 @@ impl App {
             key,
             demo,
             summary: Mutex::new(None),
+            entry_types: Mutex::new(None),
         });
         let view = self.workspace_view(&session)?;
         *lock(&self.session) = Some(session.clone());
@@ -488,7 +493,20 @@ impl App {
     }
 
     pub fn entry_types(&self) -> Result<Vec<String>> {
-        self.read(|ws| Ok(ledger::entry_types(ws)?))
+        let session = self.session()?;
+        let ws = lock(&session.reader);
+        let version: i64 = ws
+            .connection()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| Error::Ledger(e.into()))?;
+        if let Some((v, types)) = lock(&session.entry_types).as_ref()
+            && *v == version
+        {
+            return Ok(types.clone());
+        }
+        let types = ledger::entry_types(&ws)?;
+        *lock(&session.entry_types) = Some((version, types.clone()));
+        Ok(types)
     }
 
     // ---- Stripe ----

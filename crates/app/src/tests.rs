@@ -252,8 +252,21 @@ fn a_good_import_reports_counts_and_a_second_is_a_no_op() {
         op_id: "op-1".into(),
     };
     let before = app.app_overview().unwrap().open.unwrap().summary.postings;
+    let types = app.entry_types().unwrap();
+    assert!(!types.contains(&"adjustment".to_string()), "{types:?}");
+    assert_eq!(
+        app.entry_types().unwrap(),
+        types,
+        "asked again: the same (cached) list"
+    );
     let report = app.import_file(args.clone()).unwrap();
     assert_eq!((report.rows_read, report.rows_added), (2, 2));
+    // The cached entry types follow the commit (the reader's data_version moved).
+    assert!(
+        app.entry_types()
+            .unwrap()
+            .contains(&"adjustment".to_string())
+    );
     // The overview's cached counts follow the import.
     let after = app.app_overview().unwrap().open.unwrap().summary.postings;
     assert_eq!(after, before + 2);

@@ -28,6 +28,18 @@ describe("api", () => {
     });
   });
 
+  it("leaves a performance measure per command, for the start-up profile, failed or not", async () => {
+    performance.clearMeasures();
+    mockIPC((cmd) => {
+      if (cmd === "keychain_status") throw commandError("internal", "no");
+      return null;
+    });
+    await api.app_overview();
+    await expect(api.keychain_status()).rejects.toBeTruthy();
+    const names = performance.getEntriesByType("measure").map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(["ipc app_overview", "ipc keychain_status"]));
+  });
+
   it("maps unknown codes and odd values to internal", () => {
     expect(toCommandError({ code: "brand_new", message: "m" }).code).toBe("internal");
     expect(toCommandError(new Error("boom")).message).toBe("boom");

@@ -115,6 +115,17 @@ describe("Ledger", () => {
     expect(entryRows(container).length).toBeLessThan(60);
   });
 
+  it("asks for the entries first, then the account tree and the entry types", async () => {
+    const { calls } = serveLedger(10);
+    const { container } = render(Ledger, { viewportHeight: 640 });
+    await waitFor(() => expect(container.querySelectorAll('[data-testid="tree-node"]').length).toBeGreaterThan(0));
+    await settle();
+    const first = (cmd: string) => calls.indexOf(cmd);
+    expect(first("ledger_postings")).toBeGreaterThanOrEqual(0);
+    expect(first("ledger_postings")).toBeLessThan(first("ledger_tree"));
+    expect(first("ledger_postings")).toBeLessThan(first("entry_types"));
+  });
+
   it("says when the end is reached", async () => {
     serveLedger(3);
     const { container } = render(Ledger, { viewportHeight: 640 });
