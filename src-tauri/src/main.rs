@@ -142,12 +142,10 @@ fn main() {
             let opened = match &startup {
                 Startup::Nothing => Ok(()),
                 Startup::Demo => app.open_demo("startup".into()).map(drop),
-                Startup::Workspace { path, key_file } => app
-                    .open_workspace(OpenArgs {
-                        path: path.clone(),
-                        key_file: key_file.clone(),
-                    })
-                    .map(drop),
+                Startup::Workspace { path, key_file } => app.open_workspace_at_start(OpenArgs {
+                    path: path.clone(),
+                    key_file: key_file.clone(),
+                }),
             };
             if let Err(e) = opened {
                 tracing::warn!("could not open the workspace at start: {}", e.message);

@@ -311,8 +311,49 @@ impl App {
         self.attach(&path, key, false)
     }
 
+    /// Opens the workspace the desktop was started with, without waiting for its summary:
+    /// that pass over every posting (most of a second on a million) runs on a thread of its
+    /// own while the window and its webview start, and the UI's first overview finds it
+    /// ready (or waits only for what is left of it).
+    pub fn open_workspace_at_start(&self, args: OpenArgs) -> Result<()> {
+        let path = non_empty_path(&args.path, "workspace folder")?;
+        let key = key_source(args.key_file.as_deref());
+        let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
+        let session = self.attach_session(&path, key, demo)?;
+        let reader = session.reader.lock().unwrap_or_else(|p| p.into_inner());
+        self.remember(
+            &reader.info().path.display().to_string(),
+            &reader.info().name,
+            reader.info().mode.as_str(),
+            &session.key,
+        );
+        drop(reader);
+        std::thread::Builder::new()
+            .name("summary".into())
+            .spawn(move || {
+                let ws = lock(&session.reader);
+                if lock(&session.summary).is_none()
+                    && let Ok(summary) = ledger::summary(&ws)
+                {
+                    *lock(&session.summary) = Some(summary);
+                }
+            })
+            .map_err(|e| {
+                CommandError::new(ErrorCode::Internal, format!("cannot start a thread: {e}"))
+            })?;
+        Ok(())
+    }
+
     /// Opens `dir` twice (reader and writer), makes it the open workspace and remembers it.
     fn attach(&self, dir: &Path, key: KeySource, demo: bool) -> Result<WorkspaceView> {
+        let session = self.attach_session(dir, key, demo)?;
+        let view = self.workspace_view(&session)?;
+        self.remember(&view.path, &view.name, &view.mode, &session.key);
+        Ok(view)
+    }
+
+    /// Opens `dir` twice (reader and writer) and makes it the open workspace.
+    fn attach_session(&self, dir: &Path, key: KeySource, demo: bool) -> Result<Arc<Session>> {
         let reader = Workspace::open(dir, &key, self.secrets.as_ref())?;
         let writer = Workspace::open(dir, &key, self.secrets.as_ref())?;
         let session = Arc::new(Session {
@@ -323,10 +364,8 @@ impl App {
             summary: Mutex::new(None),
             entry_types: Mutex::new(None),
         });
-        let view = self.workspace_view(&session)?;
         *lock(&self.session) = Some(session.clone());
-        self.remember(&view, &session.key);
-        Ok(view)
+        Ok(session)
     }
 
     pub fn close_workspace(&self) -> Result<AppOverview> {
@@ -361,15 +400,15 @@ impl App {
         }
     }
 
-    fn remember(&self, view: &WorkspaceView, key: &KeySource) {
+    fn remember(&self, path: &str, name: &str, mode: &str, key: &KeySource) {
         let mut list = self.recent();
-        list.retain(|r| r.path != view.path);
+        list.retain(|r| r.path != path);
         list.insert(
             0,
             RecentWorkspace {
-                path: view.path.clone(),
-                name: view.name.clone(),
-                mode: view.mode.clone(),
+                path: path.to_string(),
+                name: name.to_string(),
+                mode: mode.to_string(),
                 key_file: match key {
                     KeySource::File(p) => Some(p.display().to_string()),
                     KeySource::Keychain => None,

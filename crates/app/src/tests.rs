@@ -53,6 +53,34 @@ fn nothing_open_is_a_clear_error_not_a_panic() {
     );
 }
 
+/// The desktop's start: the workspace opens at once and its summary is computed behind;
+/// the first overview has the same counts as an ordinary open, and the workspace is
+/// remembered.
+#[test]
+fn a_workspace_opened_at_start_has_its_summary_by_the_first_overview() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let opened = app.app_overview().unwrap().open.unwrap();
+    app.close_workspace().unwrap();
+    let (fresh, _) = self::app(tmp.path());
+    fresh
+        .open_workspace_at_start(OpenArgs {
+            path: opened.path.clone(),
+            key_file: None,
+        })
+        .unwrap_err(); // Another App, another (in-memory) keychain: the key is not there.
+    app.open_workspace_at_start(OpenArgs {
+        path: opened.path.clone(),
+        key_file: None,
+    })
+    .unwrap();
+    let overview = app.app_overview().unwrap();
+    let view = overview.open.unwrap();
+    assert_eq!(view.summary.postings, opened.summary.postings);
+    assert!(view.summary.postings > 0);
+    assert_eq!(overview.recent[0].path, opened.path);
+}
+
 #[test]
 fn demo_opens_and_is_remembered() {
     let tmp = tempfile::tempdir().unwrap();
