@@ -666,3 +666,36 @@ fn a_large_import_reports_progress_and_a_cancelled_one_leaves_nothing() {
     let r = ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
     assert_eq!(r.rows_added, 120_000);
 }
+
+/// The workspace summary answers its counts by index seeks (one per account, the ends of
+/// the time index); they must equal the plain scans they replace, on the demo's ledger.
+#[test]
+fn the_summary_counts_equal_plain_scans() {
+    let mut t = workspace(Mode::Test);
+    let path = common::repo_root().join("fixtures/demo/ledger.csv");
+    ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
+    let s = ledger::summary(&t.ws).unwrap();
+    let one = |sql: &str| -> i64 { t.ws.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        s.accounts as i64,
+        one("SELECT count(DISTINCT account) FROM ledger_postings")
+    );
+    assert_eq!(
+        s.entries as i64,
+        one("SELECT count(DISTINCT entry_id) FROM ledger_postings")
+    );
+    assert_eq!(
+        s.first_posting.unwrap().as_microsecond(),
+        one("SELECT min(created_at) FROM ledger_postings")
+    );
+    assert_eq!(
+        s.last_posting.unwrap().as_microsecond(),
+        one("SELECT max(created_at) FROM ledger_postings")
+    );
+    assert!(s.accounts > 10);
+    // And on an empty ledger.
+    let empty = workspace(Mode::Test);
+    let e = ledger::summary(&empty.ws).unwrap();
+    assert_eq!((e.accounts, e.postings), (0, 0));
+    assert!(e.first_posting.is_none());
+}

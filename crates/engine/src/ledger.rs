@@ -567,8 +567,10 @@ pub fn summary(ws: &Workspace) -> Result<MirrorSummary, LedgerError> {
     let count = |sql: &str| -> Result<u64, LedgerError> {
         Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
     };
+    // Two subqueries, not `min(x), max(x)` in one: SQLite answers a lone min() or max() from
+    // the index's ends, but scans every row for both at once (260 ms on a million).
     let (first, last): (Option<i64>, Option<i64>) = c.query_row(
-        "SELECT min(created_at), max(created_at) FROM ledger_postings",
+        "SELECT (SELECT min(created_at) FROM ledger_postings), (SELECT max(created_at) FROM ledger_postings)",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -579,7 +581,16 @@ pub fn summary(ws: &Workspace) -> Result<MirrorSummary, LedgerError> {
     Ok(MirrorSummary {
         postings: count("SELECT count(*) FROM ledger_postings")?,
         entries: count("SELECT count(DISTINCT entry_id) FROM ledger_postings")?,
-        accounts: count("SELECT count(DISTINCT account) FROM ledger_postings")?,
+        // A skip through the account index, one seek per account, instead of reading every
+        // posting's entry in it (36 ms instead of 200 on a million postings, 45,797 accounts).
+        accounts: count(
+            "WITH RECURSIVE a(v) AS (
+                 SELECT min(account) FROM ledger_postings
+                 UNION ALL
+                 SELECT (SELECT min(account) FROM ledger_postings WHERE account > a.v) FROM a WHERE a.v IS NOT NULL
+             )
+             SELECT count(v) FROM a",
+        )?,
         currencies,
         first_posting: first.and_then(|t| Timestamp::from_microsecond(t).ok()),
         last_posting: last.and_then(|t| Timestamp::from_microsecond(t).ok()),
