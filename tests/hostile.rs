@@ -11,45 +11,17 @@ use std::process::{Command, Output};
 use closebook_engine::audit;
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::workspace::Mode;
+use common::cli::CliWorkspace as Ws;
 
 const POSTINGS: u64 = 20_000;
 
-struct Ws {
-    dir: PathBuf,
-    key: PathBuf,
+/// The checks the tests here make on a CLI workspace.
+trait Checks {
+    fn postings(&self) -> i64;
+    fn intact(&self);
 }
 
-impl Ws {
-    fn new(root: &Path) -> Ws {
-        let ws = Ws {
-            dir: root.join("ws"),
-            key: root.join("ws.key"),
-        };
-        ws.ok(&["init", "--mode", "test"]);
-        ws
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_closebook"));
-        c.arg("-w")
-            .arg(&self.dir)
-            .arg("--key-file")
-            .arg(&self.key)
-            .args(args)
-            .env_remove("CLOSEBOOK_WORKSPACE");
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "closebook {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
+impl Checks for Ws {
     fn postings(&self) -> i64 {
         let out = self.ok(&["--json", "status"]);
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -77,17 +49,20 @@ fn find_count(doc: &serde_json::Value, name: &str) -> Option<i64> {
 
 fn generated(root: &Path) -> PathBuf {
     let data = root.join("data");
-    let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
-        .args(["generate", "--postings", &POSTINGS.to_string(), "--out"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::cli::generate(&data, POSTINGS);
     data
+}
+
+/// A generated platform's files and a workspace holding its connected accounts.
+fn with_accounts(root: &Path) -> (PathBuf, Ws) {
+    let data = generated(root);
+    let ws = Ws::init(root, "ws");
+    ws.ok(&[
+        "import",
+        "accounts",
+        &data.join("accounts.csv").display().to_string(),
+    ]);
+    (data, ws)
 }
 
 fn stderr(out: &Output) -> String {
@@ -131,13 +106,7 @@ fn no_keychain_is_a_clear_error_and_creates_nothing() {
 #[test]
 fn a_full_disk_refuses_the_import_and_leaves_the_workspace_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = generated(tmp.path());
-    let ws = Ws::new(tmp.path());
-    ws.ok(&[
-        "import",
-        "accounts",
-        &data.join("accounts.csv").display().to_string(),
-    ]);
+    let (data, ws) = with_accounts(tmp.path());
     let before = ws.postings();
     let db_size = std::fs::metadata(ws.dir.join("closebook.db"))
         .unwrap()
@@ -179,13 +148,7 @@ fn a_full_disk_refuses_the_import_and_leaves_the_workspace_as_it_was() {
 #[test]
 fn a_read_only_workspace_is_refused_clearly_and_stays_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = generated(tmp.path());
-    let ws = Ws::new(tmp.path());
-    ws.ok(&[
-        "import",
-        "accounts",
-        &data.join("accounts.csv").display().to_string(),
-    ]);
+    let (data, ws) = with_accounts(tmp.path());
     let snapshot = |dir: &Path| {
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
             .unwrap()
@@ -244,7 +207,7 @@ fn a_read_only_workspace_is_refused_clearly_and_stays_unchanged() {
 fn a_second_process_on_the_same_workspace_waits_its_turn() {
     let tmp = tempfile::tempdir().unwrap();
     let data = generated(tmp.path());
-    let ws = Ws::new(tmp.path());
+    let ws = Ws::init(tmp.path(), "ws");
     let file = |k: &str| data.join(format!("{k}.csv")).display().to_string();
     ws.ok(&["import", "accounts", &file("accounts")]);
     let children: Vec<_> = [

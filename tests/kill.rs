@@ -13,12 +13,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use closebook_engine::secrets::MemorySecrets;
-use closebook_engine::workspace::{KeySource, Workspace};
 use closebook_stripe_sim::{Dataset, SimConfig, SimHandle, Simulator};
+use common::cli::CliWorkspace as Ws;
 use rand::{Rng, SeedableRng};
 
 /// Postings in the synthetic platform: enough that each operation takes a good fraction of
@@ -38,57 +36,15 @@ fn rng() -> rand_chacha::ChaCha8Rng {
     rand_chacha::ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// One workspace driven through the CLI with a key file (no keychain needed).
-struct Ws {
-    dir: PathBuf,
-    key: PathBuf,
+/// The checks and kills every test here makes on a CLI workspace.
+trait KillChecks {
+    fn count(&self, sql: &str) -> i64;
+    fn check_intact(&self);
+    fn kill_after(&self, args: &[&str], delay: Duration) -> bool;
+    fn timed(&self, args: &[&str]) -> Duration;
 }
 
-impl Ws {
-    fn new(root: &Path, name: &str) -> Ws {
-        let ws = Ws {
-            dir: root.join(name),
-            key: root.join(format!("{name}.key")),
-        };
-        ws.ok(&["init", "--mode", "test"]);
-        ws
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_closebook"));
-        c.arg("-w")
-            .arg(&self.dir)
-            .arg("--key-file")
-            .arg(&self.key)
-            .args(args)
-            .env("STRIPE_API_KEY", closebook_stripe_sim::DEFAULT_TEST_KEY)
-            .env_remove("CLOSEBOOK_WORKSPACE");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "closebook {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn open(&self) -> Workspace {
-        Workspace::open(
-            &self.dir,
-            &KeySource::File(self.key.clone()),
-            &MemorySecrets::new(),
-        )
-        .expect("a killed workspace opens")
-    }
-
+impl KillChecks for Ws {
     fn count(&self, sql: &str) -> i64 {
         self.open()
             .connection()
@@ -110,12 +66,7 @@ impl Ws {
     /// Starts `args`, kills it after `delay`; true when it was still running (the kill
     /// landed mid-operation).
     fn kill_after(&self, args: &[&str], delay: Duration) -> bool {
-        let mut child = self
-            .cmd(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn(args);
         std::thread::sleep(delay);
         let running = child.try_wait().unwrap().is_none();
         let _ = child.kill(); // SIGKILL
@@ -123,7 +74,7 @@ impl Ws {
         running
     }
 
-    /// How long a clean run of `args` takes (it is then undone by the caller if needed).
+    /// How long a clean run of `args` takes.
     fn timed(&self, args: &[&str]) -> Duration {
         let start = Instant::now();
         self.ok(args);
@@ -140,16 +91,7 @@ impl Platform {
     fn generate(postings: u64) -> Platform {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
-        let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
-            .args(["generate", "--postings", &postings.to_string(), "--out"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::cli::generate(&data, postings);
         Platform { tmp, data }
     }
 
@@ -159,7 +101,8 @@ impl Platform {
 
     /// Everything but the ledger, imported.
     fn workspace(&self, name: &str) -> Ws {
-        let ws = Ws::new(self.tmp.path(), name);
+        let ws = Ws::init(self.tmp.path(), name)
+            .with_env("STRIPE_API_KEY", closebook_stripe_sim::DEFAULT_TEST_KEY);
         for kind in ["accounts", "balances", "allocations", "withdrawals"] {
             ws.ok(&["import", kind, &self.file(&format!("{kind}.csv"))]);
         }

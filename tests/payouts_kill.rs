@@ -9,14 +9,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use closebook_engine::payouts::batch;
-use closebook_engine::secrets::MemorySecrets;
-use closebook_engine::workspace::{KeySource, Workspace};
 use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
+use common::cli::CliWorkspace;
 use rand::{Rng, SeedableRng};
 
 fn keychain_available() -> bool {
@@ -29,46 +26,6 @@ fn keychain_available() -> bool {
     );
     eprintln!("payout kill tests need a Secret Service: run through scripts/test.sh; not run here");
     false
-}
-
-struct Cli {
-    dir: PathBuf,
-    key: PathBuf,
-    api: String,
-}
-
-impl Cli {
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_closebook"));
-        c.arg("-w")
-            .arg(&self.dir)
-            .arg("--key-file")
-            .arg(&self.key)
-            .args(args)
-            .env("STRIPE_API_KEY", closebook_stripe_sim::DEFAULT_TEST_KEY)
-            .env("CLOSEBOOK_STRIPE_API_BASE", &self.api)
-            .env_remove("CLOSEBOOK_WORKSPACE");
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "closebook {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn open(&self) -> Workspace {
-        Workspace::open(
-            &self.dir,
-            &KeySource::File(self.key.clone()),
-            &MemorySecrets::new(),
-        )
-        .unwrap()
-    }
 }
 
 fn demo_file(name: &str) -> String {
@@ -95,11 +52,9 @@ fn a_killed_execution_pays_every_line_exactly_once() {
             .with_latency(Duration::from_millis(25)),
     )
     .unwrap();
-    let cli = Cli {
-        dir: tmp.path().join("ws"),
-        key: tmp.path().join("ws.key"),
-        api: sim.url(),
-    };
+    let cli = CliWorkspace::at(tmp.path(), "ws")
+        .with_env("STRIPE_API_KEY", closebook_stripe_sim::DEFAULT_TEST_KEY)
+        .with_env("CLOSEBOOK_STRIPE_API_BASE", sim.url());
     cli.ok(&["init", "--mode", "test", "--timezone", "America/New_York"]);
     for (kind, file) in [
         ("accounts", "accounts.csv"),
@@ -129,14 +84,9 @@ fn a_killed_execution_pays_every_line_exactly_once() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
     let mut mid_batch = 0;
     for _ in 0..8 {
-        let mut child = cli
-            .cmd(&[
-                "payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = cli.spawn(&[
+            "payouts", "execute", &id, "--as", "Pat Kill", "--rate", "100",
+        ]);
         std::thread::sleep(Duration::from_millis(rng.random_range(80..900)));
         let _ = child.kill();
         child.wait().unwrap();

@@ -374,25 +374,15 @@ fn the_password_reaches_no_log_output_error_or_workspace_at_the_most_verbose_lev
     let server = PgServer::start();
     server.load_csv_dir(&demo_dir());
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("ws");
-    let key = tmp.path().join("ws.key");
+    let cli = common::cli::CliWorkspace::init(tmp.path(), "ws").with_env("CLOSEBOOK_LOG", "trace");
     let run = |args: &[&str], pgpassword: Option<&str>| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_closebook"));
-        c.arg("-w")
-            .arg(&dir)
-            .arg("--key-file")
-            .arg(&key)
-            .arg("-vvv")
-            .args(args)
-            .env("CLOSEBOOK_LOG", "trace")
-            .env_remove("PGPASSWORD")
-            .env_remove("CLOSEBOOK_WORKSPACE");
+        let mut c = cli.cmd(&[&["-vvv"], args].concat());
+        c.env_remove("PGPASSWORD");
         if let Some(p) = pgpassword {
             c.env("PGPASSWORD", p);
         }
         c.output().unwrap()
     };
-    assert!(run(&["init", "--mode", "test"], None).status.success());
     let mut seen = String::new();
     let mut record = |out: std::process::Output| {
         seen.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -425,13 +415,7 @@ fn the_password_reaches_no_log_output_error_or_workspace_at_the_most_verbose_lev
         seen.contains("TRACE") || seen.contains("DEBUG"),
         "logging ran at its most verbose"
     );
-    let ws = closebook_engine::workspace::Workspace::open(
-        &dir,
-        &closebook_engine::workspace::KeySource::File(key.clone()),
-        &closebook_engine::secrets::MemorySecrets::new(),
-    )
-    .unwrap();
-    let stored = common::dump_text(&ws);
+    let stored = common::dump_text(&cli.open());
     for secret in [READER_PASSWORD, wrong] {
         if let Some(i) = seen.find(secret) {
             let from = seen.floor_char_boundary(i.saturating_sub(300));

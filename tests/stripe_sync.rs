@@ -393,8 +393,6 @@ fn a_killed_cli_sync_resumes_to_the_clean_result() {
 #[test]
 fn the_key_reaches_no_log_output_or_workspace_at_the_most_verbose_level() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("ws");
-    let key = tmp.path().join("ws.key");
     // Faults make the client log its retries too.
     let s = sim(|c| {
         c.with_faults(
@@ -403,20 +401,10 @@ fn the_key_reaches_no_log_output_or_workspace_at_the_most_verbose_level() {
                 .at(5, FaultKind::RateLimited),
         )
     });
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_closebook"))
-            .arg("-w")
-            .arg(&dir)
-            .arg("--key-file")
-            .arg(&key)
-            .arg("-vvv")
-            .args(args)
-            .env("CLOSEBOOK_LOG", "trace")
-            .env("STRIPE_API_KEY", KEY)
-            .env_remove("CLOSEBOOK_WORKSPACE")
-            .output()
-            .unwrap()
-    };
+    let cli = common::cli::CliWorkspace::at(tmp.path(), "ws")
+        .with_env("CLOSEBOOK_LOG", "trace")
+        .with_env("STRIPE_API_KEY", KEY);
+    let run = |args: &[&str]| cli.run(&[&["-vvv"], args].concat());
     let mut seen = String::new();
     for args in [
         &["init", "--mode", "test"][..],
@@ -434,6 +422,5 @@ fn the_key_reaches_no_log_output_or_workspace_at_the_most_verbose_level() {
     }
     assert!(seen.contains("TRACE"), "logging ran at its most verbose");
     assert!(!seen.contains(KEY), "the key is in the CLI's output or log");
-    let ws = Workspace::open(&dir, &KeySource::File(key.clone()), &MemorySecrets::new()).unwrap();
-    assert!(!common::dump_text(&ws).contains(KEY));
+    assert!(!common::dump_text(&cli.open()).contains(KEY));
 }

@@ -84,6 +84,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 #[cfg(unix)]
+pub mod cli;
 pub mod pg;
 pub mod seed;
 
