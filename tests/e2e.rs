@@ -647,6 +647,24 @@ async fn a_wrong_key_shows_the_key_screen() {
     s.close().await;
 }
 
+/// Frame times from the page (the first, which starts the count, left out), sorted.
+fn sorted_frames(deltas: &serde_json::Value) -> Vec<f64> {
+    let mut v: Vec<f64> = deltas
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|d| d.as_f64().unwrap())
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The `p`-th percentile (0 to 1) of sorted frame times.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
 /// Milliseconds since boot (the clock /proc's process start times count in).
 fn since_boot_ms() -> f64 {
     let mut t = libc::timespec {
@@ -801,27 +819,11 @@ async fn desktop_start_and_scroll_benchmark() {
          requestAnimationFrame(step);",
         vec![],
     );
-    let idle = s.bounded("120 idle frames", idle).await;
-    let mut idle: Vec<f64> = idle
-        .as_array()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(|d| d.as_f64().unwrap())
-        .collect();
-    idle.sort_by(|a, b| a.total_cmp(b));
-    let idle_p50 = idle[idle.len() / 2];
-    let idle_p95 = idle[((idle.len() as f64 - 1.0) * 0.95).round() as usize];
+    let idle = sorted_frames(&s.bounded("120 idle frames", idle).await);
+    let (idle_p50, idle_p95) = (percentile(&idle, 0.5), percentile(&idle, 0.95));
     s.shot("ledger-scrolled").await;
-    let mut deltas: Vec<f64> = result["deltas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(|d| d.as_f64().unwrap())
-        .collect();
-    deltas.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| deltas[((deltas.len() as f64 - 1.0) * p).round() as usize];
+    let deltas = sorted_frames(&result["deltas"]);
+    let pct = |p: f64| percentile(&deltas, p);
     let line = format!(
         "| Desktop: start on the workspace to first painted ledger rows | {:.2} s (window with the dashboard at {:.2} s) | — | — | ≤ 1.5 s |\n\
          | Desktop: scrolling {} entries of `{account}` ({} frames in {:.1} s, 96 px per frame) | frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {} rows loaded | idle frames on the same display: p50 {:.1} ms, p95 {:.1} ms | — | p95 ≤ 16 ms |",

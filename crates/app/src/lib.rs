@@ -282,9 +282,7 @@ impl App {
     }
 
     pub fn open_workspace(&self, args: OpenArgs) -> Result<WorkspaceView> {
-        let path = non_empty_path(&args.path, "workspace folder")?;
-        let key = key_source(args.key_file.as_deref());
-        let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
+        let (path, key, demo) = open_target(&args)?;
         self.attach(&path, key, demo)
     }
 
@@ -316,11 +314,9 @@ impl App {
     /// own while the window and its webview start, and the UI's first overview finds it
     /// ready (or waits only for what is left of it).
     pub fn open_workspace_at_start(&self, args: OpenArgs) -> Result<()> {
-        let path = non_empty_path(&args.path, "workspace folder")?;
-        let key = key_source(args.key_file.as_deref());
-        let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
+        let (path, key, demo) = open_target(&args)?;
         let session = self.attach_session(&path, key, demo)?;
-        let reader = session.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let reader = lock(&session.reader);
         self.remember(
             &reader.info().path.display().to_string(),
             &reader.info().name,
@@ -332,6 +328,8 @@ impl App {
             .name("summary".into())
             .spawn(move || {
                 let ws = lock(&session.reader);
+                // A failure is not lost: the first overview computes the summary itself and
+                // reports what went wrong.
                 if lock(&session.summary).is_none()
                     && let Ok(summary) = ledger::summary(&ws)
                 {
@@ -903,6 +901,14 @@ fn key_source(key_file: Option<&str>) -> KeySource {
         Some(k) => KeySource::File(PathBuf::from(k)),
         None => KeySource::Keychain,
     }
+}
+
+/// What opening `args` means: the folder, where its key is, and whether it is the demo.
+fn open_target(args: &OpenArgs) -> Result<(PathBuf, KeySource, bool)> {
+    let path = non_empty_path(&args.path, "workspace folder")?;
+    let key = key_source(args.key_file.as_deref());
+    let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
+    Ok((path, key, demo))
 }
 
 fn non_empty_path(text: &str, what: &str) -> Result<PathBuf> {

@@ -6,8 +6,9 @@
 //! as real dates.
 //!
 //! Amounts become spreadsheet numbers (IEEE doubles, the only number XLSX has) here and
-//! only here, from their exact decimal text: every amount below 2^53 minor units is shown
-//! to the cent. The CSV export and the manifest keep the exact integers.
+//! only here, from their exact decimal text: every amount up to 2^53 minor units is shown
+//! to the cent, and a larger one is refused rather than rounded. The CSV export and the
+//! manifest keep the exact integers.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -240,12 +241,7 @@ fn write_cell(
             .map(|_| ())
             .map_err(xerr),
         Cell::Money(m) => {
-            // The exact decimal text, read as the nearest double: exact to the cent for
-            // every amount below 2^53 minor units.
-            let v: f64 = m
-                .to_decimal_string()
-                .parse()
-                .map_err(|_| ReportError::Invariant(format!("{m:?} has no decimal form")))?;
+            let v = spreadsheet_number(&m)?;
             let format = f.money.get(&m.unit().exponent()).unwrap_or(f.int);
             sheet
                 .write_number_with_format(row, col, v, format)
@@ -320,9 +316,47 @@ impl Sink for XlsxSink {
     }
 }
 
+/// The largest count of minor units a spreadsheet number (an IEEE double) holds exactly.
+const MAX_EXACT_MINOR: i64 = 1 << 53;
+
+/// An amount as the spreadsheet number shown to the cent: its exact decimal text read as the
+/// nearest double. Larger amounts would be rounded silently, so they are refused instead.
+fn spreadsheet_number(m: &crate::money::Money) -> Result<f64, ReportError> {
+    if m.minor().unsigned_abs() > MAX_EXACT_MINOR.unsigned_abs() {
+        return Err(ReportError::Invariant(format!(
+            "{} {} is too large for a spreadsheet number to show exactly; export this report as CSV",
+            m.to_decimal_string(),
+            m.unit()
+        )));
+    }
+    m.to_decimal_string()
+        .parse()
+        .map_err(|_| ReportError::Invariant(format!("{m:?} has no decimal form")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::{Money, Unit};
+
+    #[test]
+    fn amounts_become_numbers_exactly_or_are_refused() {
+        let usd = Unit::iso("usd").unwrap();
+        assert_eq!(
+            spreadsheet_number(&Money::new(-123_456, usd)).unwrap(),
+            -1234.56
+        );
+        assert!(spreadsheet_number(&Money::new(MAX_EXACT_MINOR, usd)).is_ok());
+        for minor in [
+            MAX_EXACT_MINOR + 1,
+            -MAX_EXACT_MINOR - 1,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let e = spreadsheet_number(&Money::new(minor, usd)).unwrap_err();
+            assert!(e.to_string().contains("export this report as CSV"), "{e}");
+        }
+    }
 
     #[test]
     fn sheet_names_fit_excel() {
