@@ -165,6 +165,7 @@ fn build(dir: &Path, n: u64) {
         )
         .unwrap();
     }
+    common::refresh_ledger_totals(&tx);
     tx.commit().unwrap();
     conn.execute_batch("ANALYZE").unwrap();
 }

@@ -140,6 +140,7 @@ fn build(dir: &Path, n: u64) {
             }
         }
     }
+    common::refresh_ledger_totals(&tx);
     tx.commit().unwrap();
     conn.execute_batch("ANALYZE").unwrap();
 }

@@ -951,12 +951,26 @@ fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
                     reason: b.reason,
                 }));
             }
+            let totals = ledger::prove_totals(&ws)?;
             if ctx.json {
-                print_json(&v);
+                #[derive(Serialize)]
+                struct Verified<'a> {
+                    #[serde(flatten)]
+                    audit: &'a audit::Verification,
+                    ledger_totals: &'a ledger::TotalsProof,
+                }
+                print_json(&Verified {
+                    audit: &v,
+                    ledger_totals: &totals,
+                });
             } else {
                 println!(
                     "The audit log is intact: {} records, each holding the hash of the one before.",
                     v.records
+                );
+                println!(
+                    "The ledger's kept totals agree with its {} postings in {} entries ({} account balances, {} entry types).",
+                    totals.postings, totals.entries, totals.account_balances, totals.entry_types
                 );
                 if let Some(h) = v.head {
                     println!("Head {h} (note it: a shorter log later would end elsewhere).");

@@ -699,3 +699,155 @@ fn the_summary_counts_equal_plain_scans() {
     assert_eq!((e.accounts, e.postings), (0, 0));
     assert!(e.first_posting.is_none());
 }
+
+/// Balances as of any instant come from the kept totals (less the postings after it, when
+/// few) or from a sum up to it (when many): every instant must give what the postings
+/// themselves sum to, which `trial_balance_proven` checks.
+#[test]
+fn balances_at_any_instant_equal_the_postings_summed_up_to_it() {
+    let mut t = workspace(Mode::Test);
+    let path = common::repo_root().join("fixtures/demo/ledger.csv");
+    ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
+    let s = ledger::summary(&t.ws).unwrap();
+    let (first, last) = (
+        s.first_posting.unwrap().as_microsecond(),
+        s.last_posting.unwrap().as_microsecond(),
+    );
+    let span = last - first;
+    // Before everything, at the first posting, through the middle (many after: summed),
+    // just before the end (few after: kept totals less them), at and after the last.
+    let instants = [
+        first - 1,
+        first,
+        first + span / 3,
+        first + span / 2,
+        last - span / 50,
+        last - 1,
+        last,
+        last + 1,
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for us in instants {
+        let at = jiff::Timestamp::from_microsecond(us).unwrap();
+        let proven = ledger::trial_balance_proven(&t.ws, Some(at))
+            .unwrap_or_else(|e| panic!("as of {at}: {e}"));
+        let kept = ledger::trial_balance(&t.ws, Some(at)).unwrap();
+        let rows = |tb: &ledger::TrialBalance| -> Vec<(String, i64)> {
+            tb.rows
+                .iter()
+                .map(|r| (r.account.clone(), r.balance.minor))
+                .collect()
+        };
+        assert_eq!(rows(&proven), rows(&kept), "as of {at}");
+        seen.insert(proven.rows.len());
+    }
+    assert!(
+        seen.len() >= 3,
+        "the instants must cut the ledger at different places: {seen:?}"
+    );
+    assert!(
+        seen.contains(&0),
+        "before the first posting nothing has a balance"
+    );
+    // A subtree as of an instant near the end, through the kept totals less the tail.
+    let at = jiff::Timestamp::from_microsecond(last - span / 50).unwrap();
+    let sub = ledger::balances(&t.ws, Some(at), Some("liabilities")).unwrap();
+    let all = ledger::balances(&t.ws, Some(at), None).unwrap();
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|b| b.account == "liabilities" || b.account.starts_with("liabilities:"))
+        .map(|b| (b.account.clone(), b.balance.minor, b.postings))
+        .collect();
+    let got: Vec<_> = sub
+        .iter()
+        .map(|b| (b.account.clone(), b.balance.minor, b.postings))
+        .collect();
+    assert!(!got.is_empty());
+    assert_eq!(got, expected);
+}
+
+/// Regression guard for the kept totals: a total changed behind the engine's back is found
+/// by the proof (naming the account), refused by the trial balance (debits ≠ credits) and
+/// by the auditors' export, which sums the postings.
+#[test]
+fn a_kept_total_that_disagrees_with_the_postings_is_found() {
+    let mut t = workspace(Mode::Test);
+    let path = common::repo_root().join("fixtures/demo/ledger.csv");
+    ingest::import_file(&mut t.ws, Kind::Ledger, &path, None, &ctx()).unwrap();
+    let proof = ledger::prove_totals(&t.ws).unwrap();
+    assert_eq!(proof.postings as i64, count(&t.ws, "ledger_postings"));
+    let account: String =
+        t.ws.connection()
+            .query_row(
+                "SELECT account FROM ledger_account_totals ORDER BY account LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+    t.ws.connection()
+        .execute(
+            "UPDATE ledger_account_totals SET balance_minor = balance_minor + 1 WHERE account = ?1",
+            [&account],
+        )
+        .unwrap();
+    let err = ledger::prove_totals(&t.ws).unwrap_err().to_string();
+    assert!(
+        err.contains(&account) && err.contains("kept totals"),
+        "{err}"
+    );
+    let err = ledger::trial_balance(&t.ws, None).unwrap_err().to_string();
+    assert!(err.contains("debits"), "{err}");
+    let err = ledger::trial_balance_proven(&t.ws, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&account), "{err}");
+}
+
+/// The kept totals follow every way postings arrive: an entry split across two files (the
+/// second adds postings to an entry already there), new entries, and a repeated file.
+#[test]
+fn kept_totals_follow_entries_split_across_imports() {
+    let mut t = workspace(Mode::Test);
+    let header = "id,entry_id,account,amount_minor,currency,entry_type,stripe_object_id,event_id,idempotency_key,livemode,created_at,description\n";
+    let first = format!(
+        "{header}1,e1,assets:stripe:payments,1000,usd,subscription_payment,,,,false,2026-11-01T10:00:00Z,\n\
+         2,e1,liabilities:subscribers:u1,-1000,usd,subscription_payment,,,,false,2026-11-01T10:00:00Z,\n"
+    );
+    let second = format!(
+        "{header}3,e1,expenses:stripe_fees,30,usd,subscription_payment,,,,false,2026-11-01T10:00:00Z,\n\
+         4,e1,assets:stripe:payments,-30,usd,subscription_payment,,,,false,2026-11-01T10:00:00Z,\n\
+         5,e2,assets:stripe:payments,500,eur,subscription_payment,,,,false,2026-11-02T10:00:00Z,\n\
+         6,e2,liabilities:subscribers:u2,-500,eur,subscription_payment,,,,false,2026-11-02T10:00:00Z,\n"
+    );
+    let a = write(t.dir.path(), "first.csv", &first);
+    let b = write(t.dir.path(), "second.csv", &second);
+    ingest::import_file(&mut t.ws, Kind::Ledger, &a, None, &ctx()).unwrap();
+    ingest::import_file(&mut t.ws, Kind::Ledger, &b, None, &ctx()).unwrap();
+    ingest::import_file(&mut t.ws, Kind::Ledger, &b, None, &ctx()).unwrap();
+    let proof = ledger::prove_totals(&t.ws).unwrap();
+    assert_eq!((proof.postings, proof.entries), (6, 2));
+    let balance = |account: &str| -> Vec<(String, i64, u64)> {
+        ledger::balances(&t.ws, None, Some(account))
+            .unwrap()
+            .into_iter()
+            .map(|b| {
+                (
+                    b.balance.currency.code().to_string(),
+                    b.balance.minor,
+                    b.postings,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        balance("assets:stripe:payments"),
+        [("eur".to_string(), 500, 1), ("usd".to_string(), 970, 2)]
+    );
+    let s = ledger::summary(&t.ws).unwrap();
+    assert_eq!((s.postings, s.entries, s.accounts), (6, 2, 4));
+    assert_eq!(s.currencies, ["eur", "usd"]);
+    assert_eq!(
+        ledger::entry_types(&t.ws).unwrap(),
+        ["subscription_payment"]
+    );
+}

@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 
 use closebook_engine::ingest::{self, Format, Kind};
+use closebook_engine::ledger;
 use closebook_engine::secrets::MemorySecrets;
 use closebook_engine::workspace::Workspace;
 use libfuzzer_sys::fuzz_target;
@@ -42,10 +43,16 @@ fuzz_target!(|data: &[u8]| {
     STATE.with_borrow_mut(|s| {
         let before = common::footprint(&s.ws);
         match ingest::import_bytes(&mut s.ws, kind, "fuzz-input", file, format, &common::op()) {
-            Ok(report) => assert!(
-                report.rows_added + report.rows_updated <= report.rows_read,
-                "{report:?}"
-            ),
+            Ok(report) => {
+                assert!(
+                    report.rows_added + report.rows_updated <= report.rows_read,
+                    "{report:?}"
+                );
+                // Whatever was written moved the ledger's kept totals exactly.
+                if let Err(e) = ledger::prove_totals(&s.ws) {
+                    panic!("the kept ledger totals after an import: {e}");
+                }
+            }
             Err(e) => {
                 // The message is built (no panic in formatting) and nothing was written.
                 assert!(!e.to_string().is_empty());

@@ -55,9 +55,13 @@ pub fn count(ws: &Workspace, table: &str) -> i64 {
         .unwrap()
 }
 
-/// Row counts of every table an import may write, to prove nothing was half-written.
+/// Row counts of every table an import may write, to prove nothing was half-written, and
+/// the ledger's kept totals proven against its postings (it panics when they disagree):
+/// with the postings as they were, totals that agree with them are the totals as they were.
 pub fn footprint(ws: &Workspace) -> Vec<(String, i64)> {
-    [
+    let proof = closebook_engine::ledger::prove_totals(ws)
+        .unwrap_or_else(|e| panic!("the kept ledger totals: {e}"));
+    let mut rows: Vec<(String, i64)> = [
         "ledger_postings",
         "imports",
         "audit_log",
@@ -67,10 +71,13 @@ pub fn footprint(ws: &Workspace) -> Vec<(String, i64)> {
         "platform_webhook_events",
         "platform_withdrawals",
         "sync_cursors",
+        "ledger_account_totals",
     ]
     .iter()
     .map(|t| (t.to_string(), count(ws, t)))
-    .collect()
+    .collect();
+    rows.push(("entries (kept)".into(), proof.entries as i64));
+    rows
 }
 
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -92,6 +99,8 @@ pub mod seed;
 /// workspaces that mirror the same platform rows have the same digest.
 pub fn mirror_digest(ws: &Workspace) -> String {
     use sha2::{Digest, Sha256};
+    closebook_engine::ledger::prove_totals(ws)
+        .unwrap_or_else(|e| panic!("the kept ledger totals: {e}"));
     let queries = [
         "SELECT posting_key, platform_id, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, event_id, idempotency_key, livemode, created_at, description, origin FROM ledger_postings ORDER BY posting_key",
         "SELECT user_id, month, total_usd_cents, allocated_usd_cents, updated_at FROM platform_balances ORDER BY user_id, month",

@@ -809,12 +809,20 @@ impl App {
     pub fn audit_verify(&self) -> Result<AuditVerifyView> {
         self.read(|ws| {
             let v = audit::verify(ws.connection()).map_err(|e| Error::Ledger(e.into()))?;
+            // A disagreement is a result to show, like a broken chain; a failure to read is not.
+            let (ledger_postings, ledger_problem) = match ledger::prove_totals(ws) {
+                Ok(p) => (p.postings, None),
+                Err(ledger::LedgerError::Invariant(problem)) => (0, Some(problem)),
+                Err(e) => return Err(e.into()),
+            };
             Ok(AuditVerifyView {
                 intact: v.intact(),
                 records: v.records,
                 head: v.head,
                 broken_seq: v.broken.as_ref().map(|b| b.seq),
                 broken_reason: v.broken.map(|b| b.reason),
+                ledger_postings,
+                ledger_problem,
                 checked_at: TimeView::new(ws, (self.clock)()),
             })
         })

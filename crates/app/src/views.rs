@@ -685,5 +685,10 @@ pub struct AuditVerifyView {
     #[ts(type = "number | null")]
     pub broken_seq: Option<i64>,
     pub broken_reason: Option<String>,
+    /// The ledger's kept totals summed again from the postings: how many postings were
+    /// summed, and what differs when they do not agree (`None`: they agree).
+    #[ts(type = "number")]
+    pub ledger_postings: u64,
+    pub ledger_problem: Option<String>,
     pub checked_at: TimeView,
 }

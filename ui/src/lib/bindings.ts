@@ -326,7 +326,12 @@ head: string | null,
 /**
  * The first broken record and why.
  */
-broken_seq: number | null, broken_reason: string | null, checked_at: TimeView, };
+broken_seq: number | null, broken_reason: string | null, 
+/**
+ * The ledger's kept totals summed again from the postings: how many postings were
+ * summed, and what differs when they do not agree (`None`: they agree).
+ */
+ledger_postings: number, ledger_problem: string | null, checked_at: TimeView, };
 
 export type MatchRulesView = { 
 /**

@@ -233,6 +233,8 @@ export function auditVerify(records: number, broken: { seq: number; reason: stri
     head: broken === null && records > 0 ? digest(records, "b") : null,
     broken_seq: broken?.seq ?? null,
     broken_reason: broken?.reason ?? null,
+    ledger_postings: 951_780,
+    ledger_problem: null,
     checked_at: time("2026-11-02", "08:30:00"),
   };
 }

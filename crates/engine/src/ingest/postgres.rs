@@ -675,6 +675,7 @@ fn write_ledger_rows(
     let entries = store::group_entries(&parsed, source, units, &mut problems);
     let mut counts = Counts::default();
     if problems.is_empty() {
+        let mut totals = crate::ledger::TotalsDelta::default();
         for entry in &entries {
             counts.add(store::write_entry(
                 conn,
@@ -683,8 +684,10 @@ fn write_ledger_rows(
                 "mirror",
                 source,
                 &mut problems,
+                &mut totals,
             )?);
         }
+        totals.apply(conn)?;
     }
     if !problems.is_empty() {
         return Err(problems.into_error(source).into());

@@ -13,6 +13,7 @@ use super::read::{self, Format};
 use super::rows::{self, Cells, LedgerRow};
 use super::{Control, ImportStage, Kind, PROGRESS_EVERY, Problem, Problems};
 use crate::OpContext;
+use crate::ledger::TotalsDelta;
 use crate::money::{Money, UnitRegistry};
 use crate::workspace::Workspace;
 
@@ -264,12 +265,30 @@ fn write_ledger(
     let mut counts = Counts::default();
     let mut done = 0u64;
     let known = known_entries(conn, &entries)?;
+    let mut totals = TotalsDelta::default();
     for entry in &entries {
         let entry_id = entry[0].1.entry_id.as_str();
         counts.add(if known.contains(entry_id) {
-            write_entry(conn, entry, import_id, "mirror", file, problems)?
+            write_entry(
+                conn,
+                entry,
+                import_id,
+                "mirror",
+                file,
+                problems,
+                &mut totals,
+            )?
         } else {
-            insert_postings(conn, entry, import_id, "mirror", file, problems)?
+            totals.new_entry();
+            insert_postings(
+                conn,
+                entry,
+                import_id,
+                "mirror",
+                file,
+                problems,
+                &mut totals,
+            )?
         });
         let before = done;
         done += entry.len() as u64;
@@ -283,17 +302,20 @@ fn write_ledger(
             break;
         }
     }
+    totals.apply(conn)?;
     Ok(counts)
 }
 
-/// Writes one whole entry, or checks that the identical entry is already there.
-pub fn write_entry(
+/// Writes one whole entry, or checks that the identical entry is already there. What it
+/// writes is added to `totals`, which the caller applies before its transaction commits.
+pub(crate) fn write_entry(
     conn: &Connection,
     entry: &[(String, &LedgerRow)],
     import_id: i64,
     origin: &str,
     file: &str,
     problems: &mut Problems,
+    totals: &mut TotalsDelta,
 ) -> rusqlite::Result<Counts> {
     let entry_id = &entry[0].1.entry_id;
     let mut existing_stmt = conn.prepare_cached(&format!(
@@ -369,6 +391,9 @@ pub fn write_entry(
             return Ok(Counts::default());
         }
     }
+    if existing.is_empty() {
+        totals.new_entry();
+    }
     let added = insert_postings(
         conn,
         &new_postings.into_iter().cloned().collect::<Vec<_>>(),
@@ -376,6 +401,7 @@ pub fn write_entry(
         origin,
         file,
         problems,
+        totals,
     )?;
     Ok(Counts { unchanged, ..added })
 }
@@ -426,6 +452,7 @@ fn insert_postings(
     origin: &str,
     file: &str,
     problems: &mut Problems,
+    totals: &mut TotalsDelta,
 ) -> rusqlite::Result<Counts> {
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO ledger_postings ({POSTING_COLUMNS}, origin, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
@@ -449,7 +476,12 @@ fn insert_postings(
             import_id
         ]);
         match result {
-            Ok(_) => {}
+            Ok(_) => totals.posting(
+                &row.account,
+                &row.currency,
+                &row.entry_type,
+                row.amount_minor,
+            ),
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {

@@ -667,7 +667,9 @@ fn trial_balance(
     sink: &mut dyn Sink,
 ) -> Result<(), ReportError> {
     let at = as_of.map(|d| end_of(ws, d)).transpose()?;
-    let tb = ledger::trial_balance(ws, at)?;
+    // Summed from the postings and proven equal to the kept totals: an auditor's copy never
+    // rests on the totals alone.
+    let tb = ledger::trial_balance_proven(ws, at)?;
     sink.section(
         "Trial balance",
         &[

@@ -328,6 +328,24 @@ fn migrations_apply_from_every_earlier_version() {
             .query_row("SELECT count(*) FROM ledger_postings", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2, "rows survive migration from v{start}");
+        // The kept ledger totals start from the postings already there.
+        let proof =
+            crate::ledger::prove_totals(&ws).unwrap_or_else(|e| panic!("from v{start}: {e}"));
+        assert_eq!(
+            (
+                proof.postings,
+                proof.entries,
+                proof.account_balances,
+                proof.entry_types
+            ),
+            (2, 1, 2, 1),
+            "from v{start}"
+        );
+        let summary = crate::ledger::summary(&ws).unwrap();
+        assert_eq!(
+            (summary.postings, summary.entries, summary.accounts),
+            (2, 1, 2)
+        );
         // The latest tables exist and work.
         ws.connection()
             .execute_batch(

@@ -231,6 +231,37 @@ describe("Audit", () => {
     expect(document.activeElement).toBe(broken);
   });
 
+  it("says the ledger's kept totals agree with every posting, or shows what differs", async () => {
+    const problem =
+      "the kept ledger totals disagree with the postings for 1 account(s): assets:stripe:payments (USD): the postings sum to $10.00 in 2 posting(s), the kept totals say $10.01 in 2 posting(s)";
+    let verify = auditVerify(3);
+    serveAudit(3, () => verify as never);
+    const { container } = render(Audit);
+    await waitFor(() => expect(auditRows(container)).toHaveLength(3));
+
+    await fireEvent.click(testid(container, "audit-verify")!);
+    const proven = await waitFor(() => {
+      const r = testid(container, "audit-ledger-result");
+      expect(r).not.toBeNull();
+      return r!;
+    });
+    expect(proven.dataset["proven"]).toBe("true");
+    expect(proven.textContent).toContain("951,780 postings");
+
+    verify = { ...auditVerify(3), ledger_postings: 0, ledger_problem: problem };
+    await fireEvent.click(testid(container, "audit-verify")!);
+    const bad = await waitFor(() => {
+      const r = testid(container, "audit-ledger-result")!;
+      expect(r.dataset["proven"]).toBe("false");
+      return r;
+    });
+    expect(bad.getAttribute("role")).toBe("alert");
+    expect(testid(container, "audit-ledger-reason")!.textContent).toBe(problem);
+    expect(bad.textContent!.replace(/\s+/g, " ")).toContain("keep a copy of the workspace");
+    // The chain's own result is unaffected: it is intact.
+    expect(testid(container, "audit-verify-result")!.dataset["intact"]).toBe("true");
+  });
+
   it("says when the broken record is not loaded, and when verifying failed", async () => {
     let fail = false;
     const broken = auditVerify(5, { seq: 2, reason: "record 3 does not hold the hash of record 2" });
