@@ -449,5 +449,6 @@ pub fn import_bytes_with(
     )?;
     tx.commit()?;
     report.import_id = Some(import_id);
+    crate::free_soon(parsed, report.rows_read as usize);
     Ok(report)
 }

@@ -126,9 +126,6 @@ pub struct Snapshot {
     pub unchanged: bool,
 }
 
-/// Items on both sides beyond which their memory is freed in the background.
-const LARGE_SIDES: usize = 200_000;
-
 /// Digest of everything a snapshot read. Rows arrive in an order defined by their data (the
 /// covering indexes' key order), so each side is one running SHA-256 over its rows' fields,
 /// each field length-prefixed.
@@ -716,13 +713,8 @@ pub fn compute_with(
         };
         matching::match_items(&stripe, &ledger, rules, &mut look)?
     };
-    // Freeing a million items takes a noticeable fraction of a second: large sides are
-    // freed on a thread of their own while the snapshot is finished.
-    if stripe.len() + ledger.len() > LARGE_SIDES {
-        std::thread::spawn(move || drop((stripe, ledger)));
-    } else {
-        drop((stripe, ledger));
-    }
+    let items = stripe.len() + ledger.len();
+    crate::free_soon((stripe, ledger), items);
     let matched_at = started.elapsed();
     outcome
         .found
