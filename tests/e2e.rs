@@ -749,8 +749,8 @@ async fn desktop_start_and_scroll_benchmark() {
             "const nav = performance.getEntriesByType('navigation')[0] || null;\
              return { origin: performance.timeOrigin, dcl: nav ? nav.domContentLoadedEventEnd : null,\
                paint: performance.getEntriesByType('paint').map(e => [e.name, e.startTime]),\
-               ipc: performance.getEntriesByType('measure').filter(m => m.name.startsWith('ipc '))\
-                 .map(m => [m.name.slice(4), m.startTime, m.duration]) };",
+               ipc: performance.getEntriesByType('measure').filter(m => m.name.startsWith('ipc ') || m.name === 'frame')\
+                 .map(m => [m.name === 'frame' ? 'long frame (the page busy)' : m.name.slice(4), m.startTime, m.duration]) };",
             vec![],
         )
         .await

@@ -115,8 +115,50 @@ fn init_tracing() {
         .init();
 }
 
+/// Whether WebKitGTK should paint on the CPU without compositing: on Linux with no GPU
+/// render node (a virtual machine, a remote desktop, a CI runner) or with OpenGL forced to
+/// software, WebKit would composite every frame through Mesa's software emulation of OpenGL
+/// (llvmpipe). Measured on such a machine (BENCHMARKS.md), that emulation took most of the
+/// CPU while scrolling the ledger (frames of 38 ms at the median); painting on the CPU without
+/// it keeps up with the display. A value the user set is left alone.
+fn wants_cpu_rendering(
+    has_render_node: bool,
+    gl_forced_to_software: bool,
+    user_chose: bool,
+) -> bool {
+    !user_chose && (!has_render_node || gl_forced_to_software)
+}
+
+#[cfg(target_os = "linux")]
+fn configure_webkit_rendering() -> bool {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    let has_render_node = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    let software =
+        std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some_and(|v| v != "0" && !v.is_empty());
+    let cpu = wants_cpu_rendering(has_render_node, software, std::env::var_os(VAR).is_some());
+    if cpu {
+        // SAFETY: the first statement of `main`, before any thread exists (tracing, Tauri
+        // and WebKit start theirs later), so no other thread can read the environment.
+        unsafe { std::env::set_var(VAR, "1") };
+    }
+    cpu
+}
+
+#[cfg(not(target_os = "linux"))]
+fn configure_webkit_rendering() -> bool {
+    false
+}
+
 fn main() {
+    let cpu_rendering = configure_webkit_rendering();
     init_tracing();
+    if cpu_rendering {
+        tracing::info!("no GPU found: the webview paints on the CPU without compositing");
+    }
     let startup = match parse_args(std::env::args().skip(1)) {
         Ok(s) => s,
         Err(e) => {
@@ -172,6 +214,28 @@ mod tests {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(String::from)
             .collect()
+    }
+
+    #[test]
+    fn the_webview_paints_on_the_cpu_only_without_a_gpu_and_never_against_the_users_choice() {
+        // (has a GPU render node, OpenGL forced to software, the user set the variable)
+        assert!(!wants_cpu_rendering(true, false, false), "a GPU composites");
+        assert!(
+            wants_cpu_rendering(false, false, false),
+            "no GPU: CPU painting"
+        );
+        assert!(
+            wants_cpu_rendering(true, true, false),
+            "software OpenGL: CPU painting"
+        );
+        assert!(
+            !wants_cpu_rendering(false, false, true),
+            "the user's choice stands"
+        );
+        assert!(
+            !wants_cpu_rendering(true, true, true),
+            "the user's choice stands"
+        );
     }
 
     #[test]

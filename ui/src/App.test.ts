@@ -36,6 +36,21 @@ describe("App start", () => {
     expect(testid("keychain-status")!.textContent).toContain("Secret Service");
   });
 
+  it("reads the overview once when the workspace is already open (no redraw of the dashboard)", async () => {
+    const calls: string[] = [];
+    mockIPC(
+      (cmd) => {
+        calls.push(cmd);
+        return cmd === "app_overview" ? overview({ open: workspace(), recent }) : null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await waitFor(() => expect(testid("screen-dashboard")).not.toBeNull());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.filter((c) => c === "app_overview")).toHaveLength(1);
+  });
+
   it("reopens the most recent workspace with its key file", async () => {
     const opened: OpenArgs[] = [];
     mockIPC(
