@@ -14,7 +14,7 @@ if [ "${CLOSEBOOK_UI_BUILT:-}" != 1 ]; then
 fi
 cargo build --locked -p closebook-desktop
 rm -rf target/e2e-screenshots
-export CLOSEBOOK_E2E_APP="$PWD/target/debug/closebook-desktop"
+export CLOSEBOOK_E2E_APP="${CLOSEBOOK_E2E_APP:-$PWD/target/debug/closebook-desktop}"
 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
   dbus-run-session -- scripts/with-keyring.sh \
   cargo test --locked --test e2e -- --ignored --test-threads=1 "$@"

@@ -254,9 +254,21 @@ impl Session {
     /// Saves the window as `NN-label.png` after two animation frames (a screenshot right
     /// after a click can show the previous frame).
     async fn shot(&self, label: &str) {
+        // Two frames to settle, then a pixel that changes for a moment: without compositing
+        // (a machine with no GPU, where the app paints on the CPU) WebKitWebDriver's
+        // screenshot waits for the page's next paint, which an idle page never makes.
         let frames = self.client.execute_async(
             "const done = arguments[arguments.length - 1];\
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+             requestAnimationFrame(() => requestAnimationFrame(() => {\
+               const dot = document.createElement('div');\
+               dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01;background:#000';\
+               document.body.appendChild(dot);\
+               let n = 0;\
+               const tick = () => { dot.style.opacity = n % 2 ? '0.01' : '0.02'; n += 1;\
+                 if (n < 120) requestAnimationFrame(tick); else dot.remove(); };\
+               requestAnimationFrame(tick);\
+               done(true);\
+             }));",
             vec![],
         );
         self.bounded("wait two frames", frames).await;
