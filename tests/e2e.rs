@@ -769,10 +769,10 @@ async fn desktop_start_and_scroll_benchmark() {
         .unwrap();
     let origin = profile["origin"].as_f64().unwrap_or(started_epoch_ms) - started_epoch_ms;
     let mut phases = Vec::new();
-    if let Some(at) = process_started_boot_ms("closebook-deskt") {
+    let process_ms = process_started_boot_ms("closebook-deskt").map(|at| at - started_boot_ms);
+    if let Some(p) = process_ms {
         phases.push(format!(
-            "the app's process started at {:.0} ms (before it: tauri-driver and WebKitWebDriver)",
-            at - started_boot_ms
+            "the app's process started at {p:.0} ms (before it: tauri-driver and WebKitWebDriver)"
         ));
     }
     phases.push(format!(
@@ -840,8 +840,19 @@ async fn desktop_start_and_scroll_benchmark() {
     s.shot("ledger-scrolled").await;
     let deltas = sorted_frames(&result["deltas"]);
     let pct = |p: f64| percentile(&deltas, p);
+    // The app's start is its process's: what comes before is the WebDriver tooling
+    // (tauri-driver starting WebKitWebDriver, which starts the app).
+    let from_process = process_ms.map_or_else(
+        || "? s from the app's process start".to_string(),
+        |p| {
+            format!(
+                "{:.2} s from the app's process start",
+                (ledger_ms as f64 - p) / 1000.0
+            )
+        },
+    );
     let line = format!(
-        "| Desktop: start on the workspace to first painted ledger rows | {:.2} s (window with the dashboard at {:.2} s) | — | — | ≤ 1.5 s |\n\
+        "| Desktop: start on the workspace to first painted ledger rows | {from_process}; {:.2} s from asking tauri-driver for a session (the dashboard at {:.2} s) | — | — | ≤ 1.5 s |\n\
          | Desktop: scrolling {} entries of `{account}` ({} frames in {:.1} s, 96 px per frame) | frame time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {} rows loaded | idle frames on the same display: p50 {:.1} ms, p95 {:.1} ms | — | p95 ≤ 16 ms |",
         ledger_ms as f64 / 1000.0,
         window_ms as f64 / 1000.0,
