@@ -336,12 +336,11 @@ impl Workspace {
         }
         check_writable(dir, &db_path)?;
         let key = key::load(source, secrets, &id, dir)?;
-        let conn = Connection::open_with_flags(
+        let conn = open_keyed(
             &db_path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            &key,
         )?;
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        conn.execute_batch(&key.pragma())?;
         // The first read proves the key; with a wrong key SQLCipher reports "file is not a
         // database" and has written nothing.
         if conn
@@ -517,12 +516,11 @@ impl Workspace {
     /// reading in parallel with this one (it sees what is committed, not this one's open
     /// transaction).
     pub(crate) fn open_reader(&self) -> Result<Connection, WorkspaceError> {
-        let conn = Connection::open_with_flags(
-            self.info.path.join(DATABASE_FILE),
+        let conn = open_keyed(
+            &self.info.path.join(DATABASE_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            &self.key,
         )?;
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        conn.execute_batch(&self.key.pragma())?;
         for (name, value, _why) in PRAGMAS {
             // The journal mode is the database's, set by the writer.
             if *name != "journal_mode" {
@@ -701,15 +699,35 @@ pub fn new_workspace_id() -> Result<String, WorkspaceError> {
     Ok(format!("ws_{}", hex::encode(bytes)))
 }
 
+/// Keys are attached to connections one at a time in a process. In a fresh clone's test
+/// run, one of several threads attaching keys at once got SQLCipher's generic key error
+/// ("An error occurred with PRAGMA key or rekey…") while the others succeeded: the set-up of
+/// a key (SQLCipher's codec with OpenSSL 3 behind it) is not reliably safe to race on first
+/// use. Attaching a raw key takes about 1.5 ms, so taking turns costs nothing noticeable.
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Opens the database at `path` with `flags` and attaches `key` (SQLCipher's logging off:
+/// a wrong key would otherwise print HMAC errors to stderr).
+fn open_keyed(path: &Path, flags: OpenFlags, key: &DbKey) -> Result<Connection, WorkspaceError> {
+    // A poisoned lock only means another thread panicked while holding it; the guard
+    // protects no data.
+    let _turn = KEYING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    conn.execute_batch(&key.pragma())?;
+    Ok(conn)
+}
+
 fn create_database(path: &Path, key: &DbKey) -> Result<Connection, WorkspaceError> {
-    let conn = Connection::open_with_flags(
+    let conn = open_keyed(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        key,
     )?;
-    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    conn.execute_batch(&key.pragma())?;
     apply_pragmas(&conn)?;
     Ok(conn)
 }
