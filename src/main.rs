@@ -927,7 +927,8 @@ fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
         }
         StripeCommand::Status => {
             let status = stripe::status::status(&ws, 10).map_err(Error::from)?;
-            let key = stripe::keys::stored_kind(&ws, &ctx.secrets).map_err(Error::from)?;
+            let key =
+                stripe::keys::stored_kind(&ws.info().id, &ctx.secrets).map_err(Error::from)?;
             if ctx.json {
                 print_json(&serde_json::json!({"key": key, "mirror": status}));
             } else {

@@ -589,18 +589,20 @@ impl App {
 
     pub fn stripe_overview(&self) -> Result<StripeOverview> {
         let session = self.session()?;
-        let ws = lock(&session.reader);
+        // The keychain is asked before the database is held: a keychain that stalls (a
+        // permission prompt, a locked collection) must not hold up every other read.
         let (api_base, key) = if session.demo {
             (
                 "the demo's Stripe simulator (loopback)".to_string(),
                 Some(demo_stripe::KEY[..8].to_string()),
             )
         } else {
-            let base = stripe_api_base();
+            let id = lock(&session.reader).info().id.clone();
             let kind =
-                stripe::keys::stored_kind(&ws, self.secrets.as_ref()).map_err(Error::from)?;
-            (base, kind)
+                stripe::keys::stored_kind(&id, self.secrets.as_ref()).map_err(Error::from)?;
+            (stripe_api_base(), kind)
         };
+        let ws = lock(&session.reader);
         let status = stripe::status::status(&ws, 1).map_err(Error::from)?;
         let thresholds = stripe::coverage::thresholds(&ws).map_err(Error::from)?;
         let history = stripe::coverage::history(&ws, 60).map_err(Error::from)?;

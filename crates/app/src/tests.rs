@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use closebook_engine::ErrorCode;
-use closebook_engine::secrets::MemorySecrets;
+use closebook_engine::secrets::{MemorySecrets, SecretError, SecretStore};
 use jiff::Timestamp;
 
 use super::*;
@@ -872,4 +872,95 @@ fn payout_and_report_arguments_are_validated_before_anything_runs() {
 
 fn audit_count(app: &App) -> usize {
     app.audit_verify().unwrap().records as usize
+}
+
+/// A keychain whose Stripe-key lookups wait, once armed, until released: a permission
+/// prompt nobody has answered yet.
+#[derive(Default)]
+struct StallingKeychain {
+    inner: MemorySecrets,
+    /// (armed, inside a stalled lookup, released)
+    state: Mutex<(bool, bool, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl StallingKeychain {
+    fn wait_for(&self, what: impl Fn(&(bool, bool, bool)) -> bool) {
+        let guard = self.state.lock().unwrap();
+        let (_guard, timeout) = self
+            .changed
+            .wait_timeout_while(guard, std::time::Duration::from_secs(10), |s| !what(s))
+            .unwrap();
+        assert!(!timeout.timed_out(), "the keychain was never asked");
+    }
+
+    fn update(&self, f: impl FnOnce(&mut (bool, bool, bool))) {
+        f(&mut self.state.lock().unwrap());
+        self.changed.notify_all();
+    }
+}
+
+impl SecretStore for StallingKeychain {
+    fn get(&self, name: &str) -> std::result::Result<Option<String>, SecretError> {
+        if name.contains("stripe") && self.state.lock().unwrap().0 {
+            self.update(|s| s.1 = true);
+            self.wait_for(|s| s.2);
+        }
+        self.inner.get(name)
+    }
+    fn set(&self, name: &str, value: &str) -> std::result::Result<(), SecretError> {
+        self.inner.set(name, value)
+    }
+    fn delete(&self, name: &str) -> std::result::Result<(), SecretError> {
+        self.inner.delete(name)
+    }
+    fn describe(&self) -> String {
+        "a keychain that stalls".into()
+    }
+}
+
+/// Regression: the Stripe overview asked the keychain while holding the workspace's reader,
+/// so a keychain waiting on a permission prompt froze every screen's reads behind it.
+#[test]
+fn a_stalled_keychain_holds_up_no_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(StallingKeychain::default());
+    let now: Timestamp = "2026-11-02T09:00:00Z".parse().unwrap();
+    let app = Arc::new(App::new(
+        tmp.path().join("data"),
+        keychain.clone(),
+        Arc::new(Recorder::default()),
+        Arc::new(move || now),
+    ));
+    app.create_workspace(CreateArgs {
+        path: tmp.path().join("acme").display().to_string(),
+        name: "Acme".into(),
+        mode: "test".into(),
+        timezone: "UTC".into(),
+        key_file: None,
+    })
+    .unwrap();
+    keychain.update(|s| s.0 = true);
+    let overview = std::thread::spawn({
+        let app = app.clone();
+        move || app.stripe_overview()
+    });
+    keychain.wait_for(|s| s.1);
+    // While the overview waits on the keychain, another screen reads.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn({
+        let app = app.clone();
+        move || {
+            tx.send(app.ledger_tree(None).map(|t| t.nodes.len()))
+                .unwrap()
+        }
+    });
+    let read = rx.recv_timeout(std::time::Duration::from_secs(10));
+    keychain.update(|s| s.2 = true);
+    assert_eq!(
+        read.expect("a read finishes while the keychain stalls")
+            .unwrap(),
+        0
+    );
+    assert_eq!(overview.join().unwrap().unwrap().key_kind, None);
 }

@@ -139,13 +139,15 @@ pub fn load(
     Ok(key)
 }
 
-/// Whether a key is stored, and of which kind (for status screens).
+/// Whether a key is stored for the workspace `workspace_id`, and of which kind (for status
+/// screens). Takes the id, not the workspace: a keychain may stall (a permission prompt),
+/// and callers ask it without holding the database.
 pub fn stored_kind(
-    ws: &Workspace,
+    workspace_id: &str,
     secrets: &dyn SecretStore,
 ) -> Result<Option<String>, StripeError> {
     Ok(secrets
-        .get(&keychain_name(&ws.info().id))?
+        .get(&keychain_name(workspace_id))?
         .and_then(|t| StripeKey::parse(&t).ok())
         .map(|k| k.kind_prefix().to_string()))
 }
