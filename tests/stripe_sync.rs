@@ -263,7 +263,7 @@ fn a_key_of_the_other_mode_is_refused_before_any_request() {
     let e = stripe::keys::store(&live, &secrets, KEY, &ctx(&s)).unwrap_err();
     assert!(matches!(e, stripe::StripeError::ModeMismatch { .. }));
     assert!(
-        stripe::keys::stored_kind(&live, &secrets)
+        stripe::keys::stored_kind(&live.info().id, &secrets)
             .unwrap()
             .is_none()
     );
@@ -277,7 +277,9 @@ fn a_stored_key_never_reaches_the_database() {
     let s = sim(|c| c);
     stripe::keys::store(&ws, &secrets, KEY, &ctx(&s)).unwrap();
     assert_eq!(
-        stripe::keys::stored_kind(&ws, &secrets).unwrap().as_deref(),
+        stripe::keys::stored_kind(&ws.info().id, &secrets)
+            .unwrap()
+            .as_deref(),
         Some("sk_test_")
     );
     let dump: String = ws
