@@ -1,52 +1,28 @@
 //! The audit log's chain, checked by `closebook audit verify` on a real encrypted workspace
 //! after someone with the key edits, deletes or reorders records in the decrypted file.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::cli::CliWorkspace;
 
 /// A workspace with a few audited actions, its key in a key file.
-fn workspace(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let ws = dir.join("ws");
-    let key = dir.join("ws.key");
-    let bin = env!("CARGO_BIN_EXE_closebook");
-    let run = |args: &[&str]| {
-        let out = Command::new(bin)
-            .arg("-w")
-            .arg(&ws)
-            .arg("--key-file")
-            .arg(&key)
-            .args(args)
-            .env_remove("CLOSEBOOK_WORKSPACE")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&["init", "--mode", "test"]);
+fn workspace(dir: &Path) -> CliWorkspace {
+    let ws = CliWorkspace::init(dir, "ws");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example");
     for kind in ["accounts", "ledger", "balances", "allocations"] {
-        run(&[
+        ws.ok(&[
             "import",
             kind,
             fixtures.join(format!("{kind}.csv")).to_str().unwrap(),
         ]);
     }
-    (ws, key)
+    ws
 }
 
-fn verify(ws: &Path, key: &Path) -> (bool, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
-        .arg("-w")
-        .arg(ws)
-        .arg("--key-file")
-        .arg(key)
-        .args(["--json", "audit", "verify"])
-        .env_remove("CLOSEBOOK_WORKSPACE")
-        .output()
-        .unwrap();
+fn verify(ws: &CliWorkspace) -> (bool, serde_json::Value, String) {
+    let out = ws.run(&["--json", "audit", "verify"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     // One JSON document on stdout: the verification, or `{"error": …}` on failure.
     let doc: serde_json::Value =
@@ -60,9 +36,9 @@ fn verify(ws: &Path, key: &Path) -> (bool, serde_json::Value, String) {
 
 /// Opens the decrypted database as an attacker holding the key would, with the
 /// append-only triggers dropped.
-fn tamper(ws: &Path, key: &Path, sql: &str) {
-    let hex = std::fs::read_to_string(key).unwrap();
-    let conn = rusqlite::Connection::open(ws.join("closebook.db")).unwrap();
+fn tamper(ws: &CliWorkspace, sql: &str) {
+    let hex = std::fs::read_to_string(&ws.key).unwrap();
+    let conn = rusqlite::Connection::open(ws.dir.join("closebook.db")).unwrap();
     conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.trim()))
         .unwrap();
     conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
@@ -73,8 +49,8 @@ fn tamper(ws: &Path, key: &Path, sql: &str) {
 #[test]
 fn an_untouched_log_verifies() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ws, key) = workspace(tmp.path());
-    let (ok, doc, _) = verify(&ws, &key);
+    let ws = workspace(tmp.path());
+    let (ok, doc, _) = verify(&ws);
     assert!(ok);
     assert_eq!(doc["records"], 5, "init and four imports: {doc}");
     assert_eq!(doc["head"].as_str().unwrap().len(), 64);
@@ -102,9 +78,9 @@ fn edits_deletions_and_reordering_are_each_caught_and_named() {
         ),
     ] {
         let tmp = tempfile::tempdir().unwrap();
-        let (ws, key) = workspace(tmp.path());
-        tamper(&ws, &key, sql);
-        let (ok, doc, stderr) = verify(&ws, &key);
+        let ws = workspace(tmp.path());
+        tamper(&ws, sql);
+        let (ok, doc, stderr) = verify(&ws);
         assert!(!ok, "{sql}: tampering went unnoticed");
         assert_eq!(doc["error"]["code"], "audit_broken", "{sql}: {doc}");
         assert!(

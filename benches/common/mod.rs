@@ -81,20 +81,17 @@ pub fn measured(exe: &Path, args: &[&str]) -> (u64, u64, Vec<u8>) {
 }
 
 /// Benchmarks that write ledger postings straight into the table (to measure a snapshot or
-/// a batch, not an import) bring the ledger's kept totals up to date the way migration 7
-/// first fills them, so that the workspace is one the engine could have written.
+/// a batch, not an import) bring the ledger's kept totals up to date by running the
+/// migration that first fills them again, so that the workspace is one the engine could
+/// have written.
 pub fn refresh_ledger_totals(conn: &rusqlite::Connection) {
+    let migration = closebook_engine::workspace::schema::MIGRATIONS
+        .iter()
+        .find(|m| m.contains("CREATE TABLE ledger_account_totals"))
+        .expect("the migration that adds the kept ledger totals");
     conn.execute_batch(
-        "DELETE FROM ledger_account_totals;
-         DELETE FROM ledger_type_totals;
-         DELETE FROM ledger_counts;
-         INSERT INTO ledger_account_totals (account, currency, balance_minor, postings)
-             SELECT account, currency, sum(amount_minor), count(*) FROM ledger_postings
-             GROUP BY account, currency;
-         INSERT INTO ledger_type_totals (entry_type, postings)
-             SELECT entry_type, count(*) FROM ledger_postings GROUP BY entry_type;
-         INSERT INTO ledger_counts (id, entries)
-             VALUES (1, (SELECT count(DISTINCT entry_id) FROM ledger_postings));",
+        "DROP TABLE ledger_account_totals; DROP TABLE ledger_type_totals; DROP TABLE ledger_counts;",
     )
     .unwrap();
+    conn.execute_batch(migration).unwrap();
 }

@@ -90,7 +90,6 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[cfg(unix)]
 pub mod cli;
 pub mod pg;
 pub mod seed;

@@ -62,13 +62,9 @@ struct Session {
     key: KeySource,
     demo: bool,
     /// The mirror's counts, computed once and again after each write through this app:
-    /// on a million postings they take a noticeable fraction of a second, and the UI asks
-    /// for the overview often.
+    /// counting the platform's tables still reads them (the ledger's counts are kept
+    /// totals), and the UI asks for the overview often.
     summary: Mutex<Option<ledger::MirrorSummary>>,
-    /// The ledger's entry types (a filter's choices) with the reader's `data_version` they
-    /// were read at: listing them scans every posting, and they change only when someone
-    /// (this app or another process) commits.
-    entry_types: Mutex<Option<(i64, Vec<String>)>>,
 }
 
 impl Session {
@@ -310,9 +306,9 @@ impl App {
     }
 
     /// Opens the workspace the desktop was started with, without waiting for its summary:
-    /// that pass over every posting (most of a second on a million) runs on a thread of its
-    /// own while the window and its webview start, and the UI's first overview finds it
-    /// ready (or waits only for what is left of it).
+    /// the counts (the platform's tables are counted by reading them) are computed on a
+    /// thread of their own while the window and its webview start, and the UI's first
+    /// overview finds them ready (or waits only for what is left).
     pub fn open_workspace_at_start(&self, args: OpenArgs) -> Result<()> {
         let (path, key, demo) = open_target(&args)?;
         let session = self.attach_session(&path, key, demo)?;
@@ -360,7 +356,6 @@ impl App {
             key,
             demo,
             summary: Mutex::new(None),
-            entry_types: Mutex::new(None),
         });
         *lock(&self.session) = Some(session.clone());
         Ok(session)
@@ -530,20 +525,7 @@ impl App {
     }
 
     pub fn entry_types(&self) -> Result<Vec<String>> {
-        let session = self.session()?;
-        let ws = lock(&session.reader);
-        let version: i64 = ws
-            .connection()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| Error::Ledger(e.into()))?;
-        if let Some((v, types)) = lock(&session.entry_types).as_ref()
-            && *v == version
-        {
-            return Ok(types.clone());
-        }
-        let types = ledger::entry_types(&ws)?;
-        *lock(&session.entry_types) = Some((version, types.clone()));
-        Ok(types)
+        self.read(|ws| Ok(ledger::entry_types(ws)?))
     }
 
     // ---- Stripe ----

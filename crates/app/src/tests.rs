@@ -285,11 +285,11 @@ fn a_good_import_reports_counts_and_a_second_is_a_no_op() {
     assert_eq!(
         app.entry_types().unwrap(),
         types,
-        "asked again: the same (cached) list"
+        "asked again: the same list"
     );
     let report = app.import_file(args.clone()).unwrap();
     assert_eq!((report.rows_read, report.rows_added), (2, 2));
-    // The cached entry types follow the commit (the reader's data_version moved).
+    // The entry types (kept totals) follow the commit.
     assert!(
         app.entry_types()
             .unwrap()
