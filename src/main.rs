@@ -19,6 +19,7 @@ use closebook_engine::{Error, OpContext, demo, generate, ledger};
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod accounts;
 mod payouts;
 mod recon;
 mod render;
@@ -59,7 +60,14 @@ enum Command {
         /// The company's name, as reports will show it.
         #[arg(long)]
         name: Option<String>,
+        /// Map a role onto the platform's account (ROLE=ACCOUNT, repeatable), e.g.
+        /// --map "stripe_balance=1010 Stripe Balance"; see `closebook accounts map --help`.
+        #[arg(long = "map", value_name = "ROLE=ACCOUNT")]
+        map: Vec<String>,
     },
+    /// The platform's accounts for each role of the booking conventions (show, map).
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// What the workspace is and what it holds.
     Status,
     /// Delete the workspace: its files and every keychain entry it owns (database key,
@@ -442,7 +450,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             mode,
             timezone,
             name,
-        } => cmd_init(&ctx, &mode, &timezone, name),
+            map,
+        } => cmd_init(&ctx, &mode, &timezone, name, &map),
+        Command::Accounts(cmd) => accounts::cmd_accounts(&ctx, cmd),
         Command::Status => cmd_status(&ctx),
         Command::DeleteWorkspace { confirm } => cmd_delete_workspace(&ctx, &confirm),
         Command::Import { kind, file, format } => cmd_import(&ctx, &kind, &file, format.as_deref()),
@@ -544,10 +554,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn cmd_init(ctx: &Ctx, mode: &str, timezone: &str, name: Option<String>) -> Result<(), Failure> {
+fn cmd_init(
+    ctx: &Ctx,
+    mode: &str,
+    timezone: &str,
+    name: Option<String>,
+    map: &[String],
+) -> Result<(), Failure> {
+    use closebook_engine::accounts;
     let dir = ctx.dir()?;
     let mode = Mode::parse(mode)
         .ok_or_else(|| Failure::Usage(format!("--mode must be test or live, not {mode}")))?;
+    // The map is checked before anything is created: a bad one leaves no workspace behind.
+    let changes = map
+        .iter()
+        .map(|m| accounts::parse_assignment(m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::from)?;
+    accounts::apply(&accounts::RoleMap::default(), &changes).map_err(Error::from)?;
     let name = name.unwrap_or_else(|| {
         dir.file_name()
             .map_or("Workspace".into(), |n| n.to_string_lossy().into_owned())
@@ -565,6 +589,9 @@ fn cmd_init(ctx: &Ctx, mode: &str, timezone: &str, name: Option<String>) -> Resu
         FreshIdentity::generate()?,
         &ctx.op(),
     )?;
+    if !changes.is_empty() {
+        accounts::set(&ws, None, &changes, &ctx.op()).map_err(Error::from)?;
+    }
     if ctx.json {
         print_json(ws.info());
     } else {
@@ -673,6 +700,9 @@ fn cmd_import(
             report.rows_updated,
             report.rows_unchanged
         );
+        for gap in &report.role_gaps {
+            println!("warning: {}", gap.message);
+        }
     }
     Ok(())
 }
@@ -927,12 +957,17 @@ fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
         }
         StripeCommand::Status => {
             let status = stripe::status::status(&ws, 10).map_err(Error::from)?;
-            let key =
-                stripe::keys::stored_kind(&ws.info().id, &ctx.secrets).map_err(Error::from)?;
+            let source = stripe::keys::source(
+                &ws.info().id,
+                &ctx.secrets,
+                stripe_key_from_env().as_deref(),
+            );
             if ctx.json {
-                print_json(&serde_json::json!({"key": key, "mirror": status}));
+                print_json(
+                    &serde_json::json!({"key": source.kind(), "key_source": source, "mirror": status}),
+                );
             } else {
-                render::stripe_status(&ws, &status, key.as_deref());
+                render::stripe_status(&ws, &status, &source);
             }
         }
     }

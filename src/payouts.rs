@@ -351,6 +351,11 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
                 .map_err(pay)?;
             if ctx.json {
                 print_json(&report);
+            } else if report.nothing_left {
+                println!(
+                    "{} is already done: all {} payable lines were paid; nothing was left to pay and nothing was sent.",
+                    report.batch, report.payable_lines
+                );
             } else {
                 println!(
                     "{}: {} — {} of {} lines paid ({} now, {} found at Stripe from an earlier run), {} failed.",

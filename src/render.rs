@@ -225,15 +225,23 @@ pub fn coverage(ws: &Workspace, lines: &[closebook_engine::stripe::coverage::Cov
 pub fn stripe_status(
     ws: &Workspace,
     s: &closebook_engine::stripe::status::MirrorStatus,
-    key: Option<&str>,
+    key: &closebook_engine::stripe::keys::KeySource,
 ) {
-    println!(
-        "Stripe key  {}",
-        key.map_or(
-            "none stored (closebook stripe set-key, or STRIPE_API_KEY)".to_string(),
-            |k| format!("{k}… in the OS keychain")
-        )
-    );
+    use closebook_engine::stripe::keys::KeySource;
+    let where_from = match key {
+        KeySource::Environment { kind: Some(k) } => format!("{k}… from STRIPE_API_KEY"),
+        KeySource::Environment { kind: None } => {
+            "STRIPE_API_KEY is set but is not a Stripe secret or restricted key".to_string()
+        }
+        KeySource::Keychain { kind } => format!("{kind}… in the OS keychain"),
+        KeySource::NotSet => {
+            "none stored (closebook stripe set-key, or STRIPE_API_KEY)".to_string()
+        }
+        KeySource::KeychainUnavailable { detail } => format!(
+            "the OS keychain cannot be asked ({detail}); give the key through STRIPE_API_KEY"
+        ),
+    };
+    println!("Stripe key  {where_from}");
     println!("Objects mirrored:");
     for t in &s.types {
         let newest = t

@@ -100,6 +100,45 @@ fn no_keychain_is_a_clear_error_and_creates_nothing() {
     );
 }
 
+/// A server without a keychain, the Stripe key in `STRIPE_API_KEY` as the README says:
+/// `stripe status` reports where the key comes from instead of failing, and without the
+/// variable says the keychain cannot be asked and what to do.
+#[test]
+fn stripe_status_works_without_a_keychain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = Ws::init(tmp.path(), "ws").with_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/closebook-bus",
+    );
+    let with_env = |args: &[&str]| {
+        let out = ws
+            .cmd(args)
+            .env("STRIPE_API_KEY", "sk_test_fromtheenvironment")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "closebook {args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = with_env(&["stripe", "status"]);
+    assert!(text.contains("sk_test_… from STRIPE_API_KEY"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&with_env(&["--json", "stripe", "status"])).unwrap();
+    assert_eq!(doc["key"], "sk_test_");
+    assert_eq!(doc["key_source"]["source"], "environment");
+    // Without the variable: still a report, naming the keychain and the way round it.
+    let out = ws
+        .cmd(&["stripe", "status"])
+        .env_remove("STRIPE_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("keychain cannot be asked") && text.contains("STRIPE_API_KEY"),
+        "{text}"
+    );
+}
+
 /// Writes fail part-way as on a full disk (the process may write no file beyond a size:
 /// RLIMIT_FSIZE, so no privileges are needed): the import is refused with a clear error,
 /// the workspace is as before, and the same import succeeds once there is room.

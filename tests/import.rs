@@ -556,6 +556,26 @@ fn mutable_tables_take_newer_versions_only() {
             && cols.contains(&(3, "total_usd_cents".into())),
         "{cols:?}"
     );
+    // An over-allocation names the subscriber and the month, not only the cell.
+    let before = common::footprint(&t.ws);
+    let problems = rejected(imp(
+        &mut t,
+        "b6",
+        Kind::Balances,
+        &format!("{h}u7,2026-10,1000,1500,2026-10-04T00:00:00Z\n"),
+    ));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let m = &problems[0].message;
+    assert_eq!(problems[0].line, 2);
+    assert_eq!(problems[0].column.as_deref(), Some("allocated_usd_cents"));
+    assert!(
+        m.contains("subscriber u7")
+            && m.contains("2026-10")
+            && m.contains("1500")
+            && m.contains("1000"),
+        "{m}"
+    );
+    assert_eq!(common::footprint(&t.ws), before, "nothing written");
     let allocated: i64 =
         t.ws.connection()
             .query_row(

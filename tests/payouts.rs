@@ -102,8 +102,17 @@ fn seed_004_month_reproduces_to_the_cent_and_is_paid_exactly_once() {
     let tb = ledger::trial_balance(&s.t.ws, None).unwrap();
     assert!(tb.totals.iter().all(|c| c.debits.minor == c.credits.minor));
 
-    // Done is done: no second execution, no second batch for the month.
-    assert_eq!(code(s.execute(&b.id).unwrap_err()), ErrorCode::InvalidState);
+    // Done is done: a re-run (after a kill, from a scheduled job) succeeds, says nothing
+    // was left, and sends nothing; no second batch for the month.
+    let requests = s.sim.requests().len();
+    let rerun = s.execute(&b.id).unwrap();
+    assert!(rerun.nothing_left);
+    assert_eq!(rerun.state, BatchState::Done);
+    assert_eq!(
+        (rerun.paid_now, rerun.paid_total, rerun.payable_lines),
+        (0, 5, 5)
+    );
+    assert_eq!(s.sim.requests().len(), requests, "nothing sent");
     let again = batch::prepare(
         &s.t.ws,
         &s.signer("Pat Preparer"),

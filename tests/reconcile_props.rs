@@ -83,9 +83,10 @@ fn inject() -> impl Strategy<Value = Inject> {
     ]
 }
 
-/// One Stripe movement of the generated platform: (type, currency, amount, created day).
-fn movement() -> impl Strategy<Value = (u8, bool, i64, i64)> {
-    (0u8..4, any::<bool>(), 0i64..40, 0i64..28)
+/// One Stripe movement of the generated platform: (type, currency, amount, created day,
+/// whether its fee is booked inside the movement's entry rather than in one of its own).
+fn movement() -> impl Strategy<Value = (u8, bool, i64, i64, bool)> {
+    (0u8..4, any::<bool>(), 0i64..40, 0i64..28, any::<bool>())
 }
 
 struct Platform {
@@ -96,14 +97,14 @@ struct Platform {
     expected: Vec<(Kind, String)>,
 }
 
-fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
+fn build(moves: &[(u8, bool, i64, i64, bool)], injects: &[Inject]) -> Platform {
     let mut p = Platform {
         stripe: Vec::new(),
         ledger: Vec::new(),
         fake: Fake::default(),
         expected: Vec::new(),
     };
-    for (i, ((t, eur, jitter, day), inj)) in moves.iter().zip(injects).enumerate() {
+    for (i, ((t, eur, jitter, day, fee_inside), inj)) in moves.iter().zip(injects).enumerate() {
         let (prefix, bt_type, entry_type) = match t {
             0 => ("ch", "charge", "subscription_payment"),
             1 => ("re", "refund", "refund"),
@@ -140,7 +141,12 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
         }];
         if fee != 0 {
             parts.push(LedgerPart {
-                entry_id: format!("je_{i:05}b").into(),
+                entry_id: if *fee_inside {
+                    format!("je_{i:05}a")
+                } else {
+                    format!("je_{i:05}b")
+                }
+                .into(),
                 entry_type: FEE_ENTRY_TYPE.into(),
                 own: false,
                 net: -fee,
@@ -180,11 +186,16 @@ fn build(moves: &[(u8, bool, i64, i64)], injects: &[Inject]) -> Platform {
             Inject::AmountMismatch(d) => ledger.as_mut().unwrap().parts[0].net += d,
             Inject::FeeMismatch(d) => ledger.as_mut().unwrap().parts[1].net -= d,
             Inject::Duplicate => {
+                // A redelivered webhook books the movement's entry again: with the fee
+                // inside it, the fee is booked again too.
                 let l = ledger.as_mut().unwrap();
-                let mut again = l.parts[0].clone();
-                again.entry_id = format!("je_{i:05}dup").into();
-                again.created += 60_000_000;
-                l.parts.push(again);
+                let copies = if *fee_inside { l.parts.len() } else { 1 };
+                for k in 0..copies {
+                    let mut again = l.parts[k].clone();
+                    again.entry_id = format!("je_{i:05}dup").into();
+                    again.created += 60_000_000;
+                    l.parts.push(again);
+                }
             }
             Inject::TimingLedgerLate => {
                 let l = ledger.take().unwrap();

@@ -215,6 +215,24 @@ fn a_final_error_stops_the_sync_naming_the_request_and_a_rerun_resumes() {
 }
 
 #[test]
+fn a_resumed_sync_reports_the_address_it_was_resumed_against() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(&tmp.path().join("ws"));
+    let first = sim(|c| c.with_faults(FaultPlan::none().at(6, FaultKind::NonRetryable)));
+    run(&mut ws, &first, &options(&first)).unwrap_err();
+    let status = stripe::status::status(&ws, 10).unwrap();
+    assert_eq!(status.runs[0].api_base, first.url());
+    // The same run, continued against another simulator (another address).
+    let second = sim(|c| c);
+    assert_ne!(second.url(), first.url());
+    let report = run(&mut ws, &second, &options(&second)).unwrap();
+    assert!(report.resumed);
+    let status = stripe::status::status(&ws, 10).unwrap();
+    assert_eq!(status.runs[0].id, report.run_id);
+    assert_eq!(status.runs[0].api_base, second.url());
+}
+
+#[test]
 fn a_sync_stays_under_the_rate_limit_and_rides_out_429s() {
     let tmp = tempfile::tempdir().unwrap();
     let mut ws = demo_ws(&tmp.path().join("ws"));

@@ -580,8 +580,11 @@ impl App {
             )
         } else {
             let id = lock(&session.reader).info().id.clone();
-            let kind =
-                stripe::keys::stored_kind(&id, self.secrets.as_ref()).map_err(Error::from)?;
+            // A keychain that cannot be asked means no stored key here; the screen's
+            // other parts still show.
+            let kind = stripe::keys::source(&id, self.secrets.as_ref(), None)
+                .kind()
+                .map(str::to_string);
             (stripe_api_base(), kind)
         };
         let ws = lock(&session.reader);

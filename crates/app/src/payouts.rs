@@ -264,6 +264,8 @@ pub struct ExecuteReportView {
     pub paid_total: u32,
     pub failed_total: u32,
     pub payable_lines: u32,
+    /// The batch was already done: nothing was left to pay and nothing was sent.
+    pub nothing_left: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -765,6 +767,7 @@ impl App {
             paid_total: r.paid_total,
             failed_total: r.failed_total,
             payable_lines: r.payable_lines,
+            nothing_left: r.nothing_left,
         })
     }
 

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::accounts::AccountsError;
 use crate::ingest::ImportError;
 use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
@@ -39,6 +40,8 @@ pub enum Error {
     Payouts(#[from] PayoutError),
     #[error(transparent)]
     Reports(#[from] ReportError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
     #[error("the audit log is broken at record {seq}: {reason}")]
     AuditBroken { seq: i64, reason: String },
     #[error("invalid input: {0}")]
@@ -199,6 +202,11 @@ impl Error {
                 ReportError::Reconcile(r) => reconcile_code(r),
                 ReportError::Ledger(LedgerError::Database(_)) => ErrorCode::Internal,
                 ReportError::Ledger(_) => ErrorCode::LedgerInvariant,
+            },
+            Error::Accounts(e) => match e {
+                AccountsError::BadInput(_) => ErrorCode::InvalidInput,
+                AccountsError::Payouts(p) => payout_code(p),
+                AccountsError::Database(_) => ErrorCode::Internal,
             },
             Error::AuditBroken { .. } => ErrorCode::AuditBroken,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,

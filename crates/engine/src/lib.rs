@@ -3,6 +3,7 @@
 //! The CLI (`closebook`), the desktop shell and the tests all call this API; none of it
 //! depends on a UI toolkit. See ARCHITECTURE.md for the map.
 
+pub mod accounts;
 pub mod audit;
 pub mod demo;
 pub mod error;

@@ -256,6 +256,9 @@ pub struct ImportReport {
     /// Set when this exact file was imported before: nothing was read or written.
     pub already_imported_as: Option<i64>,
     pub import_id: Option<i64>,
+    /// After a ledger import: the account-map roles no account of the ledger plays yet
+    /// (a platform naming its accounts otherwise maps them; see `crate::accounts`).
+    pub role_gaps: Vec<crate::accounts::RoleGap>,
 }
 
 /// One row of the import log: a file import or one pulled page.
@@ -386,6 +389,7 @@ pub fn import_bytes_with(
         rows_unchanged: 0,
         already_imported_as: None,
         import_id: None,
+        role_gaps: Vec::new(),
     };
     if let Some(previous) = store::find_import(&ws.conn, kind, &sha256)? {
         report.already_imported_as = Some(previous);
@@ -449,6 +453,9 @@ pub fn import_bytes_with(
     )?;
     tx.commit()?;
     report.import_id = Some(import_id);
+    if kind == Kind::Ledger {
+        report.role_gaps = crate::accounts::gaps(&ws.conn)?;
+    }
     crate::free_soon(parsed, report.rows_read as usize);
     Ok(report)
 }

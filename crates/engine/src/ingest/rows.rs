@@ -229,17 +229,7 @@ impl LedgerRow {
     }
 }
 
-pub fn valid_account(account: &str) -> Result<(), &'static str> {
-    if account.split(':').any(|seg| seg.is_empty()) {
-        return Err(
-            "an account is a colon-separated path with no empty part, e.g. assets:stripe:payments",
-        );
-    }
-    if account.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("an account name may not contain spaces or control characters");
-    }
-    Ok(())
-}
+pub use crate::accounts::valid_account;
 
 pub fn parse_ledger(
     cells: &mut Cells<'_>,
@@ -319,9 +309,19 @@ pub fn parse_table_row(
             if let (Some(tot), Some(alloc)) = (total, allocated)
                 && alloc > tot
             {
+                // Name the subscriber and the month, not only the cell: that is what a
+                // person looks up in the platform.
+                let who = match (&user, &month) {
+                    (Some(Value::Text(u)), Some(Value::Text(m))) => {
+                        format!("subscriber {u} allocated {alloc} in {m}")
+                    }
+                    _ => format!("{alloc} allocated"),
+                };
                 cells.problem(
                     "allocated_usd_cents",
-                    format!("{alloc} allocated exceeds the total of {tot}"),
+                    format!(
+                        "{who}, more than the {tot} they had to allocate (total_usd_cents): an over-allocation"
+                    ),
                 );
             }
             vec![

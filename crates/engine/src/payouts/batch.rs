@@ -183,12 +183,28 @@ pub fn load_draft(ws: &Workspace, id: &str) -> Result<DraftBatch, PayoutError> {
 }
 
 pub fn load_approved(ws: &Workspace, id: &str) -> Result<ApprovedBatch, PayoutError> {
-    let b = load(ws, id)?;
-    match b.state {
-        BatchState::Approved | BatchState::Executing => Ok(ApprovedBatch(b)),
-        BatchState::Done => Err(PayoutError::InvalidState(format!(
+    match load_for_execution(ws, id)? {
+        ForExecution::Approved(b) => Ok(b),
+        ForExecution::Done(_) => Err(PayoutError::InvalidState(format!(
             "batch {id} is done: every payable line is paid"
         ))),
+    }
+}
+
+/// What executing a batch finds: an approved batch with lines still to pay, or a batch
+/// whose every payable line is paid (a re-run's work is done).
+pub enum ForExecution {
+    Approved(ApprovedBatch),
+    Done(Batch),
+}
+
+pub fn load_for_execution(ws: &Workspace, id: &str) -> Result<ForExecution, PayoutError> {
+    let b = load(ws, id)?;
+    match b.state {
+        BatchState::Approved | BatchState::Executing => {
+            Ok(ForExecution::Approved(ApprovedBatch(b)))
+        }
+        BatchState::Done => Ok(ForExecution::Done(b)),
         s => Err(PayoutError::InvalidState(format!(
             "batch {id} is {}: only a fully approved batch can be executed",
             s.as_str()
@@ -464,12 +480,22 @@ fn scan_locked(
 }
 
 /// Each creator's obligation in the ledger at the lock (`?2` the currency, `?3` the
-/// instant): the sum of their `liabilities:creators:<c>` account, when not zero.
-const OWED_SQL: &str = "SELECT substr(account, 22) AS creator, sum(amount_minor) AS owed
+/// instant): the sum of their `<creator obligations>:<c>` account (the workspace's account
+/// map; `liabilities:creators:<c>` by default), when not zero. The bounds are literals so
+/// that the account index serves the range.
+fn owed_sql(map: &crate::accounts::RoleMap) -> String {
+    let (lo, hi) = map.below_range(crate::accounts::Role::CreatorObligations);
+    let from = lo.chars().count() + 1;
+    format!(
+        "SELECT substr(account, {from}) AS creator, sum(amount_minor) AS owed
     FROM ledger_postings
-    WHERE account >= 'liabilities:creators:' AND account < 'liabilities:creators;'
-      AND instr(substr(account, 22), ':') = 0 AND currency = ?2 AND created_at <= ?3
-    GROUP BY account HAVING sum(amount_minor) != 0";
+    WHERE account >= '{lo}' AND account < '{hi}'
+      AND instr(substr(account, {from}), ':') = 0 AND currency = ?2 AND created_at <= ?3
+    GROUP BY account HAVING sum(amount_minor) != 0",
+        lo = lo.replace('\'', "''"),
+        hi = hi.replace('\'', "''"),
+    )
+}
 
 /// A creator's eligibility from their connected account as mirrored from Stripe (`a`: the
 /// platform's mapping, `s`: the mirrored account, `?2`: the currency): transfers capability
@@ -665,12 +691,13 @@ pub fn prepare(
         params![id, month_end.as_microsecond()],
     )?;
     phases.mark("month copied");
+    let owed = owed_sql(&crate::accounts::load(&tx)?);
     // Creators: those allocated to, those the ledger owes, those asking to withdraw; each
     // with what the ledger owed at this instant and their account's eligibility, in one
     // set-based statement (a hundred thousand creators are one pass, not a query each).
     let n = tx.execute(
         &format!(
-            "WITH owed AS MATERIALIZED ({OWED_SQL})
+            "WITH owed AS MATERIALIZED ({owed})
              INSERT INTO payout_locked_creators (batch_id, creator, carried_in, destination, eligibility)
              SELECT ?1, c.creator, coalesce(-o.owed, 0), a.stripe_account_id, {ELIGIBILITY_SQL}
              FROM (SELECT DISTINCT author_id AS creator FROM platform_allocations WHERE month = ?4
@@ -1747,6 +1774,9 @@ fn book_month(
 ) -> Result<(), PayoutError> {
     let live = ws.info().mode.is_live();
     let cur = batch.currency.as_str();
+    let map = crate::accounts::load(conn)?;
+    let platform_fees = map.get(crate::accounts::Role::PlatformFees);
+    let unallocated = map.get(crate::accounts::Role::Unallocated);
     let mut stmt = conn.prepare(
         "SELECT user_id, author_id, sum(amount) FROM payout_locked_allocations
          WHERE batch_id = ?1 GROUP BY user_id, author_id HAVING sum(amount) != 0 ORDER BY user_id, author_id",
@@ -1754,10 +1784,7 @@ fn book_month(
     let mut rows = stmt.query([&batch.id])?;
     while let Some(r) = rows.next()? {
         let (user, creator, amount): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let (ua, ca) = (
-            format!("liabilities:subscribers:{user}"),
-            format!("liabilities:creators:{creator}"),
-        );
+        let (ua, ca) = (map.subscriber(&user), map.creator(&creator));
         book_own(
             conn,
             &OwnEntry {
@@ -1780,7 +1807,7 @@ fn book_month(
         .iter()
         .filter(|l| l.kind == LineKind::Earnings && l.fee != 0)
     {
-        let ca = format!("liabilities:creators:{}", l.creator);
+        let ca = map.creator(&l.creator);
         book_own(
             conn,
             &OwnEntry {
@@ -1792,14 +1819,14 @@ fn book_month(
                     "Platform fee {} on {} ({})",
                     batch.month, l.creator, batch.id
                 ),
-                postings: &[(&ca, l.fee), ("income:platform_fees", -l.fee)],
+                postings: &[(&ca, l.fee), (platform_fees, -l.fee)],
             },
             live,
             ctx.now,
         )?;
     }
     for (user, amount) in &batch.unallocated {
-        let ua = format!("liabilities:subscribers:{user}");
+        let ua = map.subscriber(user);
         book_own(
             conn,
             &OwnEntry {
@@ -1808,7 +1835,7 @@ fn book_month(
                 currency: cur,
                 stripe_object_id: None,
                 description: &format!("Unallocated {} of {user} ({})", batch.month, batch.id),
-                postings: &[(&ua, *amount), ("income:unallocated", -*amount)],
+                postings: &[(&ua, *amount), (unallocated, -*amount)],
             },
             live,
             ctx.now,

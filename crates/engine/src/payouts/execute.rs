@@ -79,6 +79,9 @@ pub struct ExecuteReport {
     pub paid_total: u32,
     pub failed_total: u32,
     pub payable_lines: u32,
+    /// The batch was already done when this run started: nothing was left to pay, and
+    /// nothing was sent.
+    pub nothing_left: bool,
 }
 
 /// The key Stripe deduplicates a line's transfer by: the batch's digest, the line and the
@@ -103,7 +106,25 @@ pub fn execute(
 ) -> Result<ExecuteReport, PayoutError> {
     signer.require(Action::Execute)?;
     key.check_mode(ws)?;
-    let approved = batch::load_approved(ws, id)?;
+    let approved = match batch::load_for_execution(ws, id)? {
+        batch::ForExecution::Approved(b) => b,
+        // A re-run (after a kill, from a scheduled job) whose work is done: a success that
+        // sends nothing.
+        batch::ForExecution::Done(b) => {
+            let paid = b.executions.iter().filter(|e| e.state == "paid").count() as u32;
+            return Ok(ExecuteReport {
+                batch: b.id.clone(),
+                state: b.state,
+                paid_now: 0,
+                adopted: 0,
+                failed_now: 0,
+                paid_total: paid,
+                failed_total: 0,
+                payable_lines: b.lines.iter().filter(|l| l.is_paid()).count() as u32,
+                nothing_left: true,
+            });
+        }
+    };
     let api = Arc::new(Api::new(key, &options.api_base, options.limits.clone())?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -346,6 +367,7 @@ async fn run(
         paid_total,
         failed_total,
         payable_lines: payable.len() as u32,
+        nothing_left: false,
     })
 }
 
@@ -386,7 +408,8 @@ fn settle(
          WHERE batch_id = ?1 AND line_no = ?2 AND idempotency_key = ?5",
         params![b.id, line.line_no, made.id, ctx.now.as_microsecond(), exec.idempotency_key],
     )?;
-    let ca = format!("liabilities:creators:{}", line.creator);
+    let map = crate::accounts::load(&tx)?;
+    let ca = map.creator(&line.creator);
     book_own(
         &tx,
         &OwnEntry {
@@ -400,7 +423,7 @@ fn settle(
             ),
             postings: &[
                 (&ca, line.payable),
-                ("assets:stripe:payments", -line.payable),
+                (map.get(crate::accounts::Role::StripeBalance), -line.payable),
             ],
         },
         ws.info().mode.is_live(),

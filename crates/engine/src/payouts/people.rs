@@ -57,6 +57,7 @@ pub enum Action {
     Execute,
     ManagePeople,
     ChangeSettings,
+    MapAccounts,
 }
 
 impl Action {
@@ -78,6 +79,7 @@ impl Action {
             Action::Execute => "execute payout batches",
             Action::ManagePeople => "change the roster",
             Action::ChangeSettings => "change the payout settings",
+            Action::MapAccounts => "change the account map",
         }
     }
 }
@@ -145,7 +147,7 @@ fn allowed_roles(a: Action) -> &'static str {
     match a {
         Action::Prepare | Action::Execute => "preparers and admins",
         Action::Approve | Action::Reject => "approvers and admins",
-        Action::ManagePeople | Action::ChangeSettings => "admins",
+        Action::ManagePeople | Action::ChangeSettings | Action::MapAccounts => "admins",
     }
 }
 
@@ -412,6 +414,7 @@ mod tests {
             Execute,
             ManagePeople,
             ChangeSettings,
+            MapAccounts,
         ] {
             assert!(!a.allowed(Role::Auditor), "{a:?}");
             assert!(a.allowed(Role::Admin), "{a:?}");

@@ -70,13 +70,10 @@ impl Resolution {
 
 /// The longest note accepted.
 pub const MAX_NOTE_CHARS: usize = 2_000;
-/// Where the Stripe side of an adjustment is booked.
-pub const ADJUSTMENT_STRIPE_ACCOUNT: &str = "assets:stripe:payments";
 /// The default counter-account of an adjustment other than a fee's: a suspense account the
-/// finance team clears once the cause is known.
+/// finance team clears once the cause is known. (The Stripe side of an adjustment goes to
+/// the workspace's `stripe_balance` role, a fee's counter-account to its `stripe_fees`.)
 pub const DEFAULT_SUSPENSE_ACCOUNT: &str = "liabilities:reconciliation_suspense";
-/// The counter-account of a fee adjustment (`contracts/BOOKING.md`).
-pub const FEE_ACCOUNT: &str = "expenses:stripe_fees";
 
 /// An exception with its latest evidence.
 #[derive(Debug, Clone, Serialize)]
@@ -229,14 +226,13 @@ pub struct ProposedEntry {
     pub postings: Vec<ProposedPosting>,
 }
 
+/// A counter-account a person types: the ledger's rule, in letters, digits, `_ - .` and
+/// single spaces between words (a stray character is a typo, not a new account).
 fn valid_account(a: &str) -> bool {
-    !a.is_empty()
-        && a.len() <= 200
-        && a.split(':').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        })
+    a.chars().count() <= crate::accounts::MAX_ACCOUNT_CHARS
+        && crate::accounts::valid_account(a).is_ok()
+        && a.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.' | ' '))
 }
 
 /// The adjustment that would bring the ledger to Stripe's figures for exception `id`: the
@@ -249,13 +245,17 @@ pub fn propose_adjustment(
     counter_account: Option<&str>,
 ) -> Result<Vec<ProposedEntry>, ReconcileError> {
     let x = one(ws, id)?;
-    proposal(&x, counter_account)
+    proposal(&x, &crate::accounts::load(&ws.conn)?, counter_account)
 }
 
 fn proposal(
     x: &ExceptionRow,
+    map: &crate::accounts::RoleMap,
     counter_account: Option<&str>,
 ) -> Result<Vec<ProposedEntry>, ReconcileError> {
+    use crate::accounts::Role;
+    let stripe_account = map.get(Role::StripeBalance);
+    let fee_account = map.get(Role::StripeFees);
     let e = &x.exception;
     let id = e.id.unwrap_or_default();
     if !Resolution::BookedAdjustment.fits(e.kind) {
@@ -278,7 +278,8 @@ fn proposal(
         && !valid_account(a)
     {
         return Err(ReconcileError::Refused(format!(
-            "`{a}` is not an account name: use colon-separated parts of letters, digits, _ - ."
+            "`{a}` is not an account name: use colon-separated parts of letters, digits, _ - . and single spaces, at most {} characters",
+            crate::accounts::MAX_ACCOUNT_CHARS
         )));
     }
     let what = e.stripe_object.clone().unwrap_or_else(|| e.key.clone());
@@ -291,7 +292,7 @@ fn proposal(
             description: why,
             postings: vec![
                 ProposedPosting {
-                    account: ADJUSTMENT_STRIPE_ACCOUNT.to_string(),
+                    account: stripe_account.to_string(),
                     amount_minor: amount,
                 },
                 ProposedPosting {
@@ -306,7 +307,7 @@ fn proposal(
             "",
             FEE_ENTRY_TYPE,
             e.effect,
-            counter_account.unwrap_or(FEE_ACCOUNT),
+            counter_account.unwrap_or(fee_account),
             format!("Reconciliation: Stripe's fee on {what} (exception #{id})"),
         )],
         Kind::MissingInLedger | Kind::MissedWebhook => {
@@ -327,7 +328,7 @@ fn proposal(
                     "-fee",
                     FEE_ENTRY_TYPE,
                     -fee,
-                    FEE_ACCOUNT,
+                    fee_account,
                     format!("Reconciliation: Stripe's fee on {what} (exception #{id})"),
                 ));
             }
@@ -381,6 +382,7 @@ pub fn resolve(
     ids.sort_unstable();
     ids.dedup();
     let live: bool = ws.info().mode.is_live();
+    let map = crate::accounts::load(&ws.conn)?;
     let tx = ws.conn.unchecked_transaction()?;
     for &id in &ids {
         let x = one(ws, id)?;
@@ -400,7 +402,7 @@ pub fn resolve(
         }
         let mut adjustment: Option<String> = None;
         if req.resolution == Resolution::BookedAdjustment {
-            let entries = proposal(&x, req.counter_account.as_deref())?;
+            let entries = proposal(&x, &map, req.counter_account.as_deref())?;
             for entry in &entries {
                 book(&tx, entry, live, ctx.now, note)?;
             }

@@ -76,7 +76,8 @@ pub struct StripeItem {
     pub created: i64,
 }
 
-/// One ledger entry's part of an item: its postings to the Stripe-balance accounts.
+/// One ledger entry's part of an item: its postings of one entry type to the
+/// Stripe-balance accounts (an entry booking a charge and its fee together has two parts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerPart {
     pub entry_id: SmolStr,
@@ -134,8 +135,12 @@ impl LedgerItem {
     }
 
     fn entry_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.parts.iter().map(|p| p.entry_id.to_string()).collect();
-        ids.dedup();
+        let mut ids: Vec<String> = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            if !ids.iter().any(|id| id == p.entry_id.as_str()) {
+                ids.push(p.entry_id.to_string());
+            }
+        }
         ids
     }
 }
@@ -528,17 +533,28 @@ fn compare(
         kept.retain(|p| !p.own);
     } else if !extra.is_empty() {
         let (_, _, all_net) = figures(&l.parts)?;
-        let types: Vec<&str> = {
-            let mut t: Vec<&str> = extra.iter().map(|p| p.entry_type.as_str()).collect();
-            t.dedup();
-            t
-        };
-        let dup_entries: Vec<String> = l
+        let mut types: Vec<&str> = Vec::new();
+        for p in &extra {
+            if !types.contains(&p.entry_type.as_str()) {
+                types.push(p.entry_type.as_str());
+            }
+        }
+        // An entry booking the charge and its fee together is one booking, not two.
+        let times = 1 + types
+            .iter()
+            .map(|t| extra.iter().filter(|p| p.entry_type == *t).count())
+            .max()
+            .unwrap_or(0);
+        let mut dup_entries: Vec<String> = Vec::new();
+        for p in l
             .parts
             .iter()
             .filter(|p| !p.own && types.contains(&p.entry_type.as_str()))
-            .map(|p| p.entry_id.to_string())
-            .collect();
+        {
+            if !dup_entries.iter().any(|id| id == p.entry_id.as_str()) {
+                dup_entries.push(p.entry_id.to_string());
+            }
+        }
         out.found.push(Found {
             kind: Kind::Duplicate,
             currency: s.currency.to_string(),
@@ -552,7 +568,7 @@ fn compare(
                 note: format!(
                     "{} booked {} times in the ledger ({})",
                     object,
-                    extra.len() + 1,
+                    times,
                     types.join(", ")
                 ),
                 ..base.clone()
@@ -599,12 +615,15 @@ fn compare(
         }
     }
     let entries_where = |fee: bool| -> Vec<String> {
-        let mut v: Vec<String> = kept
+        let mut v: Vec<String> = Vec::new();
+        for p in kept
             .iter()
             .filter(|p| (p.entry_type == FEE_ENTRY_TYPE) == fee)
-            .map(|p| p.entry_id.to_string())
-            .collect();
-        v.dedup();
+        {
+            if !v.iter().any(|id| id == p.entry_id.as_str()) {
+                v.push(p.entry_id.to_string());
+            }
+        }
         v
     };
     if l_amount != s.amount {

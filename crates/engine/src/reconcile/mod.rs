@@ -39,8 +39,62 @@ use crate::ledger::LedgerError;
 use crate::money::MoneyError;
 use crate::workspace::Workspace;
 
-/// The accounts that hold money at Stripe (`contracts/BOOKING.md`).
+/// The accounts that hold money at Stripe by default (`contracts/BOOKING.md`); a workspace
+/// maps its own (`crate::accounts`, role `stripe_accounts`).
 pub const STRIPE_BALANCE_ACCOUNTS: &str = "assets:stripe";
+
+/// The entry types that move money at Stripe (BOOKING.md).
+const STRIPE_MONEY_TYPES: [&str; 6] = [
+    "subscription_payment",
+    "stripe_fee",
+    "refund",
+    "dispute",
+    "transfer",
+    "payout",
+];
+
+/// Refuses to reconcile a ledger that books Stripe money without a single posting to the
+/// accounts mapped as Stripe's: every Stripe movement would be "missing in the ledger",
+/// when the truth is that the account map does not fit the platform's chart. Read from the
+/// kept totals: a few thousand rows.
+pub(crate) fn check_stripe_role(
+    ws: &Workspace,
+    map: &crate::accounts::RoleMap,
+) -> Result<(), ReconcileError> {
+    let stripe_postings: i64 = ws.conn.query_row(
+        &format!(
+            "SELECT coalesce(sum(postings), 0) FROM ledger_account_totals WHERE {}",
+            map.stripe_sql()
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    if stripe_postings > 0 {
+        return Ok(());
+    }
+    let mut stmt = ws.conn.prepare_cached(
+        "SELECT entry_type, postings FROM ledger_type_totals ORDER BY postings DESC",
+    )?;
+    let typed: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|(t, _)| STRIPE_MONEY_TYPES.contains(&t.as_str()))
+        .collect();
+    if typed.is_empty() {
+        return Ok(());
+    }
+    let what: Vec<String> = typed
+        .iter()
+        .take(3)
+        .map(|(t, n)| format!("{n} {t}"))
+        .collect();
+    Err(ReconcileError::Refused(format!(
+        "the ledger books Stripe money ({} postings…) but none to the accounts mapped as Stripe's (`{}` and below): map the platform's Stripe account with `closebook accounts map --stripe-balance ACCOUNT` (or in Settings › Accounts), then reconcile",
+        what.join(", "),
+        map.get(crate::accounts::Role::StripeAccounts)
+    )))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -117,10 +171,11 @@ fn stripe_side(
 
 /// The ledger's Stripe-balance accounts up to `at`, per currency.
 fn ledger_side(ws: &Workspace, at: Timestamp) -> Result<BTreeMap<String, i64>, ReconcileError> {
+    let map = crate::accounts::load(&ws.conn)?;
     let mut stmt = ws.conn.prepare_cached(&format!(
         "SELECT currency, sum(amount_minor) FROM ledger_postings INDEXED BY ledger_postings_reconcile
          WHERE {} AND created_at <= ?1 GROUP BY currency",
-        snapshot::STRIPE_ACCOUNTS_SQL
+        map.stripe_sql()
     ))?;
     let rows = stmt
         .query_map([at.as_microsecond()], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -426,16 +481,37 @@ pub fn record_sealed_postings(
     let Some((day, until)) = sealed else {
         return Ok(0);
     };
+    let stripe_sql = crate::accounts::load(conn)?.stripe_sql();
     let n = conn.execute(
         &format!(
             "INSERT INTO recon_sealed_changes (detected_at, side, source, sealed_day, row_id, row_created, currency, change)
              SELECT ?1, 'ledger', 'import ' || ?2, ?3, entry_id, created_at, currency,
                     'gained posting ' || posting_key || ' (' || entry_type || ', ' || account || ' ' || amount_minor || ')'
              FROM ledger_postings
-             WHERE seq > ?4 AND created_at <= ?5 AND {}",
-            snapshot::STRIPE_ACCOUNTS_SQL
+             WHERE seq > ?4 AND created_at <= ?5 AND {stripe_sql}"
         ),
         params![now_us, import_id, day, after_seq, until],
     )?;
     Ok(n as u64)
+}
+
+/// Records a change of the account map made after `sealed_day` (whose end is `until_us`)
+/// as a change to sealed data, once per currency the last snapshot reconciled: what was
+/// read as Stripe money, or where Closebook books, is no longer what that day proved.
+pub(crate) fn record_sealed_map_change(
+    conn: &rusqlite::Connection,
+    sealed_day: &str,
+    until_us: i64,
+    what: &str,
+    ctx: &crate::OpContext,
+) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO recon_sealed_changes (detected_at, side, source, sealed_day, row_id, row_created, currency, change)
+         SELECT ?1, 'ledger', 'account map changed by ' || ?2, ?3, 'account map', ?4, c.currency, 'the account map changed: ' || ?5
+         FROM recon_snapshot_currencies c
+         WHERE c.snapshot_id = (SELECT id FROM recon_snapshots WHERE day = ?3 ORDER BY version DESC LIMIT 1)
+         ORDER BY c.currency",
+        params![ctx.now.as_microsecond(), ctx.actor, sealed_day, until_us, what],
+    )?;
+    Ok(())
 }

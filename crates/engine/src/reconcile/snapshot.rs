@@ -143,9 +143,21 @@ fn feed(h: &mut Sha256, fields: &[&[u8]]) {
 }
 
 impl Digester {
-    fn finish(self, day: Date, tz: &str, rules: &MatchRules, rows: (u64, u64)) -> String {
+    fn finish(
+        self,
+        day: Date,
+        tz: &str,
+        rules: &MatchRules,
+        map: &crate::accounts::RoleMap,
+        rows: (u64, u64),
+    ) -> String {
         let mut h = Sha256::new();
         h.update(b"closebook.reconcile.v1\0");
+        // Which accounts were read as Stripe money: part of what was proven. The default
+        // map adds nothing, so digests from before account maps existed stay comparable.
+        if !map.is_default() {
+            feed(&mut h, &[b"accounts", map.stripe_sql().as_bytes()]);
+        }
         feed(
             &mut h,
             &[
@@ -163,12 +175,10 @@ impl Digester {
     }
 }
 
-/// The SQL condition selecting the Stripe-balance accounts ([`super::STRIPE_BALANCE_ACCOUNTS`]
-/// and everything below it), written as a range so that it reads the account index.
-pub(crate) const STRIPE_ACCOUNTS_SQL: &str = "account >= 'assets:stripe' AND account < 'assets:stripe;' AND (account = 'assets:stripe' OR account >= 'assets:stripe:')";
-
 struct WsLookup<'a> {
     ws: &'a Workspace,
+    /// The reconciled accounts' SQL condition (the workspace's account map).
+    stripe_sql: &'a str,
     end_us: i64,
     webhooks_known: bool,
     digest: &'a mut Sha256,
@@ -241,8 +251,9 @@ impl Lookup for WsLookup<'_> {
     ) -> Result<Option<Later>, ReconcileError> {
         let sql = format!(
             "SELECT entry_id, amount_minor, created_at FROM ledger_postings
-             WHERE stripe_object_id = ?1 AND currency = ?2 AND created_at > ?3 AND {STRIPE_ACCOUNTS_SQL}
-             ORDER BY created_at, seq"
+             WHERE stripe_object_id = ?1 AND currency = ?2 AND created_at > ?3 AND {}
+             ORDER BY created_at, seq",
+            self.stripe_sql
         );
         self.later(&sql, object, currency, "ledger_after")
     }
@@ -440,13 +451,14 @@ fn load_stripe(
 /// the covering index. Returns the items and the rows read.
 fn load_ledger(
     ws: &Workspace,
+    stripe_sql: &str,
     end_us: i64,
     digest: &mut Sha256,
 ) -> Result<(Vec<LedgerItem>, u64, LedgerSums), ReconcileError> {
     let mut stmt = ws.conn.prepare(&format!(
         "SELECT seq, entry_id, account, amount_minor, currency, entry_type, stripe_object_id, created_at, origin
          FROM ledger_postings INDEXED BY ledger_postings_reconcile
-         WHERE {STRIPE_ACCOUNTS_SQL} AND created_at <= ?1
+         WHERE {stripe_sql} AND created_at <= ?1
          ORDER BY created_at, stripe_object_id, entry_id, entry_type, amount_minor, currency, origin, account, seq"
     ))?;
     let mut rows = stmt.query([end_us])?;
@@ -522,8 +534,13 @@ fn load_ledger(
                 i as usize
             }
         };
+        // One part per entry and entry type: `entry_type` belongs to each posting, and a
+        // platform may book a charge's fee inside the charge's entry (BOOKING.md).
         let parts = &mut items[i].parts;
-        match parts.iter_mut().find(|p| p.entry_id == entry_id) {
+        match parts
+            .iter_mut()
+            .find(|p| p.entry_id == entry_id && p.entry_type == entry_type)
+        {
             Some(p) => {
                 p.net = add(p.net, amount)?;
                 p.created = p.created.min(created);
@@ -539,8 +556,13 @@ fn load_ledger(
     }
     for it in &mut items {
         if it.parts.len() > 1 {
-            it.parts
-                .sort_by(|a, b| (a.created, &a.entry_id).cmp(&(b.created, &b.entry_id)));
+            it.parts.sort_by(|a, b| {
+                (a.created, &a.entry_id, &a.entry_type).cmp(&(
+                    b.created,
+                    &b.entry_id,
+                    &b.entry_type,
+                ))
+            });
         }
     }
     Ok((items, n, sums))
@@ -558,12 +580,17 @@ type Loaded = (
 /// workspace Stripe's side on a second, read-only connection at the same time. The two
 /// read the same committed state unless another connection commits meanwhile, which
 /// `PRAGMA data_version` reveals: then both are read again, one after the other.
-fn load_both(ws: &Workspace, end_us: i64, dig: &mut Digester) -> Result<Loaded, ReconcileError> {
+fn load_both(
+    ws: &Workspace,
+    stripe_sql: &str,
+    end_us: i64,
+    dig: &mut Digester,
+) -> Result<Loaded, ReconcileError> {
     let serial = |dig: &mut Digester| -> Result<Loaded, ReconcileError> {
         dig.stripe = Sha256::new();
         dig.ledger = Sha256::new();
         let stripe = load_stripe(&ws.conn, end_us, &mut dig.stripe)?;
-        let ledger = load_ledger(ws, end_us, &mut dig.ledger)?;
+        let ledger = load_ledger(ws, stripe_sql, end_us, &mut dig.ledger)?;
         Ok((stripe, ledger))
     };
     let postings: i64 = ws.conn.query_row(
@@ -587,7 +614,7 @@ fn load_both(ws: &Workspace, end_us: i64, dig: &mut Digester) -> Result<Loaded, 
             load_stripe(&reader, end_us, &mut digest).map(|r| (r, digest))
         });
         dig.ledger = Sha256::new();
-        let ledger = load_ledger(ws, end_us, &mut dig.ledger);
+        let ledger = load_ledger(ws, stripe_sql, end_us, &mut dig.ledger);
         let stripe = match stripe.join() {
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -637,7 +664,11 @@ fn sealed_found(
         digest.update(id.to_be_bytes());
         let detected_at = Timestamp::from_microsecond(detected).unwrap_or(Timestamp::UNIX_EPOCH);
         let stripe = side == "stripe";
-        let note = if stripe {
+        let note = if source.starts_with("account map") {
+            format!(
+                "{change} after the reconciled day {sealed_day} was sealed ({source} at {detected_at}): what earlier snapshots read as Stripe money may differ from what later ones read"
+            )
+        } else if stripe {
             format!(
                 "{row_id}, dated on or before the reconciled day {sealed_day}, {change} (detected by {source} at {detected_at})"
             )
@@ -690,6 +721,9 @@ pub fn compute_with(
         .end_of_day(day)
         .map_err(|e| ReconcileError::BadDay(day, e.to_string()))?;
     let end_us = end.as_microsecond();
+    let map = crate::accounts::load(&ws.conn)?;
+    super::check_stripe_role(ws, &map)?;
+    let stripe_sql = map.stripe_sql();
     let mut dig = Digester {
         stripe: Sha256::new(),
         ledger: Sha256::new(),
@@ -697,7 +731,7 @@ pub fn compute_with(
     };
     let started = std::time::Instant::now();
     let ((stripe, stripe_rows, stripe_sums), (ledger, ledger_rows, ledger_sums)) =
-        load_both(ws, end_us, &mut dig)?;
+        load_both(ws, &stripe_sql, end_us, &mut dig)?;
     let loaded = started.elapsed();
     let webhooks_known: bool = ws.conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM platform_webhook_events)",
@@ -707,6 +741,7 @@ pub fn compute_with(
     let mut outcome = {
         let mut look = WsLookup {
             ws,
+            stripe_sql: &stripe_sql,
             end_us,
             webhooks_known,
             digest: &mut dig.lookups,
@@ -723,6 +758,7 @@ pub fn compute_with(
         day,
         ws.info().timezone.as_str(),
         rules,
+        &map,
         (stripe_rows, ledger_rows),
     );
 
@@ -1302,10 +1338,11 @@ pub fn last_day(ws: &Workspace) -> Result<Option<Date>, ReconcileError> {
 /// The first day with anything to reconcile: the earliest balance transaction or posting
 /// to a Stripe-balance account, in the workspace's time zone.
 pub fn first_day(ws: &Workspace) -> Result<Option<Date>, ReconcileError> {
+    let stripe_sql = crate::accounts::load(&ws.conn)?.stripe_sql();
     let first: Option<i64> = ws.conn.query_row(
         &format!(
             "SELECT min(t) FROM (SELECT min(created) AS t FROM stripe_balance_transactions
-             UNION ALL SELECT min(created_at) FROM ledger_postings WHERE {STRIPE_ACCOUNTS_SQL})"
+             UNION ALL SELECT min(created_at) FROM ledger_postings WHERE {stripe_sql})"
         ),
         [],
         |r| r.get(0),

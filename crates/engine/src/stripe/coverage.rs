@@ -19,9 +19,6 @@ use crate::ledger;
 use crate::workspace::Workspace;
 use crate::{OpContext, audit};
 
-/// The creator-obligation accounts of `contracts/BOOKING.md`.
-pub const CREATOR_OBLIGATIONS: &str = "liabilities:creators";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
@@ -158,12 +155,13 @@ pub fn compute(
             per.entry(c).or_default().0 = a;
         }
     }
-    let owed = ledger::balances(ws, Some(at), Some(CREATOR_OBLIGATIONS)).map_err(|e| {
-        StripeError::BadObject {
+    let map = crate::accounts::load(&ws.conn)?;
+    let obligations = map.get(crate::accounts::Role::CreatorObligations);
+    let owed =
+        ledger::balances(ws, Some(at), Some(obligations)).map_err(|e| StripeError::BadObject {
             request: "the ledger's creator obligations".into(),
             detail: e.to_string(),
-        }
-    })?;
+        })?;
     for leaf in owed {
         let e = per
             .entry(leaf.balance.currency.code().to_string())

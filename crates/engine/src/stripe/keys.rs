@@ -139,6 +139,53 @@ pub fn load(
     Ok(key)
 }
 
+/// Where a sync's Stripe key would come from, as a status screen reports it. A missing or
+/// unreachable keychain is a fact to report here, not a failure: a server without one
+/// gives the key through `STRIPE_API_KEY`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum KeySource {
+    /// `STRIPE_API_KEY` is set for this run; `kind` is `None` when it is not a Stripe key.
+    Environment { kind: Option<String> },
+    /// A key of this kind is stored in the OS keychain.
+    Keychain { kind: String },
+    /// No key anywhere: `closebook stripe set-key`, or `STRIPE_API_KEY`.
+    NotSet,
+    /// The keychain could not be asked (no Secret Service, locked, denied): `detail` says why.
+    KeychainUnavailable { detail: String },
+}
+
+impl KeySource {
+    /// The key's kind (`sk_test_`, `rk_live_`…) when there is a usable one.
+    pub fn kind(&self) -> Option<&str> {
+        match self {
+            KeySource::Environment { kind } => kind.as_deref(),
+            KeySource::Keychain { kind } => Some(kind),
+            KeySource::NotSet | KeySource::KeychainUnavailable { .. } => None,
+        }
+    }
+}
+
+/// Where the key for `workspace_id` would come from: `from_env` (`STRIPE_API_KEY`) first,
+/// as [`load`] takes it, else the keychain. Never fails: the keychain's state is reported.
+/// Takes the id, not the workspace, for the reason [`stored_kind`] gives.
+pub fn source(workspace_id: &str, secrets: &dyn SecretStore, from_env: Option<&str>) -> KeySource {
+    if let Some(k) = from_env.map(str::trim).filter(|k| !k.is_empty()) {
+        return KeySource::Environment {
+            kind: StripeKey::parse(k)
+                .ok()
+                .map(|k| k.kind_prefix().to_string()),
+        };
+    }
+    match stored_kind(workspace_id, secrets) {
+        Ok(Some(kind)) => KeySource::Keychain { kind },
+        Ok(None) => KeySource::NotSet,
+        Err(e) => KeySource::KeychainUnavailable {
+            detail: e.to_string(),
+        },
+    }
+}
+
 /// Whether a key is stored for the workspace `workspace_id`, and of which kind (for status
 /// screens). Takes the id, not the workspace: a keychain may stall (a permission prompt),
 /// and callers ask it without holding the database.

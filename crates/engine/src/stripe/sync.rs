@@ -262,9 +262,10 @@ async fn run(
     let live = ws.info().mode.is_live();
     let (run_id, resumed) = match unfinished_run(ws)? {
         Some(id) if options.resync.is_none() => {
+            // A resumed run goes where it is told now: its address is this run's.
             ws.conn.execute(
-                "UPDATE stripe_sync_runs SET outcome = 'running', message = NULL WHERE id = ?1",
-                [id],
+                "UPDATE stripe_sync_runs SET outcome = 'running', message = NULL, api_base = ?2 WHERE id = ?1",
+                params![id, options.api_base],
             )?;
             (id, true)
         }

@@ -169,8 +169,11 @@ describe("who may do what", () => {
   });
 
   it("says how an execution ended", () => {
-    const r = { batch: "pb", state: "done", paid_now: 3, adopted: 1, failed_now: 0, paid_total: 4, failed_total: 0, payable_lines: 4 };
+    const r = { batch: "pb", state: "done", paid_now: 3, adopted: 1, failed_now: 0, paid_total: 4, failed_total: 0, payable_lines: 4, nothing_left: false };
     expect(reportText(r)).toBe("Done: 3 lines paid now (1 found already made at Stripe). 4 of 4 payable lines paid.");
+    expect(reportText({ ...r, paid_now: 0, adopted: 0, nothing_left: true })).toBe(
+      "Already done: all 4 payable lines were paid; nothing was left to pay and nothing was sent.",
+    );
     expect(reportText({ ...r, state: "executing", paid_now: 1, adopted: 0, failed_now: 2, paid_total: 2 })).toBe(
       "Stopped: 1 line paid now, 2 failed. 2 of 4 payable lines paid.",
     );

@@ -298,6 +298,9 @@ export function approvalsText(approvals: number, required: number): string {
 
 /** How an execution ended, in a sentence. */
 export function reportText(r: ExecuteReportView): string {
+  if (r.nothing_left) {
+    return `Already done: all ${plural(r.payable_lines, "payable line")} were paid; nothing was left to pay and nothing was sent.`;
+  }
   const adopted = r.adopted > 0 ? ` (${formatCount(r.adopted)} found already made at Stripe)` : "";
   const failed = r.failed_now > 0 ? `, ${formatCount(r.failed_now)} failed` : "";
   const head = r.state === "done" ? "Done" : "Stopped";

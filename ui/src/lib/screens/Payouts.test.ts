@@ -93,7 +93,7 @@ function servePayouts(engine: Engine = {}) {
           return setBatch({ ...state.batch, approvals: state.batch.approvals + 1, decisions: [...state.batch.decisions, decision("Sam Okafor", "approve", { via: "file" })] });
         case "payouts_execute":
           if (engine.execute) return engine.execute(args["args"] as ExecuteArgs);
-          return { batch: state.batch.id, state: "done", paid_now: 2, adopted: 0, failed_now: 0, paid_total: 2, failed_total: 0, payable_lines: 2 };
+          return { batch: state.batch.id, state: "done", paid_now: 2, adopted: 0, failed_now: 0, paid_total: 2, failed_total: 0, payable_lines: 2, nothing_left: false };
         case "payouts_retry":
           return setBatch({
             ...state.batch,
@@ -260,7 +260,7 @@ describe("Payouts", () => {
       execute: async (args) => {
         const b = served.state.batch;
         served.setBatch({ ...b, state: "done", lines: b.lines.map((l) => (l.held ? l : { ...l, execution: "paid", transfer_id: `tr_${l.line_no}` })) });
-        return { batch: args.batch_id, state: "done", paid_now: 2, adopted: 0, failed_now: 0, paid_total: 2, failed_total: 0, payable_lines: 2 };
+        return { batch: args.batch_id, state: "done", paid_now: 2, adopted: 0, failed_now: 0, paid_total: 2, failed_total: 0, payable_lines: 2, nothing_left: false };
       },
     });
     const { container } = render(Payouts, { workspace: workspace() });
@@ -540,7 +540,7 @@ describe("Payouts", () => {
           lines_paid: 1,
           lines_failed: 1,
         });
-        return { batch: approved.id, state: "executing", paid_now: 1, adopted: 0, failed_now: 1, paid_total: 1, failed_total: 1, payable_lines: 2 };
+        return { batch: approved.id, state: "executing", paid_now: 1, adopted: 0, failed_now: 1, paid_total: 1, failed_total: 1, payable_lines: 2, nothing_left: false };
       },
     });
     const { container, of } = served;
