@@ -41,6 +41,8 @@ fn dataset(n: u64, end: i64) -> Dataset {
                 destination: None,
                 event_id: format!("evt_bench{i:010}"),
                 event_type: "charge.succeeded".into(),
+                charge: None,
+                payout: None,
             }
         })
         .collect();

@@ -1215,7 +1215,9 @@ fn demo_stripe_sync(
     use closebook_engine::stripe::{self, StripeKey, SyncControl};
     use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
     let dataset = Dataset::demo();
-    let now = Timestamp::now().as_second();
+    // The simulator's clock at the demo's last activity, as the desktop's demo: Stripe keeps
+    // events for 30 days, and the demo's month is October 2026.
+    let now = dataset.suggested_now();
     let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(now)).map_err(|e| {
         Failure::Engine(Error::InvalidInput(format!(
             "cannot start the demo's Stripe simulator: {e}"

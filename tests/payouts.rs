@@ -604,6 +604,8 @@ fn approval_needs_a_covering_stripe_balance() {
         destination: None,
         event_id: "evt_seed004_payout".into(),
         event_type: "payout.paid".into(),
+        charge: None,
+        payout: None,
     });
     let sim = Simulator::spawn_thread(ds, SimConfig::test().with_now(now().as_second())).unwrap();
     sync(&mut t, &sim);

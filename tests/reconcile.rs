@@ -222,8 +222,9 @@ fn sync_with(
     ctx: &OpContext,
     resync: Option<(Timestamp, Timestamp)>,
 ) {
-    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(ctx.now.as_second()))
-        .expect("simulator");
+    // The simulator's clock at the data's last activity: Stripe lists 30 days of events.
+    let now = dataset.suggested_now();
+    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(now)).expect("simulator");
     let mut options = demo::sync_options(&sim.url());
     options.resync = resync;
     let cancel = AtomicBool::new(false);

@@ -55,6 +55,8 @@ pub fn seed_dataset() -> Dataset {
             destination: None,
             event_id: rec[7].to_string(),
             event_type: "charge.succeeded".into(),
+            charge: None,
+            payout: None,
         });
     }
     let accounts = (1..=5)

@@ -6,6 +6,14 @@
 //! booked (the import files of `contracts/FILES.md`, booked per `contracts/BOOKING.md`).
 //! With `anomalies`, a handful of deliberate inconsistencies are planted in the last month
 //! and listed, so reconciliation can be checked against a known answer.
+//!
+//! [`Shape`] varies everything the contracts allow a real platform to do differently: fee
+//! postings inside or beside a charge's entry, entry ids as sequences, plain numbers or
+//! UUIDs, its own account names for each role, refunds announced by `charge.refunded` or
+//! `refund.created`, manual or automatic payouts, and webhooks lost for events of any type.
+//!
+//! Long: one generation is one pass over a platform's months, and splitting it would pass
+//! a dozen pieces of state between files (it leaves the engine with issue 19).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,7 +27,115 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::accounts::Role;
 use crate::money::apply_bps_half_even;
+
+/// Where a charge's (or a dispute's) Stripe fee is booked (`contracts/BOOKING.md` allows both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeeLayout {
+    /// An entry of its own carrying the same `stripe_object_id`.
+    #[default]
+    Beside,
+    /// Inside the movement's entry: one `entry_id`, postings of two entry types.
+    Inside,
+}
+
+/// How the platform numbers its journal entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EntryIds {
+    /// `je_00000001`: sortable text.
+    #[default]
+    Prefixed,
+    /// `1`, `2`, … `10`: a database sequence, whose text order is not its number order.
+    Plain,
+    /// Random UUIDs (version 4 form).
+    Uuid,
+}
+
+/// The platform's chart of accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Chart {
+    /// `contracts/BOOKING.md`'s defaults.
+    #[default]
+    Booking,
+    /// A numbered chart: `1010 Stripe Balance`, `2100 Creator Payable`, …
+    Numbered,
+    /// Flat names: `stripe_clearing`, `creator_liability`, …
+    Clearing,
+}
+
+impl Chart {
+    /// The account of each role (for the subscriber and creator roles, the parent).
+    pub fn account(self, role: Role) -> &'static str {
+        match self {
+            Chart::Booking => role.default_account(),
+            Chart::Numbered => match role {
+                Role::StripeAccounts | Role::StripeBalance => "1010 Stripe Balance",
+                Role::Bank => "1000 Operating Bank",
+                Role::SubscriberFunds => "2000 Subscriber Funds",
+                Role::CreatorObligations => "2100 Creator Payable",
+                Role::StripeFees => "6010 Stripe Fees",
+                Role::Disputes => "6020 Chargebacks",
+                Role::PlatformFees => "4000 Platform Fee Revenue",
+                Role::Unallocated => "4010 Breakage Revenue",
+            },
+            Chart::Clearing => match role {
+                Role::StripeAccounts => "stripe_clearing",
+                Role::StripeBalance => "stripe_clearing:usd",
+                Role::Bank => "bank",
+                Role::SubscriberFunds => "subscriber_liability",
+                Role::CreatorObligations => "creator_liability",
+                Role::StripeFees => "fees:stripe",
+                Role::Disputes => "fees:disputes",
+                Role::PlatformFees => "revenue:platform",
+                Role::Unallocated => "revenue:breakage",
+            },
+        }
+    }
+
+    /// What a workspace must map to read this chart (nothing for BOOKING.md's).
+    pub fn assignments(self) -> Vec<(Role, String)> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| self.account(*r) != r.default_account())
+            .map(|r| (r, self.account(r).to_string()))
+            .collect()
+    }
+}
+
+/// Which event announces a refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefundEvents {
+    /// `charge.refunded`, whose object is the Charge.
+    #[default]
+    ChargeRefunded,
+    /// `refund.created`, whose object is the Refund.
+    RefundCreated,
+}
+
+/// How Stripe pays the platform's balance out to its bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Payouts {
+    /// The platform asks for a payout (half of each month's revenue on the 3rd); Stripe
+    /// refuses `?payout=` on these.
+    #[default]
+    Manual,
+    /// Stripe pays out everything available on the 3rd; `?payout=` lists what each settled.
+    Automatic,
+}
+
+/// Every way a real platform may differ from the demo's, within the contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    pub fees: FeeLayout,
+    pub entry_ids: EntryIds,
+    pub chart: Chart,
+    pub refund_events: RefundEvents,
+    pub payouts: Payouts,
+    /// With `anomalies`: webhooks also lost for transfers, payouts, refunds and booked
+    /// charges (each planted one listed).
+    pub webhook_gaps: bool,
+}
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -43,6 +159,7 @@ pub struct PlatformSpec {
     pub livemode: bool,
     pub platform_fee_bps: u32,
     pub minimum_payout_minor: i64,
+    pub shape: Shape,
 }
 
 impl PlatformSpec {
@@ -63,6 +180,7 @@ impl PlatformSpec {
             livemode: false,
             platform_fee_bps: 700,
             minimum_payout_minor: 2500,
+            shape: Shape::default(),
         }
     }
 
@@ -85,6 +203,7 @@ impl PlatformSpec {
             livemode: false,
             platform_fee_bps: 700,
             minimum_payout_minor: 2500,
+            shape: Shape::default(),
         }
     }
 }
@@ -173,6 +292,13 @@ pub struct StripeActivity {
     pub destination: Option<String>,
     pub event_id: String,
     pub event_type: String,
+    /// A refund's or a dispute's charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge: Option<String>,
+    /// The automatic payout that paid this balance transaction out (on the payout's own
+    /// line, its own id: the mark of an automatic payout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<String>,
 }
 
 /// A planted inconsistency, with the evidence reconciliation should find.
@@ -214,10 +340,13 @@ const DISPUTE_FEE: i64 = 1500;
 
 struct Gen {
     rng: ChaCha8Rng,
+    /// UUID entry ids draw from their own stream: the shape never moves the main one.
+    id_rng: ChaCha8Rng,
     tz: TimeZone,
     livemode: bool,
     p: Platform,
     entry_seq: u64,
+    shape: Shape,
 }
 
 /// One Stripe balance transaction to record.
@@ -233,6 +362,7 @@ struct Txn<'a> {
     destination: Option<String>,
     event_id: &'a str,
     event_type: &'a str,
+    charge: Option<&'a str>,
 }
 
 /// A charge as Stripe made it and as the platform booked it.
@@ -272,6 +402,39 @@ impl Gen {
         self.local(date, h, m, s)
     }
 
+    /// The account of `role` (a parent for subscribers and creators).
+    fn acct(&self, role: Role) -> &'static str {
+        self.shape.chart.account(role)
+    }
+
+    fn subscriber(&self, user: &str) -> String {
+        format!("{}:{user}", self.acct(Role::SubscriberFunds))
+    }
+
+    fn creator(&self, creator: &str) -> String {
+        format!("{}:{creator}", self.acct(Role::CreatorObligations))
+    }
+
+    fn next_entry_id(&mut self) -> String {
+        self.entry_seq += 1;
+        match self.shape.entry_ids {
+            EntryIds::Prefixed => format!("je_{:08}", self.entry_seq),
+            EntryIds::Plain => self.entry_seq.to_string(),
+            EntryIds::Uuid => {
+                let a: u64 = self.id_rng.random();
+                let b: u64 = self.id_rng.random();
+                format!(
+                    "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+                    a >> 32,
+                    (a >> 16) & 0xffff,
+                    a & 0xfff,
+                    0x8000 | (b >> 48 & 0x3fff),
+                    b & 0xffff_ffff_ffff
+                )
+            }
+        }
+    }
+
     fn entry(
         &mut self,
         kind: &str,
@@ -281,8 +444,62 @@ impl Gen {
         description: String,
         postings: &[(&str, i64)],
     ) -> String {
-        self.entry_seq += 1;
-        let entry_id = format!("je_{:08}", self.entry_seq);
+        let entry_id = self.next_entry_id();
+        self.postings(&entry_id, kind, at, stripe, event, &description, postings);
+        entry_id
+    }
+
+    /// A Stripe movement and its fee: one entry with postings of two types, or two entries
+    /// (the shape's fee layout). Returns the movement's entry and the fee's.
+    #[allow(clippy::too_many_arguments)]
+    fn entry_with_fee(
+        &mut self,
+        kind: &str,
+        at: Timestamp,
+        stripe: Option<&str>,
+        event: Option<&str>,
+        description: String,
+        postings: &[(&str, i64)],
+        fee_description: String,
+        fee_postings: &[(&str, i64)],
+    ) -> (String, String) {
+        let e1 = self.entry(kind, at, stripe, event, description, postings);
+        let e2 = match self.shape.fees {
+            FeeLayout::Beside => self.entry(
+                "stripe_fee",
+                at,
+                stripe,
+                event,
+                fee_description,
+                fee_postings,
+            ),
+            FeeLayout::Inside => {
+                self.postings(
+                    &e1,
+                    "stripe_fee",
+                    at,
+                    stripe,
+                    event,
+                    &fee_description,
+                    fee_postings,
+                );
+                e1.clone()
+            }
+        };
+        (e1, e2)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn postings(
+        &mut self,
+        entry_id: &str,
+        kind: &str,
+        at: Timestamp,
+        stripe: Option<&str>,
+        event: Option<&str>,
+        description: &str,
+        postings: &[(&str, i64)],
+    ) {
         debug_assert_eq!(
             postings.iter().map(|p| p.1).sum::<i64>(),
             0,
@@ -291,7 +508,7 @@ impl Gen {
         for (account, amount) in postings {
             self.p.ledger.push(LedgerLine {
                 id: 0,
-                entry_id: entry_id.clone(),
+                entry_id: entry_id.to_string(),
                 account: (*account).to_string(),
                 amount_minor: *amount,
                 currency: "usd".into(),
@@ -301,14 +518,14 @@ impl Gen {
                 idempotency_key: event.map(|e| format!("{e}:{kind}")),
                 livemode: self.livemode,
                 created_at: at.to_string(),
-                description: description.clone(),
+                description: description.to_string(),
                 at,
             });
         }
-        entry_id
     }
 
-    fn stripe_txn(&mut self, t: Txn<'_>) {
+    /// Records a balance transaction; returns its index in `p.stripe`.
+    fn stripe_txn(&mut self, t: Txn<'_>) -> usize {
         let Txn {
             kind,
             category,
@@ -320,6 +537,7 @@ impl Gen {
             destination,
             event_id,
             event_type,
+            charge,
         } = t;
         let id = self.stripe_id("txn");
         let available_on = if available_days == 0 {
@@ -350,7 +568,10 @@ impl Gen {
             destination,
             event_id: event_id.into(),
             event_type: event_type.into(),
+            charge: charge.map(str::to_string),
+            payout: None,
         });
+        self.p.stripe.len() - 1
     }
 
     fn webhook(
@@ -393,11 +614,14 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
     let tz = TimeZone::get(&spec.timezone).expect("spec time zone is valid");
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(spec.seed),
+        id_rng: ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed_1d5),
         tz,
         livemode: spec.livemode,
         p: Platform::default(),
         entry_seq: 0,
+        shape: spec.shape,
     };
+    let stripe_acct = g.acct(Role::StripeBalance);
     let creators: Vec<String> = (1..=spec.creators).map(|i| format!("cr_{i:05}")).collect();
     let users: Vec<String> = (1..=spec.subscribers)
         .map(|i| format!("u_{i:06}"))
@@ -466,7 +690,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
 
     let open_month = spec.months as usize - 1;
     let plan = if spec.anomalies {
-        plan_anomalies(&charges, open_month)
+        plan_anomalies(&charges, open_month, spec.shape.webhook_gaps)
     } else {
         AnomalyPlan::default()
     };
@@ -487,9 +711,10 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             destination: None,
             event_id: &ch.event,
             event_type: "charge.succeeded",
+            charge: None,
         });
         let user = users[ch.user].clone();
-        let sub_account = format!("liabilities:subscribers:{user}");
+        let sub_account = g.subscriber(&user);
         let label = month_label(month_date(spec.first_month, ch.month as u32, 1));
         let booked_at = if plan.timing == Some(i) {
             // The platform booked the charge just after the next midnight (a late webhook).
@@ -502,11 +727,12 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             || plan.failed_webhook == Some(i)
             || plan.missing_in_ledger == Some(i);
         if plan.missed_webhook != Some(i) {
-            let (status, error) = if plan.failed_webhook == Some(i) {
-                ("failed", Some("handler timed out after 30s"))
-            } else {
-                ("processed", None)
-            };
+            let (status, error) =
+                if plan.failed_webhook == Some(i) || plan.booked_charge_webhook_failed == Some(i) {
+                    ("failed", Some("handler timed out after 30s"))
+                } else {
+                    ("processed", None)
+                };
             g.webhook(&ch.event, "charge.succeeded", ch.at, status, error);
         }
         if !missing {
@@ -521,37 +747,59 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 ch.fee
             };
             let desc = format!("Subscription {label} of {user}");
-            let e1 = g.entry(
+            let (e1, e2) = g.entry_with_fee(
                 "subscription_payment",
                 booked_at,
                 Some(&ch.id),
                 Some(&ch.event),
                 desc.clone(),
-                &[("assets:stripe:payments", amount), (&sub_account, -amount)],
-            );
-            let e2 = g.entry(
-                "stripe_fee",
-                booked_at,
-                Some(&ch.id),
-                Some(&ch.event),
+                &[(stripe_acct, amount), (&sub_account, -amount)],
                 format!("Stripe fee on {}", ch.id),
-                &[
-                    ("expenses:stripe_fees", fee),
-                    ("assets:stripe:payments", -fee),
-                ],
+                &[(g.acct(Role::StripeFees), fee), (stripe_acct, -fee)],
             );
+            if plan.booked_charge_webhook_failed == Some(i) {
+                g.p.anomalies.push(Anomaly {
+                    kind: "missed_webhook".into(),
+                    stripe_object_id: Some(ch.id.clone()),
+                    event_id: Some(ch.event.clone()),
+                    entry_ids: vec![e1.clone()],
+                    stripe_amount: Some(ch.amount),
+                    ledger_amount: Some(amount),
+                    description: format!(
+                        "charge {} is booked, but its charge.succeeded event {} is marked failed in stripe_webhook_events (booked by another path; the handler needs a look)",
+                        ch.id, ch.event
+                    ),
+                });
+            }
             *credited.entry((ch.user, ch.month)).or_default() += amount;
             last_touch.insert((ch.user, ch.month), booked_at);
             if plan.duplicate == Some(i) {
                 let later = booked_at.checked_add(47.seconds()).expect("in range");
-                let dup = g.entry(
-                    "subscription_payment",
-                    later,
-                    Some(&ch.id),
-                    Some(&ch.event),
-                    format!("{desc} (webhook redelivered)"),
-                    &[("assets:stripe:payments", amount), (&sub_account, -amount)],
-                );
+                // A redelivered webhook books the charge's entry again; with the fee inside
+                // it, the fee too.
+                let dup = match g.shape.fees {
+                    FeeLayout::Beside => g.entry(
+                        "subscription_payment",
+                        later,
+                        Some(&ch.id),
+                        Some(&ch.event),
+                        format!("{desc} (webhook redelivered)"),
+                        &[(stripe_acct, amount), (&sub_account, -amount)],
+                    ),
+                    FeeLayout::Inside => {
+                        g.entry_with_fee(
+                            "subscription_payment",
+                            later,
+                            Some(&ch.id),
+                            Some(&ch.event),
+                            format!("{desc} (webhook redelivered)"),
+                            &[(stripe_acct, amount), (&sub_account, -amount)],
+                            format!("Stripe fee on {} (webhook redelivered)", ch.id),
+                            &[(g.acct(Role::StripeFees), fee), (stripe_acct, -fee)],
+                        )
+                        .0
+                    }
+                };
                 *credited.entry((ch.user, ch.month)).or_default() += amount;
                 g.p.anomalies.push(Anomaly {
                     kind: "duplicate".into(),
@@ -642,6 +890,10 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 .expect("in range");
             let re = g.stripe_id("re");
             let evt = g.stripe_id("evt");
+            let event_type = match spec.shape.refund_events {
+                RefundEvents::ChargeRefunded => "charge.refunded",
+                RefundEvents::RefundCreated => "refund.created",
+            };
             g.stripe_txn(Txn {
                 kind: "refund",
                 category: "refund",
@@ -652,21 +904,45 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 available_days: 0,
                 destination: None,
                 event_id: &evt,
-                event_type: "charge.refunded",
+                event_type,
+                charge: Some(&ch.id),
             });
-            g.webhook(&evt, "charge.refunded", refund_at, "processed", None);
-            let booked = credited.get(&(ch.user, ch.month)).copied().unwrap_or(0);
-            let amount = ch.amount.min(booked);
-            g.entry(
-                "refund",
-                refund_at,
-                Some(&re),
-                Some(&evt),
-                format!("Refund of {} to {user}", ch.id),
-                &[(&sub_account, amount), ("assets:stripe:payments", -amount)],
-            );
-            *credited.entry((ch.user, ch.month)).or_default() -= amount;
-            last_touch.insert((ch.user, ch.month), refund_at);
+            if plan.refund_webhook_failed == Some(i) {
+                // The refund's webhook failed and the platform never booked it.
+                g.webhook(
+                    &evt,
+                    event_type,
+                    refund_at,
+                    "failed",
+                    Some("refund handler raised an exception"),
+                );
+                g.p.anomalies.push(Anomaly {
+                    kind: "missed_webhook".into(),
+                    stripe_object_id: Some(re.clone()),
+                    event_id: Some(evt.clone()),
+                    entry_ids: vec![],
+                    stripe_amount: Some(-ch.amount),
+                    ledger_amount: None,
+                    description: format!(
+                        "refund {re} of charge {} ({} cents) is not in the ledger: its {event_type} event {evt} is marked failed",
+                        ch.id, ch.amount
+                    ),
+                });
+            } else {
+                g.webhook(&evt, event_type, refund_at, "processed", None);
+                let booked = credited.get(&(ch.user, ch.month)).copied().unwrap_or(0);
+                let amount = ch.amount.min(booked);
+                g.entry(
+                    "refund",
+                    refund_at,
+                    Some(&re),
+                    Some(&evt),
+                    format!("Refund of {} to {user}", ch.id),
+                    &[(&sub_account, amount), (stripe_acct, -amount)],
+                );
+                *credited.entry((ch.user, ch.month)).or_default() -= amount;
+                last_touch.insert((ch.user, ch.month), refund_at);
+            }
         } else if !ch.refunded
             && !missing
             && disputes_left > 0
@@ -692,28 +968,23 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 destination: None,
                 event_id: &evt,
                 event_type: "charge.dispute.created",
+                charge: Some(&ch.id),
             });
             g.webhook(&evt, "charge.dispute.created", at, "processed", None);
-            g.entry(
+            g.entry_with_fee(
                 "dispute",
                 at,
                 Some(&dp),
                 Some(&evt),
                 format!("Dispute on {}", ch.id),
                 &[
-                    ("expenses:disputes", ch.amount),
-                    ("assets:stripe:payments", -ch.amount),
+                    (g.acct(Role::Disputes), ch.amount),
+                    (stripe_acct, -ch.amount),
                 ],
-            );
-            g.entry(
-                "stripe_fee",
-                at,
-                Some(&dp),
-                Some(&evt),
                 format!("Dispute fee on {dp}"),
                 &[
-                    ("expenses:stripe_fees", DISPUTE_FEE),
-                    ("assets:stripe:payments", -DISPUTE_FEE),
+                    (g.acct(Role::StripeFees), DISPUTE_FEE),
+                    (stripe_acct, -DISPUTE_FEE),
                 ],
             );
         }
@@ -733,10 +1004,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             Some(&re),
             None,
             format!("Refund of {} to {user}", ch.id),
-            &[
-                (&format!("liabilities:subscribers:{user}"), ch.amount),
-                ("assets:stripe:payments", -ch.amount),
-            ],
+            &[(&g.subscriber(user), ch.amount), (stripe_acct, -ch.amount)],
         );
         *credited.entry((ch.user, ch.month)).or_default() -= ch.amount;
         g.p.anomalies.push(Anomaly {
@@ -831,10 +1099,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
         // Month-end, booked by the platform on the 1st of the next month.
         let at = g.local(end, 0, 10, 0);
         for (u, c, amount) in &month_allocs {
-            let (ua, ca) = (
-                format!("liabilities:subscribers:{}", users[*u]),
-                format!("liabilities:creators:{}", creators[*c]),
-            );
+            let (ua, ca) = (g.subscriber(&users[*u]), g.creator(&creators[*c]));
             g.entry(
                 "allocation",
                 at,
@@ -846,30 +1111,34 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
         }
         for (c, amount) in &gross {
             let fee = apply_bps_half_even(*amount, spec.platform_fee_bps).expect("small");
-            let ca = format!("liabilities:creators:{}", creators[*c]);
+            let ca = g.creator(&creators[*c]);
             g.entry(
                 "platform_fee",
                 at,
                 None,
                 None,
                 format!("Platform fee {label} on {}", creators[*c]),
-                &[(&ca, fee), ("income:platform_fees", -fee)],
+                &[(&ca, fee), (g.acct(Role::PlatformFees), -fee)],
             );
             *carried.entry(*c).or_default() += amount - fee;
         }
         for (u, amount) in &unallocated {
-            let ua = format!("liabilities:subscribers:{}", users[*u]);
+            let ua = g.subscriber(&users[*u]);
             g.entry(
                 "unallocated_sweep",
                 at,
                 None,
                 None,
                 format!("Unallocated {label} of {}", users[*u]),
-                &[(&ua, *amount), ("income:unallocated", -*amount)],
+                &[(&ua, *amount), (g.acct(Role::Unallocated), -*amount)],
             );
         }
         let transfer_at = g.local(end, 9, 0, 0);
         let mut revenue = 0;
+        // With webhook gaps, the last closed month loses its first transfer's webhook and
+        // its payout's (money booked both times: missed webhooks of no effect).
+        let gaps_here = plan.webhook_gaps && month as u32 + 1 == spec.processed_months;
+        let mut transfer_gap_left = gaps_here;
         for (c, owed) in carried.iter_mut() {
             if *owed < spec.minimum_payout_minor || (*c) >= with_account {
                 continue;
@@ -888,17 +1157,33 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 destination: Some(acct),
                 event_id: &evt,
                 event_type: "transfer.created",
+                charge: None,
             });
-            g.webhook(&evt, "transfer.created", transfer_at, "processed", None);
-            let ca = format!("liabilities:creators:{}", creators[*c]);
-            g.entry(
+            let ca = g.creator(&creators[*c]);
+            let e = g.entry(
                 "transfer",
                 transfer_at,
                 Some(&tr),
                 Some(&evt),
                 format!("Payout {label} to {}", creators[*c]),
-                &[(&ca, *owed), ("assets:stripe:payments", -*owed)],
+                &[(&ca, *owed), (stripe_acct, -*owed)],
             );
+            if transfer_gap_left {
+                transfer_gap_left = false;
+                g.p.anomalies.push(Anomaly {
+                    kind: "missed_webhook".into(),
+                    stripe_object_id: Some(tr.clone()),
+                    event_id: Some(evt.clone()),
+                    entry_ids: vec![e],
+                    stripe_amount: Some(-*owed),
+                    ledger_amount: Some(-*owed),
+                    description: format!(
+                        "transfer {tr} is booked, but its transfer.created event {evt} never reached the platform"
+                    ),
+                });
+            } else {
+                g.webhook(&evt, "transfer.created", transfer_at, "processed", None);
+            }
             *owed = 0;
         }
         revenue += gross
@@ -906,13 +1191,27 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
             .map(|a| apply_bps_half_even(*a, spec.platform_fee_bps).expect("small"))
             .sum::<i64>();
         revenue += unallocated.iter().map(|(_, a)| a).sum::<i64>();
-        // Half of the month's platform revenue goes to the bank on the 3rd.
-        let payout = revenue / 2;
+        // Manual: half of the month's platform revenue goes to the bank on the 3rd.
+        // Automatic: Stripe pays out everything available by then.
+        let at = g.local(end.checked_add(2.days()).expect("in range"), 10, 0, 0);
+        let (payout, settled) = match spec.shape.payouts {
+            Payouts::Manual => (revenue / 2, Vec::new()),
+            Payouts::Automatic => {
+                let t = at.as_second();
+                let settled: Vec<usize> = (0..g.p.stripe.len())
+                    .filter(|&k| {
+                        let x = &g.p.stripe[k];
+                        x.payout.is_none() && x.created <= t && x.available_on <= t
+                    })
+                    .collect();
+                let total: i64 = settled.iter().map(|&k| g.p.stripe[k].net).sum();
+                (total, settled)
+            }
+        };
         if payout > 0 {
-            let at = g.local(end.checked_add(2.days()).expect("in range"), 10, 0, 0);
             let po = g.stripe_id("po");
             let evt = g.stripe_id("evt");
-            g.stripe_txn(Txn {
+            let own = g.stripe_txn(Txn {
                 kind: "payout",
                 category: "payout",
                 source: &po,
@@ -923,16 +1222,43 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
                 destination: None,
                 event_id: &evt,
                 event_type: "payout.paid",
+                charge: None,
             });
-            g.webhook(&evt, "payout.paid", at, "processed", None);
-            g.entry(
+            if spec.shape.payouts == Payouts::Automatic {
+                for k in settled.into_iter().chain([own]) {
+                    g.p.stripe[k].payout = Some(po.clone());
+                }
+            }
+            let e = g.entry(
                 "payout",
                 at,
                 Some(&po),
                 Some(&evt),
                 format!("Payout {label} to the platform's bank"),
-                &[("assets:bank", payout), ("assets:stripe:payments", -payout)],
+                &[(g.acct(Role::Bank), payout), (stripe_acct, -payout)],
             );
+            if gaps_here {
+                g.webhook(
+                    &evt,
+                    "payout.paid",
+                    at,
+                    "failed",
+                    Some("no handler for payout.paid"),
+                );
+                g.p.anomalies.push(Anomaly {
+                    kind: "missed_webhook".into(),
+                    stripe_object_id: Some(po.clone()),
+                    event_id: Some(evt.clone()),
+                    entry_ids: vec![e],
+                    stripe_amount: Some(-payout),
+                    ledger_amount: Some(-payout),
+                    description: format!(
+                        "payout {po} is booked, but its payout.paid event {evt} is marked failed in stripe_webhook_events"
+                    ),
+                });
+            } else {
+                g.webhook(&evt, "payout.paid", at, "processed", None);
+            }
         }
     }
 
@@ -983,6 +1309,11 @@ struct AnomalyPlan {
     duplicate: Option<usize>,
     timing: Option<usize>,
     refund_missing_in_stripe: Option<usize>,
+    /// Webhook gaps (the shape's): a charge booked although its webhook failed, a refund
+    /// neither booked nor processed, and (at the last month-end) a transfer and a payout.
+    webhook_gaps: bool,
+    booked_charge_webhook_failed: Option<usize>,
+    refund_webhook_failed: Option<usize>,
 }
 
 impl AnomalyPlan {
@@ -996,19 +1327,27 @@ impl AnomalyPlan {
             self.duplicate,
             self.timing,
             self.refund_missing_in_stripe,
+            self.booked_charge_webhook_failed,
         ]
         .contains(&Some(i))
     }
 }
 
-fn plan_anomalies(charges: &[Charge], open_month: usize) -> AnomalyPlan {
+fn plan_anomalies(charges: &[Charge], open_month: usize, webhook_gaps: bool) -> AnomalyPlan {
     // Distinct, unrefunded charges of the open month, spread through it; the timing
     // anomaly needs a charge late in its day (the generator's times run 06:00–23:59).
     let candidates: Vec<usize> = (0..charges.len())
         .filter(|&i| charges[i].month == open_month && !charges[i].refunded)
         .collect();
     let pick = |k: usize| candidates.get(k * candidates.len() / 9).copied();
+    let gaps = |v: Option<usize>| if webhook_gaps { v } else { None };
     AnomalyPlan {
+        webhook_gaps,
+        booked_charge_webhook_failed: gaps(pick(8)),
+        // The first refund of the open month.
+        refund_webhook_failed: gaps(
+            (0..charges.len()).find(|&i| charges[i].month == open_month && charges[i].refunded),
+        ),
         missed_webhook: pick(0),
         failed_webhook: pick(1),
         missing_in_ledger: pick(2),

@@ -21,8 +21,8 @@ use crate::render::{Ctx, list};
 use crate::server::{Shared, lock};
 use crate::store::{Balances, IdemEntry, ListQuery, NewTransfer};
 use crate::{
-    MAX_AMOUNT_MINOR, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LEN, MAX_METADATA_KEY_LEN,
-    MAX_METADATA_KEYS, MAX_METADATA_VALUE_LEN, MAX_PAGE_LIMIT,
+    EVENT_RETENTION_SECS, MAX_AMOUNT_MINOR, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LEN,
+    MAX_METADATA_KEY_LEN, MAX_METADATA_KEYS, MAX_METADATA_VALUE_LEN, MAX_PAGE_LIMIT,
 };
 
 /// Whose data a request sees: the platform's, or (with `Stripe-Account`) a connected
@@ -326,24 +326,27 @@ fn list_inner(sh: &Shared, scope: &Scope, q: Option<&str>, res: Res) -> Result<V
     };
     let (data, has_more): (Vec<Value>, bool) = match res {
         Res::BalanceTransactions => {
-            // Manual payouts: the payout filter yields the payout's own balance transaction.
-            let payout_bt = match p.filters.get("payout") {
-                Some(po) => Some(
-                    store
-                        .payouts
-                        .get_visible(po, vis)
-                        .ok_or_else(|| ApiError::no_such_param("payout", po, "payout"))?
-                        .bt
-                        .clone(),
-                ),
-                None => None,
-            };
+            // The payout filter is for automatic payouts only (Stripe's API reference): a
+            // manual payout is refused, as Stripe refuses it. An automatic payout lists the
+            // balance transactions it paid out, its own among them.
+            if let Some(po) = p.filters.get("payout") {
+                let payout = store
+                    .payouts
+                    .get_visible(po, vis)
+                    .ok_or_else(|| ApiError::no_such_param("payout", po, "payout"))?;
+                if !payout.automatic {
+                    return Err(ApiError::invalid(
+                        "Balance transaction history can only be filtered on automatic transfers, not manual.",
+                    )
+                    .param("payout"));
+                }
+            }
             let currency = p.filters.get("currency").map(|c| c.to_ascii_lowercase());
             let page = store.bts.page(&p.query, res.noun(), vis, |bt| {
                 p.pass("type", Some(&bt.kind))
                     && p.pass("source", bt.source.as_deref())
                     && currency.as_ref().is_none_or(|c| *c == bt.currency)
-                    && payout_bt.as_ref().is_none_or(|id| *id == bt.id)
+                    && p.pass("payout", bt.payout.as_deref())
             })?;
             (
                 page.items
@@ -410,10 +413,13 @@ fn list_inner(sh: &Shared, scope: &Scope, q: Option<&str>, res: Res) -> Result<V
             )
         }
         Res::Events => {
+            // Stripe lists events of the last 30 days only.
+            let kept_from = now.saturating_sub(EVENT_RETENTION_SECS);
             let page = store.events.page(&p.query, res.noun(), vis, |e| {
-                p.filters
-                    .get("type")
-                    .is_none_or(|t| type_matches(t, &e.type_))
+                e.created >= kept_from
+                    && p.filters
+                        .get("type")
+                        .is_none_or(|t| type_matches(t, &e.type_))
                     && (p.types.is_empty() || p.types.iter().any(|t| type_matches(t, &e.type_)))
             })?;
             (
@@ -496,7 +502,11 @@ async fn retrieve_handler(
             Res::Disputes => store.disputes.get_visible(&id, vis).map(|x| ctx.dispute(x)),
             Res::Accounts if id == PLATFORM_ACCOUNT_ID => Some(ctx.platform_account()),
             Res::Accounts => store.accounts.get_visible(&id, vis).map(|x| ctx.account(x)),
-            Res::Events => store.events.get_visible(&id, vis).map(|x| ctx.event(x)),
+            Res::Events => store
+                .events
+                .get_visible(&id, vis)
+                .filter(|e| e.created >= now.saturating_sub(EVENT_RETENTION_SECS))
+                .map(|x| ctx.event(x)),
         };
         v.ok_or_else(missing)
     });

@@ -87,6 +87,8 @@ pub const DEFAULT_PAGE_LIMIT: u32 = 10;
 /// characters, values of 500) is about 30 KiB form-encoded; anything larger is refused before
 /// it is buffered.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long events are listed and retrievable: Stripe keeps them for 30 days.
+pub const EVENT_RETENTION_SECS: i64 = 30 * 86_400;
 /// How long an idempotency key is remembered: Stripe keeps keys for at least 24 hours.
 pub const IDEMPOTENCY_WINDOW_SECS: i64 = 24 * 3600;
 /// Stripe's maximum idempotency key length.

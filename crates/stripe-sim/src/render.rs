@@ -214,7 +214,7 @@ impl Ctx<'_> {
         v["arrival_date"] = json!(p.arrival_date);
         v["balance_transaction"] = json!(p.bt);
         v["livemode"] = json!(self.livemode);
-        v["automatic"] = json!(false);
+        v["automatic"] = json!(p.automatic);
         v["reconciliation_status"] = json!("not_applicable");
         v["destination"] = json!(PLATFORM_BANK_ACCOUNT);
         v["status"] = json!(p.status(self.now));

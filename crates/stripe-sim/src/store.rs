@@ -228,6 +228,8 @@ pub(crate) struct BtRec {
     pub created: i64,
     pub available_on: i64,
     pub description: Option<String>,
+    /// The automatic payout that paid it out, if one did.
+    pub payout: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +286,9 @@ pub(crate) struct PayoutRec {
     pub created: i64,
     pub arrival_date: i64,
     pub bt: String,
+    /// Stripe's automatic payout schedule made it (`?payout=` lists what it settled); a
+    /// manual one was asked for by the platform (`?payout=` is refused).
+    pub automatic: bool,
 }
 
 /// What an event's `data.object` is.
@@ -486,6 +491,7 @@ impl Store {
                 created: a.created,
                 available_on: a.available_on,
                 description: None,
+                payout: a.payout.clone(),
             };
             if !s.bts.insert(bt) {
                 return Err(bad("duplicate balance transaction id"));
@@ -520,7 +526,7 @@ impl Store {
                         currency: a.currency.clone(),
                         created: a.created,
                         bt: a.id.clone(),
-                        charge: None,
+                        charge: a.charge.clone(),
                     });
                     if !ok {
                         return Err(bad("duplicate refund"));
@@ -542,7 +548,7 @@ impl Store {
                             currency: a.currency.clone(),
                             created: a.created,
                             bts: vec![a.id.clone()],
-                            charge: String::new(),
+                            charge: a.charge.clone().unwrap_or_default(),
                         });
                     }
                     ObjRef::Dispute(src)
@@ -579,6 +585,7 @@ impl Store {
                         created: a.created,
                         arrival_date: (a.created.div_euclid(DAY_SECS) + 1) * DAY_SECS,
                         bt: a.id.clone(),
+                        automatic: a.payout.as_deref() == Some(src.as_str()),
                     });
                     if !ok {
                         return Err(bad("duplicate payout"));
@@ -586,6 +593,17 @@ impl Store {
                     ObjRef::Payout(src)
                 }
                 _ => ObjRef::BalanceTransaction(a.id.clone()),
+            };
+            // An event's object is what its type names: `charge.refunded` is about the
+            // Charge (not the refund that caused it), `charge.dispute.*` about the Dispute.
+            let object = match (&object, a.charge.as_deref()) {
+                (ObjRef::Refund(_), Some(ch))
+                    if a.event_type.starts_with("charge.")
+                        && !a.event_type.starts_with("charge.refund.") =>
+                {
+                    ObjRef::Charge(ch.to_string())
+                }
+                _ => object,
             };
             if !a.event_id.is_empty() {
                 let ok = s.events.insert(EventRec {
@@ -625,12 +643,20 @@ impl Store {
                 .or_default()
                 .push((c.created, c.id.clone()));
         }
-        let refunds: Vec<(String, String, i64, i64)> = self
+        let refunds: Vec<(String, String, i64, i64, Option<String>)> = self
             .refunds
             .values()
-            .map(|r| (r.id.clone(), r.currency.clone(), r.amount, r.created))
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    r.currency.clone(),
+                    r.amount,
+                    r.created,
+                    r.charge.clone(),
+                )
+            })
             .collect();
-        for (id, currency, amount, created) in refunds {
+        for (id, currency, amount, created, given) in refunds {
             let target = created.saturating_sub(REFUND_LAG_SECS);
             let charges = &self.charges;
             let eligible = |cid: &str| {
@@ -638,14 +664,17 @@ impl Store {
                     .get(cid)
                     .is_some_and(|c| c.amount - c.amount_refunded >= amount && !c.disputed)
             };
-            let pick = same_amount
-                .get(&(currency.clone(), amount))
-                .and_then(|l| nearest(l, created, target, eligible))
-                .or_else(|| {
-                    same_currency
-                        .get(&currency)
-                        .and_then(|l| nearest(l, created, target, eligible))
-                });
+            // The dataset's own link when it gives one (and the charge exists), else a guess.
+            let pick = given.filter(|c| charges.contains(c)).or_else(|| {
+                same_amount
+                    .get(&(currency.clone(), amount))
+                    .and_then(|l| nearest(l, created, target, eligible))
+                    .or_else(|| {
+                        same_currency
+                            .get(&currency)
+                            .and_then(|l| nearest(l, created, target, eligible))
+                    })
+            });
             if let Some(cid) = &pick
                 && let Some(c) = self.charges.get_mut(cid)
             {
@@ -655,12 +684,26 @@ impl Store {
                 r.charge = pick;
             }
         }
-        let disputes: Vec<(String, String, i64, i64)> = self
+        let disputes: Vec<(String, String, i64, i64, String)> = self
             .disputes
             .values()
-            .map(|d| (d.id.clone(), d.currency.clone(), d.amount, d.created))
+            .map(|d| {
+                (
+                    d.id.clone(),
+                    d.currency.clone(),
+                    d.amount,
+                    d.created,
+                    d.charge.clone(),
+                )
+            })
             .collect();
-        for (id, currency, amount, created) in disputes {
+        for (id, currency, amount, created, given) in disputes {
+            if self.charges.contains(&given) {
+                if let Some(c) = self.charges.get_mut(&given) {
+                    c.disputed = true;
+                }
+                continue;
+            }
             let target = created.saturating_sub(DISPUTE_LAG_SECS);
             let charges = &self.charges;
             let eligible = |cid: &str| {
@@ -771,6 +814,7 @@ impl Store {
             created: now,
             available_on: now,
             description: t.description.clone(),
+            payout: None,
         });
         self.transfers.insert(TransferRec {
             id: tr.clone(),

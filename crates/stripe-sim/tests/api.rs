@@ -61,6 +61,14 @@ fn newest_first(lines: &[StripeActivity]) -> Vec<String> {
     v.into_iter().map(|(_, id)| id).collect()
 }
 
+/// The lines whose event Stripe still lists at `now`: the last 30 days'.
+fn retained(lines: &[StripeActivity], now: i64) -> Vec<&StripeActivity> {
+    lines
+        .iter()
+        .filter(|l| l.created >= now - closebook_stripe_sim::EVENT_RETENTION_SECS)
+        .collect()
+}
+
 fn start(ds: Dataset, config: SimConfig) -> SimHandle {
     Simulator::start(ds, config).expect("simulator starts")
 }
@@ -114,7 +122,10 @@ async fn the_demo_dataset_is_served_whole() {
     assert_eq!(walk!(&c, ListDispute::new()).len(), count("adjustment"));
     assert_eq!(walk!(&c, ListTransfer::new()).len(), count("transfer"));
     assert_eq!(walk!(&c, ListPayout::new()).len(), count("payout"));
-    assert_eq!(walk!(&c, ListEvent::new()).len(), platform.stripe.len());
+    // Events: the last 30 days' only, as Stripe keeps them.
+    let events = retained(&platform.stripe, sim.now());
+    assert!(!events.is_empty() && events.len() < platform.stripe.len());
+    assert_eq!(walk!(&c, ListEvent::new()).len(), events.len());
     let accounts = walk!(&c, ListAccount::new());
     assert_eq!(accounts.len(), platform.accounts.len());
     let got: BTreeSet<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
@@ -297,14 +308,18 @@ async fn filters_select_what_stripe_would() {
         );
         assert!(got.iter().all(|b| b.type_.as_str() == kind));
     }
+    // The demo's payouts are manual: Stripe refuses the payout filter on them.
     let payout_line = lines.iter().find(|l| l.kind == "payout").unwrap();
-    let got = ListBalanceTransaction::new()
+    let e = ListBalanceTransaction::new()
         .payout(payout_line.source.clone())
         .send(&c)
         .await
-        .unwrap();
-    assert_eq!(got.data.len(), 1);
-    assert_eq!(got.data[0].id.as_str(), payout_line.id);
+        .unwrap_err();
+    let (status, kind, _, param) = stripe_err(&e);
+    assert_eq!(
+        (status, kind.as_str(), param.as_deref()),
+        (400, "invalid_request_error", Some("payout"))
+    );
     let e = ListBalanceTransaction::new()
         .payout("po_unknown")
         .send(&c)
@@ -347,19 +362,18 @@ async fn filters_select_what_stripe_would() {
     assert_eq!(got.len(), want);
     assert!(got.iter().any(|t| t.id.as_str() == transfer_line.source));
 
+    let kept = retained(&lines, sim.now());
     let paid = walk!(&c, ListEvent::new().type_("payout.paid"));
     assert_eq!(
         paid.len(),
-        lines
-            .iter()
+        kept.iter()
             .filter(|l| l.event_type == "payout.paid")
             .count()
     );
     let charges = walk!(&c, ListEvent::new().type_("charge.*"));
     assert_eq!(
         charges.len(),
-        lines
-            .iter()
+        kept.iter()
             .filter(|l| l.event_type.starts_with("charge."))
             .count()
     );
@@ -372,8 +386,7 @@ async fn filters_select_what_stripe_would() {
     );
     assert_eq!(
         two.len(),
-        lines
-            .iter()
+        kept.iter()
             .filter(|l| l.event_type == "payout.paid" || l.event_type == "transfer.created")
             .count()
     );
@@ -539,7 +552,8 @@ async fn every_object_parses_into_async_stripe_types() {
             match ty.as_str() {
                 "charge.succeeded" => miniserde::json::from_str::<stripe_core::Charge>(&json)
                     .map(|x| x.id.to_string()),
-                "charge.refunded" => miniserde::json::from_str::<stripe_core::Refund>(&json)
+                // About the Charge that was refunded, as Stripe sends it.
+                "charge.refunded" => miniserde::json::from_str::<stripe_core::Charge>(&json)
                     .map(|x| x.id.to_string()),
                 "charge.dispute.created" => {
                     miniserde::json::from_str::<stripe_core::Dispute>(&json)
@@ -553,11 +567,22 @@ async fn every_object_parses_into_async_stripe_types() {
             }
             .unwrap_or_else(|_| panic!("{ty} object parses"));
         let line = lines.iter().find(|l| l.event_id == ev.id.as_str()).unwrap();
-        assert_eq!(id, line.source);
+        let object = if ty == "charge.refunded" {
+            line.charge.clone().unwrap()
+        } else {
+            line.source.clone()
+        };
+        assert_eq!(id, object);
         assert_eq!(ev.created, line.created);
         seen.insert(ty);
     }
-    assert_eq!(seen.len(), 5);
+    // Every type of the last 30 days (the demo's one dispute is older).
+    let kept: BTreeSet<String> = retained(&lines, sim.now())
+        .iter()
+        .map(|l| l.event_type.clone())
+        .collect();
+    assert_eq!(seen, kept);
+    assert!(seen.len() >= 4, "{seen:?}");
     let ev = RetrieveEvent::new(events[0].id.clone())
         .send(&c)
         .await
@@ -874,4 +899,130 @@ async fn a_path_id_that_is_not_utf8_is_a_json_error() {
         assert!((400..500).contains(&status), "{target}: {status}");
         assert_eq!(doc["error"]["type"], "invalid_request_error", "{target}");
     }
+}
+
+/// Automatic payouts (Stripe's schedule) list what they paid out under `?payout=`, their
+/// own balance transaction among them, and the list nets to zero; a manual payout is
+/// refused with Stripe's words; `charge.refunded` is about the Charge and `refund.created`
+/// about the Refund.
+#[test]
+fn automatic_payouts_list_what_they_settled_and_events_name_their_objects() {
+    use closebook_engine::generate::{Payouts, RefundEvents, Shape};
+    let manual = SimHandle::spawn_thread(Dataset::demo(), SimConfig::test()).unwrap();
+    let po = demo().1.into_iter().find(|l| l.kind == "payout").unwrap();
+    let r = get(
+        &manual,
+        &format!("/v1/balance_transactions?payout={}", po.source),
+    );
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json()["error"]["message"],
+        "Balance transaction history can only be filtered on automatic transfers, not manual."
+    );
+    manual.shutdown();
+    for refund_events in [RefundEvents::ChargeRefunded, RefundEvents::RefundCreated] {
+        let mut spec = PlatformSpec::scale(3_000, 7);
+        spec.refunds_per_mille = 80;
+        spec.shape = Shape {
+            payouts: Payouts::Automatic,
+            refund_events,
+            ..Shape::default()
+        };
+        let platform = generate(&spec);
+        let sim =
+            SimHandle::spawn_thread(Dataset::from_platform(&platform), SimConfig::test()).unwrap();
+        let payouts: Vec<&StripeActivity> = platform
+            .stripe
+            .iter()
+            .filter(|l| l.kind == "payout")
+            .collect();
+        assert!(!payouts.is_empty());
+        for p in &payouts {
+            let want: BTreeSet<String> = platform
+                .stripe
+                .iter()
+                .filter(|l| l.payout.as_deref() == Some(p.source.as_str()))
+                .map(|l| l.id.clone())
+                .collect();
+            assert!(want.len() > 1, "a payout settles more than itself");
+            let mut got: BTreeSet<String> = BTreeSet::new();
+            let mut net = 0i64;
+            let mut after = String::new();
+            loop {
+                let page = get(
+                    &sim,
+                    &format!(
+                        "/v1/balance_transactions?limit=100&payout={}{after}",
+                        p.source
+                    ),
+                )
+                .json();
+                for b in page["data"].as_array().unwrap() {
+                    got.insert(b["id"].as_str().unwrap().to_string());
+                    net += b["net"].as_i64().unwrap();
+                }
+                if page["has_more"] != true {
+                    break;
+                }
+                after = format!(
+                    "&starting_after={}",
+                    page["data"].as_array().unwrap().last().unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                );
+            }
+            assert_eq!(got, want);
+            assert!(got.contains(&p.id), "its own balance transaction");
+            assert_eq!(net, 0, "a payout nets to zero");
+            assert_eq!(
+                get(&sim, &format!("/v1/payouts/{}", p.source)).json()["automatic"],
+                true
+            );
+        }
+        let refund = platform
+            .stripe
+            .iter()
+            .rev()
+            .find(|l| l.kind == "refund")
+            .unwrap();
+        let event = get(&sim, &format!("/v1/events/{}", refund.event_id)).json();
+        let (want_object, want_id) = match refund_events {
+            RefundEvents::ChargeRefunded => ("charge", refund.charge.clone().unwrap()),
+            RefundEvents::RefundCreated => ("refund", refund.source.clone()),
+        };
+        assert_eq!(event["data"]["object"]["object"], want_object, "{event}");
+        assert_eq!(event["data"]["object"]["id"], want_id.as_str());
+        sim.shutdown();
+    }
+}
+
+/// Stripe keeps events for 30 days: older ones are neither listed nor retrievable.
+#[test]
+fn events_older_than_thirty_days_are_gone() {
+    let (ds, lines) = demo();
+    let sim = SimHandle::spawn_thread(ds, SimConfig::test()).unwrap();
+    let horizon = sim.now() - closebook_stripe_sim::EVENT_RETENTION_SECS;
+    let old = lines.iter().find(|l| l.created < horizon).unwrap();
+    assert_eq!(
+        get(&sim, &format!("/v1/events/{}", old.event_id)).status(),
+        404
+    );
+    let recent = lines.iter().rev().find(|l| l.created >= horizon).unwrap();
+    assert_eq!(
+        get(&sim, &format!("/v1/events/{}", recent.event_id)).status(),
+        200
+    );
+    let listed = get(
+        &sim,
+        &format!("/v1/events?limit=100&created%5Blt%5D={}", horizon + 86_400),
+    )
+    .json();
+    assert!(
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["created"].as_i64().unwrap() >= horizon)
+    );
+    sim.shutdown();
 }

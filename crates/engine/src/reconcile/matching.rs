@@ -162,6 +162,75 @@ pub struct EventSeen {
     pub webhook_status: Option<String>,
 }
 
+/// An event Stripe sent that the platform's webhook table lacks or marks failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedEvent {
+    pub event_id: String,
+    pub event_type: String,
+    /// Microseconds.
+    pub created: i64,
+    /// The object it concerns (for `charge.refunded`, the refund, through its charge).
+    pub object: String,
+    /// The object's currency at Stripe, when the mirror has its balance transaction.
+    pub currency: Option<String>,
+    /// `None`: the platform never received it; else its status (`failed`).
+    pub webhook_status: Option<String>,
+    /// Ledger entries booking the object by then (its money reached the ledger anyway).
+    pub ledger_entries: Vec<String>,
+}
+
+/// One exception per missed event that no exception of `found` already reports (an item
+/// missing from the ledger is reported through its event, with its money): a missed
+/// webhook of its own, of no effect, since whatever money it announced is accounted for
+/// by the items' exceptions. `currency` is used for an object Stripe's side does not name.
+pub fn event_exceptions(found: &[Found], missed: &[MissedEvent], currency: &str) -> Vec<Found> {
+    let reported: Vec<&str> = found
+        .iter()
+        .filter(|f| f.kind == Kind::MissedWebhook)
+        .filter_map(|f| f.evidence.event_id.as_deref())
+        .collect();
+    let mut out = Vec::new();
+    for e in missed {
+        if reported.contains(&e.event_id.as_str()) {
+            continue;
+        }
+        let currency = e.currency.as_deref().unwrap_or(currency).to_string();
+        let what = match &e.webhook_status {
+            None => "never reached the platform (no row in its webhook table)".to_string(),
+            Some(st) => format!("is marked {st} in the platform's webhook table"),
+        };
+        let booked = if e.ledger_entries.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the money is booked ({}), but the handler did not run",
+                e.ledger_entries.join(", ")
+            )
+        };
+        out.push(Found {
+            kind: Kind::MissedWebhook,
+            key: key(Kind::MissedWebhook, &currency, &e.event_id),
+            currency,
+            stripe_object: Some(e.object.clone()),
+            effect: 0,
+            stripe_amount: None,
+            ledger_amount: None,
+            evidence: Evidence {
+                ledger_entries: e.ledger_entries.clone(),
+                stripe_date: Some(e.created),
+                event_id: Some(e.event_id.clone()),
+                webhook_status: e.webhook_status.clone(),
+                note: format!(
+                    "the {} event {} about {} {what}{booked}",
+                    e.event_type, e.event_id, e.object
+                ),
+                ..Evidence::default()
+            },
+        });
+    }
+    out
+}
+
 /// What matching asks beyond the day's items.
 pub trait Lookup {
     /// Ledger postings to the Stripe-balance accounts naming `object` booked after the day.
@@ -176,8 +245,9 @@ pub trait Lookup {
         object: &str,
         currency: &str,
     ) -> Result<Option<Later>, ReconcileError>;
-    /// The mirrored event about `object`, if any; `None` also when the platform's webhook
-    /// table is empty (nothing to compare with).
+    /// The first mirrored event about `object` (for a refund, its charge's
+    /// `charge.refunded`), if any; `None` also when the platform's webhook table is empty
+    /// (nothing to compare with).
     fn event_for(&mut self, object: &str) -> Result<Option<EventSeen>, ReconcileError>;
     /// The group a Stripe item belongs to for one-to-many matching: a transfer's
     /// `transfer_group`, or the payout that settled the balance transaction.

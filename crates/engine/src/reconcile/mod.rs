@@ -27,6 +27,7 @@ pub mod exceptions;
 pub mod matching;
 pub mod rules;
 pub mod snapshot;
+pub mod webhooks;
 
 pub use exceptions::{ExceptionFilter, ExceptionRow, Resolution, ResolveRequest, StateFilter};
 pub use matching::Kind;

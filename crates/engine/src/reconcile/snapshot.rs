@@ -278,16 +278,8 @@ impl Lookup for WsLookup<'_> {
             self.note("event", &[object, "webhooks unknown"]);
             return Ok(None);
         }
-        let event: Option<(String, Option<String>)> = self
-            .ws
-            .conn
-            .prepare_cached(
-                "SELECT id, json_extract(raw, '$.type') FROM stripe_objects
-                 WHERE event_object = ?1 AND object_type = 'event' ORDER BY created, id LIMIT 1",
-            )?
-            .query_row([object], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((event_id, event_type)) = event else {
+        let event = super::webhooks::event_about(&self.ws.conn, object)?;
+        let Some((event_id, event_type, _)) = event else {
             self.note("event", &[object, "none"]);
             return Ok(None);
         };
@@ -748,6 +740,18 @@ pub fn compute_with(
         };
         matching::match_items(&stripe, &ledger, rules, &mut look)?
     };
+    // Every event the platform's table lacks or marks failed is a missed webhook, once.
+    if webhooks_known {
+        let missed = super::webhooks::missed(&ws.conn, end_us, &mut dig.lookups)?;
+        let currency = stripe_sums
+            .keys()
+            .chain(ledger_sums.keys())
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "usd".to_string());
+        let more = matching::event_exceptions(&outcome.found, &missed, &currency);
+        outcome.found.extend(more);
+    }
     let items = stripe.len() + ledger.len();
     crate::free_soon((stripe, ledger), items);
     let matched_at = started.elapsed();

@@ -640,6 +640,16 @@ async fn fetch_page(api: &Api, window: &Window) -> Fetched {
             let (more, data, body) = list!(ListPayout::new().created(range(window)));
             for payout in &data {
                 let id = payout.id.as_str().to_string();
+                if !payout.automatic {
+                    // Stripe refuses `?payout=` for a manual payout (the filter is "for
+                    // automatic Stripe payouts only"): such a payout settles exactly its own
+                    // balance transaction.
+                    if let Some(bt) = &payout.balance_transaction {
+                        page.payout_links
+                            .push((bt.id().as_str().to_string(), id.clone()));
+                    }
+                    continue;
+                }
                 let mut cursor: Option<String> = None;
                 loop {
                     let mut req = ListBalanceTransaction::new()
