@@ -400,17 +400,29 @@ fn snapshot_catch_up_exceptions_and_resolve_from_the_command_line() {
     assert_eq!(ids.len(), 2);
     let mut args = vec!["--json", "exceptions", "resolve"];
     args.extend(ids.iter().map(String::as_str));
-    args.extend([
-        "--resolution",
-        "accepted",
-        "--note",
-        "replayed by the platform",
-    ]);
+    args.extend(["--resolution", "accepted", "--note", NOTE]);
     let resolved = cli.json(&args);
     assert_eq!(resolved.as_array().unwrap().len(), 2);
     let show = cli.json(&["--json", "exceptions", "show", &ids[0]]);
     assert_eq!(show["resolution"]["resolution"], "accepted");
     assert!(show["history"].as_array().unwrap().len() > 30);
+    const NOTE: &str = "replayed by the platform";
+    // The same resolution again (a re-run) finds its work done: exit 0, nothing new.
+    let audit_before = cli.json(&["--json", "audit", "log", "--limit", "1"]);
+    let rerun = cli.run(&[
+        "exceptions",
+        "resolve",
+        &ids[0],
+        "--resolution",
+        "accepted",
+        "--note",
+        NOTE,
+    ]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert_eq!(
+        cli.json(&["--json", "audit", "log", "--limit", "1"]),
+        audit_before
+    );
     // Refusals say why and change nothing.
     let out = cli.run(&[
         "exceptions",

@@ -317,8 +317,13 @@ fn large_batches_need_two_distinct_approvers() {
         0,
         "nothing booked before full approval"
     );
-    let e = batch::approve(&s.t.ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap_err();
-    assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+    // Avery again (a re-run): the approval is recorded already, so nothing is signed or
+    // written, and it still counts once.
+    let decisions = count(&s.t.ws, "payout_decisions");
+    let again = batch::approve(&s.t.ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap();
+    assert_eq!(again.state, BatchState::Draft);
+    assert_eq!(again.approvals().count(), 1);
+    assert_eq!(count(&s.t.ws, "payout_decisions"), decisions);
     let e = s.execute(&b.id).unwrap_err();
     assert_eq!(code(e), ErrorCode::InvalidState);
     let two = batch::approve(&s.t.ws, &s.signer("Sam Second"), &b.id, &op(now())).unwrap();

@@ -444,3 +444,118 @@ fn the_key_reaches_no_log_output_or_workspace_at_the_most_verbose_level() {
     assert!(!seen.contains(KEY), "the key is in the CLI's output or log");
     assert!(!common::dump_text(&cli.open()).contains(KEY));
 }
+
+/// A TLS server on loopback with a self-signed certificate (as an intercepting proxy
+/// presents): counts the connections it is offered, for as long as the test runs.
+fn untrusted_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let der = rustls::pki_types::CertificateDer::from(cert.cert.der().to_vec());
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![der], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = acceptor.accept(tcp).await;
+                });
+            }
+        });
+    });
+    (port, seen)
+}
+
+/// A certificate Closebook does not trust is no network fault: the sync stops at once,
+/// names the host and what is wrong and what to do, and retries nothing (the engine and
+/// the CLI at -vv alike).
+#[test]
+fn an_untrusted_certificate_stops_at_once_and_says_so() {
+    use std::sync::atomic::Ordering;
+    let (port, seen) = untrusted_tls_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(&tmp.path().join("ws"));
+    let mut o = SyncOptions::new(&format!("https://127.0.0.1:{port}"), false);
+    o.limits.min_backoff = Duration::from_millis(10);
+    o.limits.max_backoff = Duration::from_millis(100);
+    o.limits.timeout = Duration::from_secs(5);
+    let cancel = AtomicBool::new(false);
+    let mut progress = |_: &stripe::SyncProgress| {};
+    let mut control = SyncControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let key = StripeKey::parse(KEY).unwrap();
+    let err = stripe::sync(
+        &mut ws,
+        &key,
+        &o,
+        &OpContext::new("test", Timestamp::now()),
+        &mut control,
+    )
+    .map_err(closebook_engine::Error::from)
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::StripeFailed);
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    assert!(
+        msg.contains("certificate") && msg.contains("not trusted"),
+        "{msg}"
+    );
+    assert!(msg.contains("self-signed"), "{msg}");
+    assert!(msg.contains("--api-base"), "says what to do: {msg}");
+    assert!(!msg.contains(KEY), "{msg}");
+    // The first request of each concurrent window and the one diagnosis: no retries.
+    let first = seen.load(Ordering::SeqCst);
+    assert!(first <= o.limits.concurrency + 1, "{first} connections");
+    assert_eq!(
+        stripe::status::status(&ws, 1).unwrap().runs[0].outcome,
+        "failed"
+    );
+
+    // The CLI says the same, at -vv, and exits 1.
+    let cli = common::cli::CliWorkspace::init(tmp.path(), "cli");
+    let out = cli
+        .cmd(&[
+            "-vv",
+            "sync",
+            "stripe",
+            "--api-base",
+            &format!("https://127.0.0.1:{port}"),
+        ])
+        .env("STRIPE_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not trusted") && err.contains("self-signed"),
+        "{err}"
+    );
+    let cli_connections = seen.load(Ordering::SeqCst) - first;
+    assert!(cli_connections <= 13, "{cli_connections} connections");
+}

@@ -275,7 +275,7 @@ fn stripe_code(e: &StripeError) -> ErrorCode {
         S::NoKey => ErrorCode::StripeKeyMissing,
         S::MalformedKey => ErrorCode::StripeKeyInvalid,
         S::ModeMismatch { .. } | S::LivemodeMismatch { .. } => ErrorCode::ModeMismatch,
-        S::Request { .. } | S::BadObject { .. } => ErrorCode::StripeFailed,
+        S::Request { .. } | S::BadObject { .. } | S::Certificate { .. } => ErrorCode::StripeFailed,
         S::GaveUp { .. } => ErrorCode::StripeUnavailable,
         S::BadApiBase(_) | S::CleartextApiBase(_) => ErrorCode::InvalidInput,
         S::Cancelled => ErrorCode::Cancelled,

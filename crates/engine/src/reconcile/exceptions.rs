@@ -388,6 +388,11 @@ pub fn resolve(
         let x = one(ws, id)?;
         let e = &x.exception;
         if let Some(r) = &e.resolution {
+            // A re-run of the same resolution (after a kill, from a script) finds its work
+            // done; anything else would overwrite a person's decision, which never happens.
+            if r.resolution == req.resolution.name() && r.note == note {
+                continue;
+            }
             return Err(ReconcileError::Refused(format!(
                 "exception #{id} was already resolved ({}) by {} at {}",
                 r.resolution, r.actor, r.at

@@ -7,6 +7,12 @@
 //! async-stripe 1.0.0-rc.10 reads `Stripe-Should-Retry` only inside its own retry strategies
 //! and does not hand it (or any header) to callers, so the decision here follows Stripe's
 //! documented meaning of each status; when Stripe says a 4xx is final we never retry it.
+//!
+//! It also reports every connection failure as "client error (Connect)", a certificate it
+//! refused included. A certificate is no passing fault: after a connection failure to an
+//! https address, one handshake of our own ([`tls_problem`], the same rustls and roots)
+//! tells an untrusted certificate from a network that is down, and the former stops the
+//! run at once, naming the host and what is wrong.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -46,7 +52,23 @@ pub struct Api {
     client: stripe::Client,
     limiter: DefaultDirectRateLimiter,
     limits: Limits,
+    /// `host:port` of an https base (a certificate can be checked), `None` for loopback http.
+    tls_host: Option<(String, u16)>,
+    /// A certificate problem found once ends every later attempt at once.
+    certificate: tokio::sync::OnceCell<Option<String>>,
     pub stats: Stats,
+}
+
+/// One attempt's failure: Stripe's (retried by its meaning) or a refused certificate (final).
+enum Attempt {
+    Stripe(stripe::StripeError),
+    Certificate(String),
+}
+
+impl From<stripe::StripeError> for Attempt {
+    fn from(e: stripe::StripeError) -> Attempt {
+        Attempt::Stripe(e)
+    }
 }
 
 /// Forwards to async-stripe's client and keeps the body it returned.
@@ -75,12 +97,29 @@ impl Api {
             .build()
             .map_err(|e| StripeError::BadApiBase(format!("{api_base} ({e})")))?;
         let rate = NonZeroU32::new(limits.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let tls_host = url::Url::parse(api_base.trim()).ok().and_then(|u| {
+            (u.scheme() == "https")
+                .then(|| Some((u.host_str()?.to_string(), u.port_or_known_default()?)))
+                .flatten()
+        });
         Ok(Api {
             client,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)),
             limits,
+            tls_host,
+            certificate: tokio::sync::OnceCell::new(),
             stats: Stats::default(),
         })
+    }
+
+    /// After a connection failure: the certificate problem behind it, if that is what it
+    /// was (checked once per run).
+    async fn certificate_problem(&self) -> Option<String> {
+        let (host, port) = self.tls_host.as_ref()?;
+        self.certificate
+            .get_or_init(|| tls_problem(host, *port, self.limits.timeout))
+            .await
+            .clone()
     }
 
     pub fn limits(&self) -> &Limits {
@@ -148,7 +187,16 @@ impl Api {
             if let Some(a) = account {
                 call = call.account_id(stripe::AccountId::from(a));
             }
-            let out = call.send(&capture).await?;
+            let out = match call.send(&capture).await {
+                Ok(out) => out,
+                Err(e @ stripe::StripeError::ClientError(_)) => {
+                    return Err(match self.certificate_problem().await {
+                        Some(problem) => Attempt::Certificate(problem),
+                        None => Attempt::Stripe(e),
+                    });
+                }
+                Err(e) => return Err(Attempt::Stripe(e)),
+            };
             let body = capture
                 .body
                 .into_inner()
@@ -164,10 +212,26 @@ impl Api {
         attempt
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(retryable)
-            .notify(|e, _| self.stats.note_retry(request, e))
+            .when(|a: &Attempt| match a {
+                Attempt::Stripe(e) => retryable(e),
+                Attempt::Certificate(_) => false,
+            })
+            .notify(|a: &Attempt, _| {
+                if let Attempt::Stripe(e) = a {
+                    self.stats.note_retry(request, e)
+                }
+            })
             .await
-            .map_err(|e| {
+            .map_err(|a| {
+                let e = match a {
+                    Attempt::Stripe(e) => e,
+                    Attempt::Certificate(detail) => {
+                        return StripeError::Certificate {
+                            request: request.to_string(),
+                            detail,
+                        };
+                    }
+                };
                 let detail = describe(&e);
                 if let stripe::StripeError::JSONDeserialize(msg) = &e
                     && msg.contains("request data")
@@ -258,4 +322,59 @@ pub fn describe(e: &stripe::StripeError) -> String {
         E::JSONDeserialize(m) => format!("unreadable answer ({m})"),
         E::ConfigError(m) => format!("client configuration ({m})"),
     }
+}
+
+/// One TLS handshake with `host:port`, verified as async-stripe's connector verifies it
+/// (rustls, ring, the Mozilla roots of `webpki-roots`): the certificate problem in plain
+/// words with what to do, or `None` when the handshake succeeds or fails for another
+/// reason (no route, refused, timed out: a network that may come back).
+pub async fn tls_problem(host: &str, port: u16, timeout: std::time::Duration) -> Option<String> {
+    use std::sync::Arc;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .ok()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).ok()?;
+    let handshake = async {
+        let tcp = tokio::net::TcpStream::connect((host, port)).await.ok()?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        connector.connect(name, tcp).await.err()
+    };
+    let err = tokio::time::timeout(timeout, handshake).await.ok()??;
+    let tls = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())?;
+    let what = match tls {
+        rustls::Error::InvalidCertificate(c) => {
+            use rustls::CertificateError as C;
+            match c {
+                C::UnknownIssuer => "it is self-signed or issued by an authority this computer does not trust (an intercepting proxy or antivirus does this)".to_string(),
+                C::Expired | C::ExpiredContext { .. } => "it has expired".to_string(),
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "it is not valid yet (is this computer's clock right?)".to_string()
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    format!("it is not issued for {host}")
+                }
+                C::Revoked => "it has been revoked".to_string(),
+                C::BadSignature | C::BadEncoding => "it is malformed or its signature is bad".to_string(),
+                other => format!("it was refused ({other:?})"),
+            }
+        }
+        rustls::Error::AlertReceived(alert) => {
+            format!("the server ended the handshake ({alert:?})")
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            "the server does not speak TLS as expected (is this an https address?)".to_string()
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "the TLS certificate of {host}:{port} is not trusted: {what}. Nothing was sent with the Stripe key and nothing is retried: check the address (--api-base, CLOSEBOOK_STRIPE_API_BASE), or the proxy between this computer and Stripe"
+    ))
 }

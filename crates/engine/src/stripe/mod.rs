@@ -49,6 +49,8 @@ pub enum StripeError {
     },
     #[error("{request} failed: {detail}")]
     Request { request: String, detail: String },
+    #[error("{request} failed: {detail}")]
+    Certificate { request: String, detail: String },
     #[error("{request} failed after {attempts} attempts: {detail}")]
     GaveUp {
         request: String,
