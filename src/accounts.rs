@@ -14,7 +14,7 @@ pub enum AccountsCommand {
     /// Map roles onto the platform's own account names (only the roles given change).
     Map {
         #[command(flatten)]
-        roles: RoleArgs,
+        roles: Box<RoleArgs>,
         /// The admin changing the map (required once the roster has an admin).
         #[arg(long = "as")]
         as_: Option<String>,
@@ -114,7 +114,7 @@ pub fn cmd_accounts(ctx: &Ctx, cmd: AccountsCommand) -> Result<(), Failure> {
             }
         }
         AccountsCommand::Map { roles, as_ } => {
-            let changes = roles.changes();
+            let changes = (*roles).changes();
             if changes.is_empty() {
                 return Err(Failure::Usage(
                     "name at least one role to map, e.g. --stripe-balance \"1010 Stripe Balance\" (closebook accounts map --help)".into(),

@@ -24,6 +24,7 @@ mod payouts;
 mod recon;
 mod render;
 mod reports;
+mod webhooks;
 
 #[derive(Parser)]
 #[command(
@@ -144,6 +145,16 @@ enum Command {
         /// The reconciled days with their status.
         #[arg(long)]
         list: bool,
+    },
+    /// Webhook health: per day and event type, what Stripe sent and what the platform's
+    /// webhook table recorded, processed, failed or lacks.
+    Webhooks {
+        /// First day (YYYY-MM-DD; default 29 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (default today, in the workspace's time zone).
+        #[arg(long)]
+        to: Option<String>,
     },
     /// What reconciliation found: list, show, resolve, export adjustments.
     #[command(subcommand)]
@@ -504,6 +515,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             list,
         } => recon::cmd_snapshot(&ctx, date, dry_run, catch_up, list),
         Command::Exceptions(cmd) => recon::cmd_exceptions(&ctx, cmd),
+        Command::Webhooks { from, to } => webhooks::cmd_webhooks(&ctx, from, to),
         Command::People(cmd) => payouts::cmd_people(&ctx, cmd),
         Command::Export(cmd) => reports::cmd_export(&ctx, cmd),
         Command::VerifyExport { dir } => reports::cmd_verify_export(&ctx, dir),

@@ -469,3 +469,117 @@ fn snapshot_catch_up_exceptions_and_resolve_from_the_command_line() {
     ]);
     assert!(audit.as_array().unwrap().len() >= 94);
 }
+
+/// A platform whose chart says `1010 Stripe Balance`: mapped at init (nothing created when
+/// the map is wrong), or later with `accounts map` after the import said which roles no
+/// account plays; the map is audited and reconciliation reads it.
+#[test]
+fn a_platform_with_its_own_chart_maps_its_accounts_at_init_or_later() {
+    use closebook_engine::generate::{self, Chart, PlatformSpec, Shape};
+    let mut spec = PlatformSpec::scale(2_000, 11);
+    spec.shape = Shape {
+        chart: Chart::Numbered,
+        ..Shape::default()
+    };
+    let platform = generate::generate(&spec);
+    let data = tempfile::tempdir().unwrap();
+    generate::write_files(&platform, data.path()).unwrap();
+    let ledger = data.path().join("ledger.csv").display().to_string();
+    let maps: Vec<String> = Chart::Numbered
+        .assignments()
+        .into_iter()
+        .map(|(r, a)| format!("{}={a}", r.name()))
+        .collect();
+
+    // At init.
+    let cli = Cli::new();
+    let mut args = vec!["init", "--mode", "test"];
+    for m in &maps {
+        args.extend(["--map", m.as_str()]);
+    }
+    let out = cli.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli.run(&["import", "ledger", &ledger]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("warning:"), "{text}");
+    let shown = cli.json(&["--json", "accounts", "show"]);
+    let role = |doc: &serde_json::Value, name: &str| -> String {
+        doc["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["role"] == name)
+            .unwrap()["account"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(role(&shown, "stripe_balance"), "1010 Stripe Balance");
+    assert_eq!(role(&shown, "stripe_accounts"), "1010 Stripe Balance");
+    assert!(
+        shown["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["role"] == "disputes" || g["role"] == "bank"),
+        "{shown}"
+    );
+
+    // A wrong map at init creates nothing.
+    let bad = Cli::new();
+    let out = bad.run(&[
+        "init",
+        "--mode",
+        "test",
+        "--map",
+        "stripe_fees=assets:stripe:fees",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reconciled against Stripe"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!bad.dir.join("workspace.json").exists());
+    let out = bad.run(&["init", "--mode", "test", "--map", "nonsense"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("ROLE=ACCOUNT"), "{}", stderr(&out));
+
+    // Later: the import says what is missing and how to map it; the map fixes it.
+    let later = Cli::new();
+    assert!(later.run(&["init", "--mode", "test"]).status.success());
+    let out = later.run(&["import", "ledger", &ledger]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning:") && text.contains("--stripe-balance"),
+        "{text}"
+    );
+    let out = later.run(&["accounts", "map", "--stripe-balance", "1010 Stripe Balance"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("reconciled against Stripe are now `1010 Stripe Balance`"),
+        "{text}"
+    );
+    let out = later.run(&["accounts", "map", "--stripe-balance", "1010 Stripe Balance"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
+    let out = later.run(&["accounts", "map"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing to map is a usage error"
+    );
+    let log = cli_audit_actions(&later);
+    assert!(log.iter().any(|a| a == "settings.accounts"), "{log:?}");
+}
+
+fn cli_audit_actions(cli: &Cli) -> Vec<String> {
+    cli.json(&["--json", "audit", "log", "--limit", "20"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap().to_string())
+        .collect()
+}

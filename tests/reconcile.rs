@@ -676,3 +676,53 @@ fn a_ledger_import_that_books_into_a_reconciled_day_is_flagged() {
     );
     assert_eq!(s.currencies[0].remainder, 0);
 }
+
+/// The webhook health view: per day and event type, what Stripe sent and what the
+/// platform's table says; the demo's two lost charge webhooks are where they happened, and
+/// every mirrored event is counted once.
+#[test]
+fn webhook_health_counts_every_event_once_per_day_and_type() {
+    use closebook_engine::reconcile::webhooks;
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = synced_demo(&tmp.path().join("ws"));
+    let days = webhooks::health(&ws, date(2026, 9, 1), date(2026, 11, 5)).unwrap();
+    let events: i64 = ws
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM stripe_objects WHERE object_type = 'event'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(events > 0);
+    assert_eq!(days.iter().map(|d| d.sent as i64).sum::<i64>(), events);
+    for d in &days {
+        assert_eq!(d.sent, d.recorded + d.missing, "{d:?}");
+        assert_eq!(d.recorded, d.processed + d.failed + d.pending, "{d:?}");
+        assert!(d.subscribed, "{d:?}");
+    }
+    let charge = |day| {
+        days.iter()
+            .find(|d| d.day == day && d.event_type == "charge.succeeded")
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            charge(date(2026, 10, 1)).missing,
+            charge(date(2026, 10, 1)).failed
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        (
+            charge(date(2026, 10, 4)).missing,
+            charge(date(2026, 10, 4)).failed
+        ),
+        (0, 1)
+    );
+    let lost: u64 = days.iter().map(|d| d.missing + d.failed).sum();
+    assert_eq!(lost, 2, "the demo loses two webhooks: {days:?}");
+    // A reversed or endless period is refused.
+    assert!(webhooks::health(&ws, date(2026, 10, 2), date(2026, 10, 1)).is_err());
+    assert!(webhooks::health(&ws, date(2024, 1, 1), date(2026, 10, 1)).is_err());
+}

@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use closebook_app::accounts::*;
 use closebook_app::bindings::PROGRESS_EVENT;
 use closebook_app::payouts::*;
 use closebook_app::reconcile::*;

@@ -7,6 +7,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::accounts::*;
 use crate::payouts::*;
 use crate::reconcile::*;
 use crate::reports::*;
@@ -50,6 +51,9 @@ macro_rules! for_each_command {
             recon_propose_adjustment(id: i32, counter_account: Option<String>) -> Vec<ProposedEntryView>;
             recon_resolve(args: ResolveArgs) -> Vec<ExceptionView>;
             recon_set_rules(args: MatchRulesArgs) -> MatchRulesView;
+            recon_webhooks(from: String, to: String) -> Vec<WebhookDayView>;
+            account_roles() -> AccountRolesView;
+            set_account_roles(args: AccountRolesArgs) -> AccountMapResultView;
             payouts_overview() -> PayoutsOverview;
             payouts_add_person(args: AddPersonArgs) -> PayoutsOverview;
             payouts_set_settings(args: PayoutSettingsArgs) -> PayoutsOverview;
@@ -173,6 +177,12 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ExportApprovalArgs,
         ExecuteArgs,
         ExecuteReportView,
+        AccountRoleView,
+        AccountRolesView,
+        AccountRoleChange,
+        AccountRolesArgs,
+        AccountMapResultView,
+        WebhookDayView,
         RetryArgs,
         ReportKindView,
         ReportBatchView,

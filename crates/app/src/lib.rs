@@ -19,6 +19,7 @@ use closebook_engine::workspace::{
 use closebook_engine::{Error, ErrorCode, OpContext, audit, demo, stripe};
 use jiff::Timestamp;
 
+pub mod accounts;
 pub mod bindings;
 pub mod demo_stripe;
 pub mod payouts;

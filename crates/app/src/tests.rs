@@ -7,6 +7,7 @@ use closebook_engine::secrets::{MemorySecrets, SecretError, SecretStore};
 use jiff::Timestamp;
 
 use super::*;
+use crate::accounts::*;
 use crate::reconcile::*;
 
 #[derive(Default)]
@@ -714,8 +715,10 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
             as_person: "Dana Reyes".into(),
             op_id: "op-pay-2".into(),
         })
-        .unwrap_err();
-    assert_eq!(again.code, ErrorCode::InvalidState);
+        .unwrap();
+    // Done is done: the re-run succeeds and says nothing was left to pay.
+    assert!(again.nothing_left);
+    assert_eq!((again.paid_now, again.paid_total), (0, again.payable_lines));
 }
 
 #[test]
@@ -963,4 +966,75 @@ fn a_stalled_keychain_holds_up_no_read() {
         0
     );
     assert_eq!(overview.join().unwrap().unwrap().key_kind, None);
+}
+
+/// Settings › Accounts: the map with what each role needs, changed only by an admin once
+/// the roster has one, refused when inconsistent (nothing changed), audited when saved.
+#[test]
+fn the_account_map_is_shown_refused_changed_by_an_admin_and_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let v = app.account_roles().unwrap();
+    assert_eq!(v.roles.len(), 9);
+    assert!(v.roles.iter().all(|r| r.gap.is_none()), "{:?}", v.roles);
+    assert!(v.accounts.iter().any(|a| a == "assets:stripe:payments"));
+    let change = |role: &str, account: &str, as_person: Option<&str>| AccountRolesArgs {
+        changes: vec![AccountRoleChange {
+            role: role.into(),
+            account: account.into(),
+        }],
+        as_person: as_person.map(String::from),
+    };
+    let records = audit_count(&app);
+    if v.has_admin {
+        let e = app
+            .set_account_roles(change("bank", "1000 Operating Bank", None))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::PermissionDenied, "{}", e.message);
+    }
+    let admin = v.admins_here.first().cloned();
+    let e = app
+        .set_account_roles(change(
+            "stripe_fees",
+            "assets:stripe:fees",
+            admin.as_deref(),
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(
+        e.message.contains("reconciled against Stripe"),
+        "{}",
+        e.message
+    );
+    let e = app
+        .set_account_roles(change("no_such_role", "x", admin.as_deref()))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(audit_count(&app), records, "refusals change nothing");
+    let done = app
+        .set_account_roles(change("bank", "1000 Operating Bank", admin.as_deref()))
+        .unwrap();
+    assert_eq!(done.changed, ["bank: assets:bank → 1000 Operating Bank"]);
+    let bank = done.view.roles.iter().find(|r| r.role == "bank").unwrap();
+    assert_eq!(bank.account, "1000 Operating Bank");
+    assert!(bank.gap.as_deref().unwrap().contains("--bank"), "{bank:?}");
+    assert_eq!(audit_count(&app), records + 1);
+}
+
+/// The Reconciliation screen's webhook health: the demo's two lost webhooks on their days.
+#[test]
+fn webhook_health_reaches_the_desktop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    app.sync_stripe("op-sync".into()).expect("demo sync");
+    let days = app
+        .recon_webhooks("2026-10-01".into(), "2026-10-31".into())
+        .unwrap();
+    let lost: u32 = days.iter().map(|d| d.missing + d.failed).sum();
+    assert_eq!(lost, 2);
+    assert!(days.iter().all(|d| d.subscribed));
+    let e = app
+        .recon_webhooks("2026-10-31".into(), "yesterday".into())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
 }

@@ -464,6 +464,9 @@ pub struct ImportReportView {
     /// This exact file was imported before (as that import): nothing changed.
     #[ts(type = "number | null")]
     pub already_imported_as: Option<i64>,
+    /// After a ledger import: roles of the account map no account of the ledger plays,
+    /// each with what to do (Settings › Accounts).
+    pub role_gaps: Vec<String>,
 }
 
 impl From<ImportReport> for ImportReportView {
@@ -477,6 +480,7 @@ impl From<ImportReport> for ImportReportView {
             rows_updated: r.rows_updated,
             rows_unchanged: r.rows_unchanged,
             already_imported_as: r.already_imported_as,
+            role_gaps: r.role_gaps.into_iter().map(|g| g.message).collect(),
         }
     }
 }

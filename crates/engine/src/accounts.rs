@@ -415,6 +415,16 @@ pub fn set(
     })
 }
 
+/// The ledger's accounts by name, at most `limit` of them (a chart to choose roles from;
+/// read from the kept totals).
+pub fn ledger_accounts(conn: &Connection, limit: usize) -> Result<Vec<String>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT account FROM ledger_account_totals ORDER BY account LIMIT ?1",
+    )?;
+    stmt.query_map([limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()
+}
+
 /// A role no account of the ledger plays yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleGap {

@@ -614,7 +614,7 @@ pub fn generate(spec: &PlatformSpec) -> Platform {
     let tz = TimeZone::get(&spec.timezone).expect("spec time zone is valid");
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(spec.seed),
-        id_rng: ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed_1d5),
+        id_rng: ChaCha8Rng::seed_from_u64(spec.seed ^ 0x05ee_d1d5),
         tz,
         livemode: spec.livemode,
         p: Platform::default(),

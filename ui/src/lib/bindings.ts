@@ -226,7 +226,12 @@ export type ImportReportView = { kind: string, source: string, sha256: string | 
 /**
  * This exact file was imported before (as that import): nothing changed.
  */
-already_imported_as: number | null, };
+already_imported_as: number | null, 
+/**
+ * After a ledger import: roles of the account map no account of the ledger plays,
+ * each with what to do (Settings › Accounts).
+ */
+role_gaps: Array<string>, };
 
 export type ProgressEvent = { op_id: string, 
 /**
@@ -582,7 +587,61 @@ reject_reason: string | null, };
 
 export type ExecuteArgs = { batch_id: string, as_person: string, op_id: string, };
 
-export type ExecuteReportView = { batch: string, state: string, paid_now: number, adopted: number, failed_now: number, paid_total: number, failed_total: number, payable_lines: number, };
+export type ExecuteReportView = { batch: string, state: string, paid_now: number, adopted: number, failed_now: number, paid_total: number, failed_total: number, payable_lines: number, 
+/**
+ * The batch was already done: nothing was left to pay and nothing was sent.
+ */
+nothing_left: boolean, };
+
+export type AccountRoleView = { 
+/**
+ * `stripe_balance`, `creator_obligations`, …
+ */
+role: string, label: string, account: string, default_account: string, 
+/**
+ * `subtree` (the account and below), `account` (exactly it) or `parent` (one account
+ * per person below it).
+ */
+shape: string, 
+/**
+ * No account of the ledger plays this role yet: what to do, else none.
+ */
+gap: string | null, };
+
+export type AccountRolesView = { roles: Array<AccountRoleView>, 
+/**
+ * The ledger's accounts (at most 500, by name), to choose from.
+ */
+accounts: Array<string>, 
+/**
+ * The roster has an admin: only an admin changes the map.
+ */
+has_admin: boolean, 
+/**
+ * Admins whose key is on this computer (who may act here).
+ */
+admins_here: Array<string>, };
+
+export type AccountRoleChange = { role: string, account: string, };
+
+export type AccountRolesArgs = { changes: Array<AccountRoleChange>, 
+/**
+ * The admin changing the map, once the roster has one.
+ */
+as_person: string | null, };
+
+export type AccountMapResultView = { view: AccountRolesView, 
+/**
+ * One line per role changed: "stripe_balance: a → b".
+ */
+changed: Array<string>, 
+/**
+ * Said when the reconciled accounts followed the Stripe balance, or a sealed day was
+ * flagged.
+ */
+notes: Array<string>, };
+
+export type WebhookDayView = { day: string, event_type: string, sent: number, recorded: number, processed: number, failed: number, pending: number, missing: number, subscribed: boolean, };
 
 export type RetryArgs = { batch_id: string, as_person: string, 
 /**
@@ -675,6 +734,9 @@ export const commands = {
   recon_propose_adjustment: (id: number, counter_account: string | null): Promise<Array<ProposedEntryView>> => invoke<Array<ProposedEntryView>>("recon_propose_adjustment", { id, counter_account }),
   recon_resolve: (args: ResolveArgs): Promise<Array<ExceptionView>> => invoke<Array<ExceptionView>>("recon_resolve", { args }),
   recon_set_rules: (args: MatchRulesArgs): Promise<MatchRulesView> => invoke<MatchRulesView>("recon_set_rules", { args }),
+  recon_webhooks: (from: string, to: string): Promise<Array<WebhookDayView>> => invoke<Array<WebhookDayView>>("recon_webhooks", { from, to }),
+  account_roles: (): Promise<AccountRolesView> => invoke<AccountRolesView>("account_roles"),
+  set_account_roles: (args: AccountRolesArgs): Promise<AccountMapResultView> => invoke<AccountMapResultView>("set_account_roles", { args }),
   payouts_overview: (): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_overview"),
   payouts_add_person: (args: AddPersonArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_add_person", { args }),
   payouts_set_settings: (args: PayoutSettingsArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_set_settings", { args }),

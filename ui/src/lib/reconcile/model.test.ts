@@ -12,7 +12,9 @@ import {
   toMinorUnits,
   waterfallGeometry,
   waterfallSteps,
+  webhookTotals,
 } from "./model";
+import type { WebhookDayView } from "../bindings";
 
 const KINDS = [
   "timing_difference",
@@ -211,5 +213,30 @@ describe("sharedResolutions", () => {
     expect(sharedResolutions([duplicate, duplicate])).toEqual(["write_off", "duplicate_confirmed", "accepted"]);
     expect(sharedResolutions([["timing"], ["duplicate_confirmed"]])).toEqual([]);
     expect(sharedResolutions([])).toEqual([]);
+  });
+});
+
+describe("webhookTotals", () => {
+  const row = (over: Partial<WebhookDayView>): WebhookDayView => ({
+    day: "2026-10-01",
+    event_type: "charge.succeeded",
+    sent: 0,
+    recorded: 0,
+    processed: 0,
+    failed: 0,
+    pending: 0,
+    missing: 0,
+    subscribed: true,
+    ...over,
+  });
+
+  it("sums what was sent, and what was lost of the subscribed types only", () => {
+    const rows = [
+      row({ sent: 10, recorded: 9, processed: 8, failed: 1, missing: 1 }),
+      row({ day: "2026-10-02", sent: 3, recorded: 3, processed: 3 }),
+      row({ event_type: "customer.created", sent: 4, missing: 4, subscribed: false }),
+    ];
+    expect(webhookTotals(rows)).toEqual({ sent: 17, missing: 1, failed: 1 });
+    expect(webhookTotals([])).toEqual({ sent: 0, missing: 0, failed: 0 });
   });
 });

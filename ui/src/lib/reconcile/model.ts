@@ -3,7 +3,7 @@
 // several exceptions share. No money is computed for display here: amounts stay the engine's
 // AmountView; only the waterfall's positions use exact integer (bigint) arithmetic.
 
-import type { AmountView, ReconCurrencyView, ReconDayCurrencyView } from "../bindings";
+import type { AmountView, ReconCurrencyView, ReconDayCurrencyView, WebhookDayView } from "../bindings";
 
 // ---- words ----
 
@@ -408,4 +408,19 @@ export function monthGrid(month: string): (string | null)[][] {
   const weeks: (string | null)[][] = [];
   for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7));
   return weeks;
+}
+
+/** Webhook health summed over its rows, subscribed types only for what was lost. */
+export function webhookTotals(rows: readonly WebhookDayView[]): { sent: number; missing: number; failed: number } {
+  let sent = 0;
+  let missing = 0;
+  let failed = 0;
+  for (const r of rows) {
+    sent += r.sent;
+    if (r.subscribed) {
+      missing += r.missing;
+      failed += r.failed;
+    }
+  }
+  return { sent, missing, failed };
 }

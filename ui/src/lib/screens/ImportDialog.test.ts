@@ -87,6 +87,7 @@ describe("ImportDialog", () => {
       rows_updated: 0,
       rows_unchanged: 10,
       already_imported_as: null,
+      role_gaps: ["no account of the ledger is the stripe_accounts role's `assets:stripe`: map it with `closebook accounts map --stripe-accounts ACCOUNT`"],
     };
     let finish: (() => void) | null = null;
     mockIPC(
@@ -116,6 +117,8 @@ describe("ImportDialog", () => {
     const result = await waitFor(() => q(container, "import-result"));
     expect(q(result, "import-rows-read").textContent).toBe("6,900");
     expect(q(result, "import-rows-added").textContent).toBe("6,890");
+    expect(q(result, "import-role-gaps").textContent).toContain("Settings › Accounts");
+    expect(q(result, "import-role-gaps").textContent).toContain("stripe_accounts");
     expect(onImported).toHaveBeenCalledWith(report);
   });
 
@@ -124,7 +127,7 @@ describe("ImportDialog", () => {
       (cmd) => {
         if (cmd === "import_kinds") return KINDS;
         if (cmd === "import_file")
-          return { kind: "ledger", source: "l.csv", sha256: null, rows_read: 5, rows_added: 0, rows_updated: 0, rows_unchanged: 5, already_imported_as: 4 };
+          return { kind: "ledger", source: "l.csv", sha256: null, rows_read: 5, rows_added: 0, rows_updated: 0, rows_unchanged: 5, already_imported_as: 4, role_gaps: [] };
         return null;
       },
       { shouldMockEvents: true },

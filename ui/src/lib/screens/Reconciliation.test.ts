@@ -120,6 +120,13 @@ function serveRecon(engine: Engine = {}) {
           return { days_added: 0, last_day: null, cancelled: false };
         case "cancel_operation":
           return true;
+        case "recon_webhooks":
+          if (args["from"] === "2026-13-01") throw commandError("invalid_input", "`2026-13-01` is not a day: use YYYY-MM-DD");
+          return [
+            { day: "2026-10-01", event_type: "charge.succeeded", sent: 12, recorded: 11, processed: 11, failed: 0, pending: 0, missing: 1, subscribed: true },
+            { day: "2026-10-01", event_type: "customer.created", sent: 3, recorded: 0, processed: 0, failed: 0, pending: 0, missing: 3, subscribed: false },
+            { day: "2026-10-04", event_type: "charge.succeeded", sent: 9, recorded: 9, processed: 8, failed: 1, pending: 0, missing: 0, subscribed: true },
+          ];
         default:
           throw commandError("internal", `unexpected command ${cmd}`);
       }
@@ -508,6 +515,29 @@ describe("Reconciliation", () => {
     expect(q(container, "recon-catch-up-result").textContent).toContain("Reconciled 92 days, up to 2026-10-31");
     expect(maybe(container, "recon-empty")).toBeNull();
     await waitFor(() => expect(q(container, "recon-snapshot").dataset["day"]).toBe("2026-10-31"));
+  });
+
+  it("shows webhook health per day and type, lost ones standing out, from the last reconciled day back", async () => {
+    const { container, of } = await renderLoaded();
+    const panel = q(container, "recon-webhooks");
+    expect(of("recon_webhooks")).toEqual([]);
+    expect(q<HTMLInputElement>(panel, "recon-webhooks-to").value).toBe("2026-10-31");
+    expect(q<HTMLInputElement>(panel, "recon-webhooks-from").value).toBe("2026-10-02");
+    await fireEvent.click(q(panel, "recon-webhooks-show"));
+    const rows = await waitFor(() => {
+      const r = panel.querySelectorAll<HTMLElement>("[data-testid='recon-webhooks-row']");
+      expect(r.length).toBe(3);
+      return r;
+    });
+    expect(rows[0]!.classList.contains("lost")).toBe(true);
+    expect(rows[1]!.classList.contains("unsubscribed")).toBe(true);
+    expect(rows[1]!.textContent).toContain("not subscribed");
+    expect(rows[2]!.classList.contains("lost")).toBe(true);
+    expect(panel.querySelector("summary")!.textContent).toContain("24 events · 1 never reached the platform · 1 failed");
+    await type(q<HTMLInputElement>(panel, "recon-webhooks-from"), "2026-13-01");
+    await fireEvent.click(q(panel, "recon-webhooks-show"));
+    expect(panel.textContent).toContain("Give both days as YYYY-MM-DD.");
+    expect(of("recon_webhooks")).toEqual([{ from: "2026-10-02", to: "2026-10-31" }]);
   });
 
   it("saves the matching rules in the order chosen, and shows the engine's validation error", async () => {

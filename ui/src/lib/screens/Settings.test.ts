@@ -1,7 +1,7 @@
-import { fireEvent, render, waitFor } from "@testing-library/svelte";
+import { fireEvent, render, waitFor, within } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SettingsView, StripeOverview } from "../bindings";
+import type { AccountRolesView, SettingsView, StripeOverview } from "../bindings";
 import { commandError, stripeOverview, workspace } from "../../test/fixtures";
 import Settings from "./Settings.svelte";
 
@@ -20,9 +20,38 @@ const SETTINGS: SettingsView = {
   data_dir: "/home/fin/.local/share/closebook",
 };
 
+const ROLES: AccountRolesView = {
+  roles: [
+    {
+      role: "stripe_accounts",
+      label: "Reconciled against Stripe (this account and below)",
+      account: "assets:stripe",
+      default_account: "assets:stripe",
+      shape: "subtree",
+      gap: "no account of the ledger is the stripe_accounts role's `assets:stripe`",
+    },
+    {
+      role: "stripe_balance",
+      label: "Stripe balance (where Closebook books Stripe money)",
+      account: "assets:stripe:payments",
+      default_account: "assets:stripe:payments",
+      shape: "account",
+      gap: null,
+    },
+  ],
+  accounts: ["1010 Stripe Balance", "2100 Creator Payable"],
+  has_admin: false,
+  admins_here: [],
+};
+
 /** An engine that keeps a Stripe key and thresholds; records every call with its arguments. */
-function serve(initial: StripeOverview, fail: Partial<Record<string, ReturnType<typeof commandError>>> = {}) {
+function serve(
+  initial: StripeOverview,
+  fail: Partial<Record<string, ReturnType<typeof commandError>>> = {},
+  roles: AccountRolesView = ROLES,
+) {
   let ov = initial;
+  let map = roles;
   const calls: [string, unknown][] = [];
   mockIPC(
     (cmd, payload) => {
@@ -41,6 +70,23 @@ function serve(initial: StripeOverview, fail: Partial<Record<string, ReturnType<
         case "forget_stripe_key":
           ov = { ...ov, key_kind: null };
           return ov;
+        case "account_roles":
+          return map;
+        case "set_account_roles": {
+          const changes = (args["args"] as { changes: { role: string; account: string }[] }).changes;
+          map = {
+            ...map,
+            roles: map.roles.map((r) => {
+              const c = changes.find((x) => x.role === r.role);
+              return c ? { ...r, account: c.account, gap: null } : r;
+            }),
+          };
+          return {
+            view: map,
+            changed: changes.map((c) => `${c.role}: old → ${c.account}`),
+            notes: ["The accounts reconciled against Stripe are now “1010 Stripe Balance” and below."],
+          };
+        }
         case "set_coverage_thresholds":
           ov = { ...ov, low_min_bps: args["low_min_bps"] as number, medium_min_bps: args["medium_min_bps"] as number };
           return ov;
@@ -160,5 +206,58 @@ describe("Settings: Stripe", () => {
     const banner = await waitFor(() => q(container, "error-banner"));
     expect(banner.dataset["code"]).toBe("invalid_input");
     expect(calls.some(([c]) => c === "set_coverage_thresholds")).toBe(false);
+  });
+});
+
+describe("Settings: accounts", () => {
+  it("shows each role with what to do where no account plays it, and saves only what changed", async () => {
+    const calls = serve(stripeOverview({}));
+    const { container } = render(Settings);
+    const gap = await waitFor(() => q(container, "account-role-gap-stripe_accounts"));
+    expect(gap.textContent).toContain("assets:stripe");
+    const save = q<HTMLButtonElement>(container, "account-roles-save");
+    expect(save.disabled).toBe(true);
+    const input = q<HTMLInputElement>(container, "account-role-input-stripe_balance");
+    expect(input.value).toBe("assets:stripe:payments");
+    await typeInto(input, "1010 Stripe Balance");
+    await waitFor(() => expect(save.disabled).toBe(false));
+    expect(save.textContent).toContain("1 change");
+    await fireEvent.click(save);
+    const saved = await waitFor(() => q(container, "account-roles-saved"));
+    expect(saved.textContent).toContain("stripe_balance: old → 1010 Stripe Balance");
+    expect(saved.textContent).toContain("reconciled against Stripe");
+    const sent = calls.find(([c]) => c === "set_account_roles")![1] as { args: unknown };
+    expect(sent.args).toEqual({ changes: [{ role: "stripe_balance", account: "1010 Stripe Balance" }], as_person: null });
+  });
+
+  it("asks for an admin once the roster has one, and sends who acts", async () => {
+    serve(stripeOverview({}), {}, { ...ROLES, has_admin: true, admins_here: [] });
+    const { container } = render(Settings);
+    const input = await waitFor(() => q<HTMLInputElement>(container, "account-role-input-stripe_balance"));
+    await typeInto(input, "1010 Stripe Balance");
+    expect(q<HTMLButtonElement>(container, "account-roles-save").disabled).toBe(true);
+    expect(container.textContent).toContain("Only an admin changes the account map");
+
+    clearMocks();
+    const calls = serve(stripeOverview({}), {}, { ...ROLES, has_admin: true, admins_here: ["Kim Admin"] });
+    const second = render(Settings);
+    const field = await waitFor(() => q<HTMLInputElement>(second.container, "account-role-input-stripe_balance"));
+    await typeInto(field, "1010 Stripe Balance");
+    await fireEvent.click(q(second.container, "account-roles-save"));
+    await waitFor(() => q(second.container, "account-roles-saved"));
+    const sent = calls.find(([c]) => c === "set_account_roles")![1] as { args: { as_person: string } };
+    expect(sent.args.as_person).toBe("Kim Admin");
+  });
+
+  it("shows the engine's refusal of a map", async () => {
+    serve(stripeOverview({}), {
+      set_account_roles: commandError("invalid_input", "stripe_fees `assets:stripe:fees` lies within the accounts reconciled against Stripe"),
+    });
+    const { container } = render(Settings);
+    const input = await waitFor(() => q<HTMLInputElement>(container, "account-role-input-stripe_balance"));
+    await typeInto(input, "x");
+    await fireEvent.click(q(container, "account-roles-save"));
+    const banner = await waitFor(() => within(q(container, "account-roles")).getByText(/lies within the accounts/));
+    expect(banner).toBeTruthy();
   });
 });
