@@ -726,3 +726,64 @@ fn webhook_health_counts_every_event_once_per_day_and_type() {
     assert!(webhooks::health(&ws, date(2026, 10, 2), date(2026, 10, 1)).is_err());
     assert!(webhooks::health(&ws, date(2024, 1, 1), date(2026, 10, 1)).is_err());
 }
+
+/// A change of the account map after a reconciled day is a change to sealed data: recorded
+/// with the change, reported by the next snapshot, in the audit log.
+#[test]
+fn an_account_map_change_after_a_reconciled_day_is_flagged() {
+    use closebook_engine::accounts::{self, Role};
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = reconciled_demo(&tmp.path().join("ws"));
+    let ctx = OpContext::new("carol", at("2026-11-01T16:00:00Z"));
+    let change = accounts::set(
+        &ws,
+        None,
+        &[(Role::Bank, "1000 Operating Bank".into())],
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(change.flagged_sealed_day.as_deref(), Some("2026-10-31"));
+    let s = reconcile::snapshot::take(&ws, date(2026, 11, 1), &ctx).unwrap();
+    let changed: Vec<_> = s
+        .exceptions
+        .iter()
+        .filter(|e| e.kind == Kind::DataChanged)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    let note = &changed[0].evidence.note;
+    assert!(
+        note.contains("account map") && note.contains("bank assets:bank → 1000 Operating Bank"),
+        "{note}"
+    );
+    let log = closebook_engine::audit::recent(ws.connection(), 3).unwrap();
+    assert!(log.iter().any(|r| r.action == "settings.accounts"));
+}
+
+/// A ledger whose chart names the Stripe account otherwise reconciles nothing until it is
+/// mapped: the snapshot refuses, saying what to do, instead of calling every charge missing.
+#[test]
+fn an_unmapped_stripe_account_is_refused_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = synced_demo(&tmp.path().join("ws"));
+    let ctx = OpContext::new("test", at("2026-11-01T12:00:00Z"));
+    closebook_engine::accounts::set(
+        &ws,
+        None,
+        &[(
+            closebook_engine::accounts::Role::StripeBalance,
+            "1010 Stripe Balance".into(),
+        )],
+        &ctx,
+    )
+    .unwrap();
+    let err = reconcile::snapshot::take(&ws, date(2026, 10, 1), &ctx).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("none to the accounts mapped as Stripe's") && msg.contains("accounts map"),
+        "{msg}"
+    );
+    assert_eq!(
+        closebook_engine::Error::from(err).code(),
+        closebook_engine::ErrorCode::InvalidInput
+    );
+}

@@ -1026,3 +1026,31 @@ fn events_older_than_thirty_days_are_gone() {
     );
     sim.shutdown();
 }
+
+/// A cursor must come from the same list: a charge's id given as `starting_after` to the
+/// balance transactions is Stripe's `resource_missing` on that parameter; so is an unknown
+/// parameter, and a `limit` outside 1–100.
+#[test]
+fn a_cursor_from_another_list_and_unknown_parameters_are_refused() {
+    let (ds, lines) = demo();
+    let sim = SimHandle::spawn_thread(ds, SimConfig::test()).unwrap();
+    let charge = &lines.iter().find(|l| l.kind == "charge").unwrap().source;
+    let r = get(
+        &sim,
+        &format!("/v1/balance_transactions?starting_after={charge}"),
+    );
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json()["error"]["code"], "resource_missing");
+    assert_eq!(r.json()["error"]["param"], "starting_after");
+    let r = get(&sim, "/v1/charges?limit=100&colour=blue");
+    assert_eq!(
+        (r.status(), r.json()["error"]["param"].clone()),
+        (400, "colour".into())
+    );
+    for limit in ["0", "101"] {
+        let r = get(&sim, &format!("/v1/events?limit={limit}"));
+        assert_eq!(r.status(), 400, "limit={limit}");
+        assert_eq!(r.json()["error"]["param"], "limit");
+    }
+    sim.shutdown();
+}
