@@ -314,6 +314,16 @@ fn migrations_apply_from_every_earlier_version() {
                         ('line:e1:2', 'e1', 'liabilities:subscribers:u1', -100, 'usd', 'subscription_payment', 0, 1, 'mirror', 1);",
             )
             .unwrap();
+            if start >= 7 {
+                // From version 7 every write keeps the ledger's totals with its postings.
+                conn.execute_batch(
+                    "INSERT INTO ledger_account_totals (account, currency, balance_minor, postings)
+                     VALUES ('assets:stripe:payments', 'usd', 100, 1), ('liabilities:subscribers:u1', 'usd', -100, 1);
+                     INSERT INTO ledger_type_totals (entry_type, postings) VALUES ('subscription_payment', 2);
+                     UPDATE ledger_counts SET entries = 1;",
+                )
+                .unwrap();
+            }
         }
         drop(conn);
         let ws = Workspace::open(tmp.path(), &KeySource::Keychain, &secrets)
