@@ -266,6 +266,16 @@ fn roles_and_maker_checker_are_enforced_in_the_engine() {
     // A rejection needs a reason and closes the batch.
     let e = batch::reject(ws, &s.signer("Avery Approver"), &own.id, "  ", &op(now())).unwrap_err();
     assert_eq!(code(e), ErrorCode::InvalidInput);
+    // What is signed is exactly what is kept: a reason with a line break (signed with it
+    // turned into a space) or any control character is refused, nothing written.
+    let decisions = count(ws, "payout_decisions");
+    for bad in ["c3 looks wrong\nsee the sheet", "tab\there", "bell\u{7}"] {
+        let e =
+            batch::reject(ws, &s.signer("Avery Approver"), &own.id, bad, &op(now())).unwrap_err();
+        assert_eq!(code(e), ErrorCode::InvalidInput, "{bad:?}");
+        assert!(e.to_string().contains("control characters"), "{bad:?}");
+    }
+    assert_eq!(count(ws, "payout_decisions"), decisions);
     let r = batch::reject(
         ws,
         &s.signer("Avery Approver"),
@@ -946,14 +956,61 @@ fn a_month_that_is_not_over_or_overallocated_is_refused_with_nothing_written() {
     assert_eq!(count(&t.ws, "payout_locked_allocations"), 0);
 }
 
-/// An "approval file" that never ends (a device, a pipe) is read only one byte past the
-/// limit and refused, not read until memory runs out.
+/// An "approval file" that never ends (a device) or never starts (a named pipe nobody
+/// writes to), or is too large, is refused without being read whole or waited for.
 #[cfg(unix)]
 #[test]
 fn an_endless_approval_file_is_refused_without_being_read_whole() {
     let s = Seed::new();
-    let bytes = batch::read_approval_file(std::path::Path::new("/dev/zero")).unwrap();
-    assert_eq!(bytes.len(), batch::MAX_APPROVAL_FILE + 1);
-    let e = batch::import_approval(&s.t.ws, &bytes, &op(now())).unwrap_err();
+    let e = batch::read_approval_file(std::path::Path::new("/dev/zero")).unwrap_err();
     assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("approval.json");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let e = batch::read_approval_file(&fifo).unwrap_err();
+    assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+    let big = tmp.path().join("big.json");
+    std::fs::write(&big, vec![b' '; batch::MAX_APPROVAL_FILE + 1]).unwrap();
+    let e = batch::read_approval_file(&big).unwrap_err();
+    assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+    let e = batch::import_approval(
+        &s.t.ws,
+        &vec![b' '; batch::MAX_APPROVAL_FILE + 1],
+        &op(now()),
+    )
+    .unwrap_err();
+    assert_eq!(code(e), ErrorCode::ApprovalInvalid);
+}
+
+/// An import of a device or a named pipe (as the desktop's path field allows) is refused
+/// at once, naming the path, with nothing written.
+#[cfg(unix)]
+#[test]
+fn an_import_of_a_device_or_a_pipe_is_refused_at_once() {
+    use closebook_engine::ingest::{self, Kind};
+    let mut s = Seed::new();
+    let before = count(&s.t.ws, "imports");
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("ledger.csv");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for path in [std::path::Path::new("/dev/zero"), fifo.as_path()] {
+        let e = ingest::import_file(
+            &mut s.t.ws,
+            Kind::Ledger,
+            path,
+            Some(ingest::Format::Csv),
+            &op(now()),
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("not a regular file") && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
+    }
+    assert_eq!(count(&s.t.ws, "imports"), before);
 }

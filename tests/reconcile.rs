@@ -423,6 +423,13 @@ fn bad_resolutions_are_refused_and_nothing_is_written() {
         (vec![dup], Resolution::Accepted, "   ", None, "needs a note"),
         (
             vec![dup],
+            Resolution::Accepted,
+            "first line\nsecond line",
+            None,
+            "control characters",
+        ),
+        (
+            vec![dup],
             Resolution::Timing,
             "why",
             None,

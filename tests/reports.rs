@@ -600,3 +600,130 @@ fn hledger_reads_currencies_of_every_exponent_and_declared_units() {
     .unwrap();
     cross_check(&t.ws, t.dir.path());
 }
+
+/// Security review: a forged export folder cannot pass as recorded by naming a real export's
+/// folder after the forged manifest's hash (the whole hash is compared, in a field of its
+/// own), and text from outside — a hostile ledger description — never reaches a CSV cell a
+/// spreadsheet would run as a formula; a tampered CSV holding one fails verification.
+#[test]
+fn a_forged_export_named_after_its_hash_is_not_recorded_and_csv_cells_never_run() {
+    use closebook_engine::reports::csv_out::is_formula;
+    let mut t = common::workspace(Mode::Test);
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/\",\"Invoice\")",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "+1+1",
+    ];
+    let mut csv = String::from(
+        "entry_id,account,amount_minor,currency,entry_type,stripe_object_id,created_at,description\n",
+    );
+    for (i, d) in hostile.iter().enumerate() {
+        let d = d.replace('"', "\"\"");
+        csv.push_str(&format!(
+            "e{i},assets:stripe:payments,100,usd,subscription_payment,ch_{i},2026-10-0{}T10:00:00Z,\"{d}\"\n\
+             e{i},liabilities:subscribers:u{i},-100,usd,subscription_payment,ch_{i},2026-10-0{}T10:00:00Z,\"{d}\"\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    ingest::import_bytes(
+        &mut t.ws,
+        Kind::Ledger,
+        "hostile.csv",
+        csv.as_bytes(),
+        InFormat::Csv,
+        &common::ctx(),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let gl = ReportSpec::GeneralLedger {
+        from: None,
+        to: None,
+        account: None,
+    };
+    let dest = tmp.path().join("gl");
+    export(&t.ws, &gl, Format::Csv, &dest);
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dest).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+            continue;
+        }
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(!is_formula(cell), "{}: {cell:?}", path.display());
+                if hostile.iter().any(|h| cell == format!("'{h}")) {
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= hostile.len(),
+        "the descriptions are there, as text: {seen}"
+    );
+    let v = reports::verify(&dest, Some(&t.ws)).unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+    assert_eq!(v.recorded, Some(true));
+
+    // Forge: alter a file, keep the manifest consistent with it, then have a real export
+    // recorded under a folder named after the forged manifest's hash.
+    let forged = tmp.path().join("forged");
+    std::fs::create_dir(&forged).unwrap();
+    for entry in std::fs::read_dir(&dest).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, forged.join(p.file_name().unwrap())).unwrap();
+    }
+    let mpath = forged.join(reports::MANIFEST);
+    let mut m: reports::Manifest = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let target = m.files[0].path.clone();
+    let text = std::fs::read_to_string(forged.join(&target)).unwrap();
+    let altered = text.replacen("Invoice", "Invo1ce", 1);
+    assert_ne!(altered, text);
+    std::fs::write(forged.join(&target), &altered).unwrap();
+    m.files[0].sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(altered.as_bytes()));
+    m.files[0].bytes = altered.len() as u64;
+    let manifest_text = serde_json::to_string_pretty(&m).unwrap();
+    std::fs::write(&mpath, &manifest_text).unwrap();
+    let forged_hash = reports::verify(&forged, None).unwrap();
+    assert!(
+        forged_hash.ok(),
+        "consistent in itself: {:?}",
+        forged_hash.problems
+    );
+    let named = tmp
+        .path()
+        .join(format!("exports-{}", &forged_hash.manifest_sha256[..16]));
+    export(&t.ws, &gl, Format::Csv, &named);
+    let v = reports::verify(&forged, Some(&t.ws)).unwrap();
+    assert_eq!(
+        v.recorded,
+        Some(false),
+        "a forged manifest is not on record"
+    );
+    assert!(!v.ok());
+    assert_eq!(
+        reports::verify(&named, Some(&t.ws)).unwrap().recorded,
+        Some(true)
+    );
+
+    // A CSV tampered to hold a formula fails its re-check, with the row named.
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    for entry in std::fs::read_dir(&dest).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, bad.join(p.file_name().unwrap())).unwrap();
+    }
+    let text = std::fs::read_to_string(bad.join(&target)).unwrap();
+    let evil = text.replacen("'=HYPERLINK", "=HYPERLINK", 1);
+    assert_ne!(evil, text);
+    std::fs::write(bad.join(&target), &evil).unwrap();
+    let v = reports::verify(&bad, None).unwrap();
+    assert!(
+        v.problems.iter().any(|p| p.contains("formula")),
+        "{:?}",
+        v.problems
+    );
+}

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod generate;
 pub mod ingest;
 pub mod ledger;

@@ -340,15 +340,20 @@ pub fn import_file_with(
             .ok_or_else(|| ImportError::UnknownFormat {
                 path: display.clone(),
             })?;
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
-        path: display.clone(),
-        detail: e.to_string(),
-    })?;
+    let bytes =
+        crate::files::read_regular(path, MAX_IMPORT_BYTES).map_err(|e| ImportError::Io {
+            path: display.clone(),
+            detail: e.to_string(),
+        })?;
     let file_name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
     import_bytes_with(ws, kind, &file_name, &bytes, format, ctx, control)
 }
+
+/// The largest file an import reads: ten million postings take about 1.2 GB as CSV; a file
+/// beyond this is not one export of a platform's table.
+pub const MAX_IMPORT_BYTES: u64 = 8 << 30;
 
 /// Imports file contents already in memory (the desktop app's dialog, tests).
 pub fn import_bytes(

@@ -1488,6 +1488,13 @@ fn check_reason(reason: &str) -> Result<&str, PayoutError> {
             "a reason is at most {MAX_REASON_LEN} characters"
         )));
     }
+    // What is signed is exactly what is kept: no line break or other control character
+    // (the signed statement is one line per field).
+    if r.chars().any(char::is_control) {
+        return Err(PayoutError::BadInput(
+            "a reason is one line of text: no line breaks, tabs or other control characters".into(),
+        ));
+    }
     Ok(r)
 }
 
@@ -1532,15 +1539,18 @@ pub fn export_approval(
 /// Reads an approval file for [`import_approval`], never more than one byte past the limit:
 /// a huge or endless file (a device, a pipe) is refused without being read whole.
 pub fn read_approval_file(path: &std::path::Path) -> Result<Vec<u8>, PayoutError> {
-    use std::io::Read;
-    let io = |e: std::io::Error| PayoutError::Io(path.display().to_string(), e.to_string());
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_APPROVAL_FILE as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    Ok(bytes)
+    use crate::files::{ReadError, read_regular};
+    match read_regular(path, MAX_APPROVAL_FILE as u64) {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadError::TooLarge { .. }) => Err(PayoutError::ApprovalInvalid(format!(
+            "the file is larger than {MAX_APPROVAL_FILE} bytes; an approval is under {MAX_APPROVAL_FILE}"
+        ))),
+        Err(ReadError::NotAFile) => Err(PayoutError::ApprovalInvalid(format!(
+            "{} is not a regular file: not an approval file",
+            path.display()
+        ))),
+        Err(ReadError::Io(e)) => Err(PayoutError::Io(path.display().to_string(), e.to_string())),
+    }
 }
 
 /// Reads an approval file and records it, refusing anything forged, mismatched or replayed.
@@ -1637,6 +1647,11 @@ pub fn import_approval(
         )));
     }
     if file.decision == "approve" {
+        if file.reason.chars().any(char::is_control) {
+            return Err(PayoutError::ApprovalInvalid(
+                "its reason holds control characters: not a file Closebook signs".into(),
+            ));
+        }
         check_approver(draft.batch(), &person.name)?;
     } else {
         check_reason(&file.reason)?;

@@ -375,6 +375,12 @@ pub fn resolve(
             "the note is longer than {MAX_NOTE_CHARS} characters"
         )));
     }
+    // Kept as written and shown in reports and exports: one line, no control characters.
+    if note.chars().any(char::is_control) {
+        return Err(ReconcileError::Refused(
+            "a note is one line of text: no line breaks, tabs or other control characters".into(),
+        ));
+    }
     if req.ids.is_empty() {
         return Err(ReconcileError::Refused("no exception to resolve".into()));
     }

@@ -124,7 +124,7 @@ impl Sink for CsvSink {
                     record.push(String::new());
                 }
                 Cell::Empty => record.push(String::new()),
-                Cell::Text(s) => record.push(s),
+                Cell::Text(s) => record.push(neutralize(s)),
                 Cell::Int(n) => record.push(n.to_string()),
                 Cell::Date(d) => record.push(d.to_string()),
                 Cell::Time(t) => record.push(
@@ -141,9 +141,50 @@ impl Sink for CsvSink {
     }
 }
 
+/// Whether a spreadsheet would run `cell` as a formula (OWASP's CSV injection rule: a cell
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return), a plain number excepted.
+pub fn is_formula(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else {
+        return false;
+    };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let number = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && parts
+            .next()
+            .is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    !number
+}
+
+/// A text cell as it is written: one a spreadsheet would run as a formula gets a leading
+/// apostrophe, which spreadsheets show as text (descriptions, Stripe's messages, reasons and
+/// notes come from outside Closebook).
+fn neutralize(s: String) -> String {
+    if is_formula(&s) { format!("'{s}") } else { s }
+}
+
+/// Problems listed by a re-check at most: a wholly wrong file is one problem repeated.
+const MAX_RECHECK_PROBLEMS: usize = 100;
+
 /// Reads a CSV file of an export back: its row count and the totals of its `_minor`
-/// columns per currency must be the manifest's.
+/// columns per currency must be the manifest's, and no cell may be one a spreadsheet runs as
+/// a formula (Closebook never writes one). At most [`MAX_RECHECK_PROBLEMS`] are listed.
 pub fn recheck(path: &Path, file: &ManifestFile, totals: &[ManifestTotal]) -> Vec<String> {
+    let mut problems = recheck_all(path, file, totals);
+    if problems.len() > MAX_RECHECK_PROBLEMS {
+        let more = problems.len() - MAX_RECHECK_PROBLEMS;
+        problems.truncate(MAX_RECHECK_PROBLEMS);
+        problems.push(format!("{}: and {more} more problems", file.path));
+    }
+    problems
+}
+
+fn recheck_all(path: &Path, file: &ManifestFile, totals: &[ManifestTotal]) -> Vec<String> {
     let name = &file.path;
     let mut problems = Vec::new();
     let mut r = match csv::Reader::from_path(path) {
@@ -171,6 +212,14 @@ pub fn recheck(path: &Path, file: &ManifestFile, totals: &[ManifestTotal]) -> Ve
             }
         };
         rows += 1;
+        if problems.len() <= MAX_RECHECK_PROBLEMS
+            && let Some(cell) = rec.iter().find(|c| is_formula(c))
+        {
+            problems.push(format!(
+                "{name}: row {rows} holds `{}`, which a spreadsheet would run as a formula",
+                cell.chars().take(40).collect::<String>()
+            ));
+        }
         let cur = currency_at
             .and_then(|i| rec.get(i))
             .unwrap_or("")
@@ -185,7 +234,10 @@ pub fn recheck(path: &Path, file: &ManifestFile, totals: &[ManifestTotal]) -> Ve
                     let e = sums.entry((base.clone(), cur.clone())).or_default();
                     *e = e.saturating_add(n);
                 }
-                Err(_) => problems.push(format!("{name}: `{v}` in {base}_minor is not an integer")),
+                Err(_) if problems.len() <= MAX_RECHECK_PROBLEMS => {
+                    problems.push(format!("{name}: `{v}` in {base}_minor is not an integer"))
+                }
+                Err(_) => {}
             }
         }
     }
@@ -208,4 +260,41 @@ pub fn recheck(path: &Path, file: &ManifestFile, totals: &[ManifestTotal]) -> Ve
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_told_from_numbers_and_neutralized() {
+        for f in [
+            "=1+1",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\")",
+            "-",
+            "+.5",
+            "-1e3",
+        ] {
+            assert!(is_formula(f), "{f:?}");
+            assert_eq!(neutralize(f.to_string()), format!("'{f}"));
+        }
+        for ok in [
+            "",
+            "12.50",
+            "-12.50",
+            "+7",
+            "-1250",
+            "Refund of ch_1",
+            "a=b",
+            "'=already",
+        ] {
+            assert!(!is_formula(ok), "{ok:?}");
+            assert_eq!(neutralize(ok.to_string()), ok);
+        }
+    }
 }

@@ -93,6 +93,7 @@ pub fn export(
             &sha256[..16]
         ),
         &serde_json::json!({"path": path.display().to_string(), "sha256": sha256, "entries": entries, "postings": postings}),
+        None,
     )?;
     Ok(JournalReport {
         path: path.display().to_string(),

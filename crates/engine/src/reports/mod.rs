@@ -274,6 +274,9 @@ pub struct Manifest {
 }
 
 pub const MANIFEST: &str = "manifest.json";
+/// The largest manifest read: one lists files and totals, a few kilobytes even for a
+/// million-row export.
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 pub const MANIFEST_FORMAT: &str = "closebook-export-v1";
 
 /// The generator named in covers and manifests.
@@ -465,9 +468,10 @@ pub fn export(
             },
             dest.display(),
             rows,
-            &manifest_sha256[..16]
+            manifest_sha256
         ),
         &serde_json::json!({"manifest_sha256": manifest_sha256, "dest": dest.display().to_string(), "report": meta, "files": manifest.files}),
+        Some(&manifest_sha256),
     )?;
     Ok(ExportReport {
         dir: dest.to_path_buf(),
@@ -481,6 +485,7 @@ pub fn export(
 /// order and together: the record commits only once the rename succeeded, and on any
 /// failure the staged file or folder is removed. An export nobody can account for never
 /// appears, and a recorded export always exists.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn publish(
     ws: &Workspace,
     staged: &Path,
@@ -489,10 +494,19 @@ pub(crate) fn publish(
     action: &str,
     summary: &str,
     payload: &serde_json::Value,
+    manifest_sha256: Option<&str>,
 ) -> Result<(), ReportError> {
     let record = || -> Result<(), ReportError> {
         let tx = ws.conn.unchecked_transaction()?;
-        audit::append(&tx, ctx.now, &ctx.actor, action, summary, payload)?;
+        let seq = audit::append(&tx, ctx.now, &ctx.actor, action, summary, payload)?;
+        // The manifest's whole hash, in a field of its own: `verify-export` compares it
+        // exactly (never a prefix found in text a person typed, such as a folder's name).
+        if let Some(h) = manifest_sha256 {
+            tx.execute(
+                "INSERT INTO recorded_exports (manifest_sha256, audit_seq) VALUES (?1, ?2)",
+                rusqlite::params![h, seq],
+            )?;
+        }
         std::fs::rename(staged, dest).map_err(|e| io_err(dest, e))?;
         tx.commit()?;
         Ok(())
@@ -543,7 +557,10 @@ impl Verification {
 /// recomputed. With `ws`, also that the audit log recorded this very manifest.
 pub fn verify(dir: &Path, ws: Option<&Workspace>) -> Result<Verification, ReportError> {
     let mpath = dir.join(MANIFEST);
-    let text = std::fs::read(&mpath).map_err(|e| io_err(&mpath, e))?;
+    let text = crate::files::read_regular(&mpath, MAX_MANIFEST_BYTES).map_err(|e| match e {
+        crate::files::ReadError::Io(e) => io_err(&mpath, e),
+        other => ReportError::BadInput(format!("{}: {other}", mpath.display())),
+    })?;
     let manifest_sha256 = hex::encode(Sha256::digest(&text));
     let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| {
         ReportError::BadInput(format!(
@@ -594,9 +611,17 @@ pub fn verify(dir: &Path, ws: Option<&Workspace>) -> Result<Verification, Report
     }
     let recorded = match ws {
         None => None,
+        // This very manifest: its whole hash in the field an export records, with the audit
+        // record (chained) that names it; an export recorded before that field existed named
+        // a prefix as the last word of its record.
         Some(ws) => Some(ws.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action LIKE 'export.%' AND instr(summary, ?1) > 0)",
-            [&manifest_sha256[..16]],
+            "SELECT EXISTS (SELECT 1 FROM recorded_exports r JOIN audit_log a ON a.seq = r.audit_seq
+                            WHERE r.manifest_sha256 = ?1 AND a.action LIKE 'export.%'
+                              AND substr(a.summary, -length(?1)) = ?1)
+                 OR EXISTS (SELECT 1 FROM audit_log a
+                            WHERE a.action LIKE 'export.%' AND a.seq < coalesce((SELECT min(audit_seq) FROM recorded_exports), 9223372036854775807)
+                              AND substr(a.summary, -25) = 'manifest ' || substr(?1, 1, 16))",
+            [&manifest_sha256],
             |r| r.get::<_, bool>(0),
         )?),
     };

@@ -1,0 +1,85 @@
+//! Reading a file a person names (an import, an approval file, an export's manifest): only
+//! a regular file, and never more than a limit. A device (`/dev/zero`) would be read forever
+//! and a named pipe would hold the program until someone writes to it.
+
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("it is not a regular file (a folder, a device or a pipe): give the path of a file")]
+    NotAFile,
+    #[error("it is larger than {limit} bytes, more than such a file can be")]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The whole of the regular file `path`, at most `limit` bytes. The file is opened without
+/// blocking and checked on the open handle, so a pipe swapped in after a check cannot hold
+/// the reader.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("a.csv");
+        std::fs::write(&f, b"0123456789").unwrap();
+        assert_eq!(read_regular(&f, 10).unwrap(), b"0123456789");
+        assert!(matches!(
+            read_regular(&f, 9),
+            Err(ReadError::TooLarge { limit: 9 })
+        ));
+        assert!(matches!(
+            read_regular(tmp.path(), 100),
+            Err(ReadError::NotAFile) | Err(ReadError::Io(_))
+        ));
+        assert!(matches!(
+            read_regular(&tmp.path().join("none"), 100),
+            Err(ReadError::Io(_))
+        ));
+        #[cfg(unix)]
+        {
+            assert!(matches!(
+                read_regular(Path::new("/dev/zero"), 1 << 20),
+                Err(ReadError::NotAFile)
+            ));
+            let fifo = tmp.path().join("pipe");
+            let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            // Returns at once: nobody writes to the pipe.
+            assert!(matches!(read_regular(&fifo, 100), Err(ReadError::NotAFile)));
+        }
+    }
+}
