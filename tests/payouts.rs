@@ -272,8 +272,8 @@ fn roles_and_maker_checker_are_enforced_in_the_engine() {
     for bad in ["c3 looks wrong\nsee the sheet", "tab\there", "bell\u{7}"] {
         let e =
             batch::reject(ws, &s.signer("Avery Approver"), &own.id, bad, &op(now())).unwrap_err();
-        assert_eq!(code(e), ErrorCode::InvalidInput, "{bad:?}");
         assert!(e.to_string().contains("control characters"), "{bad:?}");
+        assert_eq!(code(e), ErrorCode::InvalidInput, "{bad:?}");
     }
     assert_eq!(count(ws, "payout_decisions"), decisions);
     let r = batch::reject(
