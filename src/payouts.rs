@@ -463,18 +463,8 @@ fn override_params(
 
 /// Writes a new file whole or not at all (never over an existing one).
 fn write_new(path: &std::path::Path, text: &str) -> Result<(), Failure> {
-    use std::io::Write;
-    let io = |e: std::io::Error| pay(PayoutError::Io(path.display().to_string(), e.to_string()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io)?;
-    if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(io(e));
-    }
-    Ok(())
+    closebook_engine::files::write_new(path, text.as_bytes())
+        .map_err(|e| pay(PayoutError::Io(path.display().to_string(), e.to_string())))
 }
 
 fn decided(json: bool, b: &Batch) {

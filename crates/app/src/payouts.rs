@@ -678,6 +678,17 @@ impl App {
         if args.path.trim().is_empty() {
             return Err(invalid("choose where to save the approval file"));
         }
+        // Never over an existing file (or through a symlink): checked before anything is
+        // signed, and again, atomically, when the file is written.
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(CommandError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{} already exists: choose another name (nothing was replaced)",
+                    path.display()
+                ),
+            ));
+        }
         let session = self.session()?;
         let ws = lock(&session.writer);
         let signer =
@@ -783,31 +794,13 @@ impl App {
     }
 }
 
-/// Writes `text` to `path` whole or not at all: a temporary file beside it, renamed.
+/// Writes `text` to `path`, a new file, whole or not at all (`files::write_new`: never over
+/// an existing file or through a symlink, whatever path an IPC call names).
 fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let io = |e: std::io::Error| {
+    closebook_engine::files::write_new(path, text.as_bytes()).map_err(|e| {
         CommandError::new(
             ErrorCode::Io,
             format!("cannot write {}: {e}", path.display()),
         )
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.closebook-tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("approval")
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_all());
-    drop(f);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
+    })
 }

@@ -679,6 +679,34 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
         reject_reason: None,
     })
     .unwrap();
+    // Whatever path an IPC call names, nothing existing is replaced, nor written through a
+    // symlink: the file stays as it was, and nothing was signed for it.
+    let records = audit_count(&app);
+    let precious = tmp.path().join("bashrc");
+    std::fs::write(&precious, b"mine").unwrap();
+    let link = tmp.path().join("link.json");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    for target in [&file, &precious, &link] {
+        if !target.exists() && !target.is_symlink() {
+            continue;
+        }
+        let e = app
+            .payouts_export_approval(ExportApprovalArgs {
+                batch_id: b.id.clone(),
+                as_person: "Ari Chen".into(),
+                path: target.display().to_string(),
+                reject_reason: None,
+            })
+            .unwrap_err();
+        assert!(e.message.contains("already"), "{}", e.message);
+    }
+    assert_eq!(std::fs::read(&precious).unwrap(), b"mine");
+    assert_eq!(
+        audit_count(&app),
+        records,
+        "nothing signed for a refused file"
+    );
     let one = app
         .payouts_import_approval(file.display().to_string())
         .unwrap();
