@@ -369,6 +369,18 @@ fn resolutions_carry_to_later_snapshots_and_adjustments_bring_the_ledger_to_stri
     let file = tmp.path().join("adjustments.csv");
     let n = exceptions::export_adjustments(&ws, &file).unwrap();
     assert_eq!(n, 10);
+    // Owner-only (a plaintext copy of the workspace), and never written over a file that is
+    // already there.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let kept = std::fs::read(&file).unwrap();
+    let e = exceptions::export_adjustments(&ws, &file).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(std::fs::read(&file).unwrap(), kept);
     let mut other = Workspace::init(
         &tmp.path().join("other"),
         closebook_engine::workspace::InitOptions {

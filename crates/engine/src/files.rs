@@ -80,6 +80,82 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     published
 }
 
+/// A new file readable and writable by its owner only (an export is a plaintext copy of an
+/// encrypted workspace); never an existing one.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// A new folder only its owner may enter.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+/// Moves `from` to `to`, which must not exist: never replaces a file or folder that
+/// appeared there meanwhile. Linux: one `renameat2(RENAME_NOREPLACE)`; elsewhere (or on a
+/// file system without it) a file is hard-linked then unlinked, a folder renamed after a
+/// check.
+pub fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    let exists = || {
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} already exists: nothing was replaced", to.display()),
+        )
+    };
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            std::ffi::CString::new(p.as_os_str().as_bytes())
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        };
+        let (f, t) = (c(from)?, c(to)?);
+        // SAFETY: two valid NUL-terminated paths, relative to the working directory.
+        let r = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_FDCWD,
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EEXIST) => return Err(exists()),
+            Some(libc::EINVAL) | Some(libc::ENOSYS) => {}
+            _ => return Err(e),
+        }
+    }
+    if std::fs::symlink_metadata(to).is_ok() {
+        return Err(exists());
+    }
+    if std::fs::symlink_metadata(from)?.is_dir() {
+        return std::fs::rename(from, to);
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => std::fs::remove_file(from),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(_) => std::fs::rename(from, to),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +218,38 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
             .collect();
         assert!(left.is_empty(), "no temporary file left");
+    }
+
+    #[test]
+    fn exports_are_private_and_published_without_replacing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("export.partial");
+        create_private_dir(&dir).unwrap();
+        let file = tmp.path().join("journal.partial");
+        drop(create_private(&file).unwrap());
+        assert!(create_private(&file).is_err(), "never an existing file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir), 0o700);
+            assert_eq!(mode(&file), 0o600);
+        }
+        // A destination that appeared meanwhile is never replaced: file or folder, even empty.
+        let taken = tmp.path().join("taken");
+        std::fs::write(&taken, b"someone's").unwrap();
+        let e = rename_no_replace(&file, &taken).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&taken).unwrap(), b"someone's");
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert!(rename_no_replace(&dir, &empty).is_err());
+        assert!(
+            dir.is_dir(),
+            "the staged folder stays for its owner to remove"
+        );
+        rename_no_replace(&file, &tmp.path().join("journal")).unwrap();
+        rename_no_replace(&dir, &tmp.path().join("export")).unwrap();
+        assert!(tmp.path().join("journal").is_file() && tmp.path().join("export").is_dir());
     }
 }

@@ -554,7 +554,7 @@ pub fn export_adjustments(ws: &Workspace, path: &Path) -> Result<u64, ReconcileE
     }
     tmp.1.sync_all().map_err(io)?;
     drop(tmp.1);
-    std::fs::rename(&tmp.0, path).map_err(|e| {
+    crate::files::rename_no_replace(&tmp.0, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp.0);
         io(e)
     })?;
@@ -566,9 +566,6 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File
     let mut n = [0u8; 8];
     getrandom::fill(&mut n).map_err(|e| std::io::Error::other(e.to_string()))?;
     let p = dir.join(format!(".closebook-export-{}.tmp", hex::encode(n)));
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&p)?;
+    let f = crate::files::create_private(&p)?;
     Ok((p, f))
 }

@@ -111,11 +111,7 @@ fn write(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<(u64, u64), ReportError> {
     let io = |e: std::io::Error| io_err(tmp, e);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(tmp)
-        .map_err(io)?;
+    let file = crate::files::create_private(tmp).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
     let until = as_of.map_or(i64::MAX, |t| t.as_microsecond());
     let info = ws.info();

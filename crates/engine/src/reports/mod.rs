@@ -329,7 +329,7 @@ fn staging_dir(dest: &Path) -> Result<PathBuf, ReportError> {
     let mut n = [0u8; 8];
     getrandom::fill(&mut n).map_err(|e| io_err(parent, e))?;
     let dir = parent.join(format!(".closebook-export-{}.partial", hex::encode(n)));
-    std::fs::create_dir(&dir).map_err(|e| io_err(&dir, e))?;
+    crate::files::create_private_dir(&dir).map_err(|e| io_err(&dir, e))?;
     Ok(dir)
 }
 
@@ -507,7 +507,7 @@ pub(crate) fn publish(
                 rusqlite::params![h, seq],
             )?;
         }
-        std::fs::rename(staged, dest).map_err(|e| io_err(dest, e))?;
+        crate::files::rename_no_replace(staged, dest).map_err(|e| io_err(dest, e))?;
         tx.commit()?;
         Ok(())
     };
