@@ -1014,3 +1014,50 @@ fn an_import_of_a_device_or_a_pipe_is_refused_at_once() {
     }
     assert_eq!(count(&s.t.ws, "imports"), before);
 }
+
+/// Security review #1 (the part that needs no signed roster yet): whoever holds the
+/// database key and their own signing key cannot approve their own batch, count one
+/// approver twice, or approve without the role — each load proves maker–checker again from
+/// the signed decisions alone, whatever the table holds, and nothing is paid.
+#[test]
+fn forged_approvals_in_the_table_are_caught_on_load() {
+    for (who, legit_first, expect) in [
+        ("Pat Preparer", false, "own preparer"),
+        ("Ada Auditor", false, "without the approver or admin role"),
+        ("Avery Approver", true, "approved it twice"),
+    ] {
+        let s = Seed::new();
+        let ws = &s.t.ws;
+        let ws_id = ws.info().id.clone();
+        let b = s.prepare();
+        if legit_first {
+            batch::approve(ws, &s.signer(who), &b.id, &op(now())).unwrap();
+        }
+        // A decision signed with a person's own key, written straight into the table, and
+        // the batch moved to approved.
+        let signer = s.signer(who);
+        let at_us = now().as_microsecond() + 1;
+        let nonce = format!("forged-{}", at_us);
+        let msg = batch::statement(&ws_id, &b.id, &b.digest, "approve", who, "", at_us, &nonce);
+        let c = ws.connection();
+        c.execute(
+            "INSERT INTO payout_decisions (batch_id, batch_digest, person, public_key, decision, reason, signed_at, nonce, signature, recorded_at, via)
+             VALUES (?1, ?2, ?3, ?4, 'approve', NULL, ?5, ?6, ?7, ?5, 'here')",
+            rusqlite::params![b.id, b.digest, who, signer.person.public_key, at_us, nonce, signer.sign(&msg)],
+        )
+        .unwrap();
+        c.execute(
+            "UPDATE payout_batches SET state = 'approved' WHERE id = ?1 AND state = 'draft'",
+            [&b.id],
+        )
+        .unwrap();
+        let e = batch::load(ws, &b.id).unwrap_err();
+        assert!(e.to_string().contains(expect), "{who}: {e}");
+        assert_eq!(code(e), ErrorCode::LedgerInvariant, "{who}");
+        assert!(s.execute(&b.id).is_err(), "{who}: nothing is executed");
+        assert!(
+            s.sim.transfers_created().is_empty(),
+            "{who}: nothing is paid"
+        );
+    }
+}

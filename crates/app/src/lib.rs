@@ -272,15 +272,15 @@ impl App {
                 total: Some(demo::FILES.len() as u64),
                 sync: None,
             });
-            self.attach(&dir, KeySource::Keychain, true)
+            self.attach(&dir, KeySource::Keychain)
         })();
         self.end_operation(&op_id);
         result
     }
 
     pub fn open_workspace(&self, args: OpenArgs) -> Result<WorkspaceView> {
-        let (path, key, demo) = open_target(&args)?;
-        self.attach(&path, key, demo)
+        let (path, key) = open_target(&args)?;
+        self.attach(&path, key)
     }
 
     pub fn create_workspace(&self, args: CreateArgs) -> Result<WorkspaceView> {
@@ -303,7 +303,7 @@ impl App {
             &self.ctx(),
         )?;
         drop(ws);
-        self.attach(&path, key, false)
+        self.attach(&path, key)
     }
 
     /// Opens the workspace the desktop was started with, without waiting for its summary:
@@ -311,8 +311,8 @@ impl App {
     /// thread of their own while the window and its webview start, and the UI's first
     /// overview finds them ready (or waits only for what is left).
     pub fn open_workspace_at_start(&self, args: OpenArgs) -> Result<()> {
-        let (path, key, demo) = open_target(&args)?;
-        let session = self.attach_session(&path, key, demo)?;
+        let (path, key) = open_target(&args)?;
+        let session = self.attach_session(&path, key)?;
         let reader = lock(&session.reader);
         self.remember(
             &reader.info().path.display().to_string(),
@@ -340,17 +340,19 @@ impl App {
     }
 
     /// Opens `dir` twice (reader and writer), makes it the open workspace and remembers it.
-    fn attach(&self, dir: &Path, key: KeySource, demo: bool) -> Result<WorkspaceView> {
-        let session = self.attach_session(dir, key, demo)?;
+    fn attach(&self, dir: &Path, key: KeySource) -> Result<WorkspaceView> {
+        let session = self.attach_session(dir, key)?;
         let view = self.workspace_view(&session)?;
         self.remember(&view.path, &view.name, &view.mode, &session.key);
         Ok(view)
     }
 
-    /// Opens `dir` twice (reader and writer) and makes it the open workspace.
-    fn attach_session(&self, dir: &Path, key: KeySource, demo: bool) -> Result<Arc<Session>> {
+    /// Opens `dir` twice (reader and writer) and makes it the open workspace. Whether it is
+    /// the demo is what its encrypted database says, never its plaintext manifest.
+    fn attach_session(&self, dir: &Path, key: KeySource) -> Result<Arc<Session>> {
         let reader = Workspace::open(dir, &key, self.secrets.as_ref())?;
         let writer = Workspace::open(dir, &key, self.secrets.as_ref())?;
+        let demo = reader.info().demo;
         let session = Arc::new(Session {
             reader: Mutex::new(reader),
             writer: Mutex::new(writer),
@@ -899,12 +901,11 @@ fn key_source(key_file: Option<&str>) -> KeySource {
     }
 }
 
-/// What opening `args` means: the folder, where its key is, and whether it is the demo.
-fn open_target(args: &OpenArgs) -> Result<(PathBuf, KeySource, bool)> {
+/// What opening `args` means: the folder and where its key is.
+fn open_target(args: &OpenArgs) -> Result<(PathBuf, KeySource)> {
     let path = non_empty_path(&args.path, "workspace folder")?;
     let key = key_source(args.key_file.as_deref());
-    let demo = workspace::read_manifest(&path).is_ok_and(|m| m.demo);
-    Ok((path, key, demo))
+    Ok((path, key))
 }
 
 fn non_empty_path(text: &str, what: &str) -> Result<PathBuf> {

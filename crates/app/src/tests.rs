@@ -424,6 +424,28 @@ fn create_validates_and_recent_list_can_be_forgotten() {
         })
         .unwrap();
     assert_eq!(made.summary.postings, 0);
+    assert!(!made.demo);
+    // Someone who can write the plaintext workspace.json cannot make a real workspace the
+    // demo (which syncs with and pays through the simulator): the flag lives in the
+    // encrypted database.
+    let manifest = tmp.path().join("z").join("workspace.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m["demo"] = serde_json::json!(true);
+    std::fs::write(&manifest, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    let reopened = app
+        .open_workspace(OpenArgs {
+            path: made.path.clone(),
+            key_file: None,
+        })
+        .unwrap();
+    assert!(!reopened.demo);
+    assert!(
+        !app.stripe_overview()
+            .unwrap()
+            .api_base
+            .contains("simulator")
+    );
     let settings = app.settings().unwrap();
     assert!(settings.pragmas.iter().any(|p| p.name == "journal_mode"));
     let overview = app.forget_recent(made.path.clone()).unwrap();

@@ -90,6 +90,10 @@ pub fn open_or_create(
         }
         Err(e) => return Err(e.into()),
     };
+    if !ws.info().demo && workspace::read_manifest(dir).is_ok_and(|m| m.demo) {
+        // A demo made before the flag lived in the encrypted database.
+        ws.mark_demo()?;
+    }
     for (kind, name, bytes) in FILES {
         outcome.imports.push(ingest::import_bytes(
             &mut ws,

@@ -107,7 +107,7 @@ pub struct PullOptions {
 impl std::fmt::Debug for PullOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PullOptions")
-            .field("url", &redact_url(&self.url))
+            .field("url", &shown_source(&self.url))
             .field("page_size", &self.page_size)
             .finish_non_exhaustive()
     }
@@ -125,84 +125,72 @@ impl PullOptions {
     }
 }
 
-/// The connection string with every password removed, safe to show and to store; still a
-/// connection string (a remembered source is used again). Both of libpq's forms:
-/// `postgres://user:secret@host/db?password=secret` and `host=… password='a b'`.
-pub fn redact_url(url: &str) -> String {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return match url::Url::parse(url) {
-            Ok(mut u) => {
-                let _ = u.set_password(None);
-                let kept: Vec<(String, String)> = u
-                    .query_pairs()
-                    .filter(|(k, _)| !is_password_key(k))
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-                if kept.is_empty() {
-                    u.set_query(None);
+/// The source as the driver understood it — hosts and ports, user, database, TLS mode — as
+/// a `postgres://` URL, safe to show and to store: rebuilt from the parsed settings, so a
+/// password has no field here wherever the typed text hid it (`u:12#b@host`, a `?password=`
+/// behind a `#`, `password=a\ b`). The driver reads it back to the same source.
+pub fn safe_target(config: &Config) -> String {
+    use postgres::config::{Host, SslMode};
+    // RFC 3986: unreserved characters as they are, every other byte percent-encoded.
+    fn pct(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
                 } else {
-                    u.query_pairs_mut().clear().extend_pairs(kept);
+                    format!("%{b:02X}")
                 }
-                u.to_string()
-            }
-            // Not a URL the driver could use either: show none of it rather than a secret.
-            Err(_) => "(an unreadable postgres:// URL)".to_string(),
-        };
+            })
+            .collect()
     }
-    keyword_pairs(url)
-        .into_iter()
-        .filter(|(k, _)| !is_password_key(k))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn is_password_key(key: &str) -> bool {
-    matches!(key.trim(), "password" | "sslpassword")
-}
-
-/// libpq's `key = value` form, values as written (quoted ones keep their quotes), so that
-/// `password = 'a b'` is one pair, not three words.
-fn keyword_pairs(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
-            key.push(c);
-        }
-        if key.is_empty() && chars.peek().is_none() {
-            break;
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let mut value = String::new();
-        if chars.next_if_eq(&'=').is_some() {
-            while chars.next_if(|c| c.is_whitespace()).is_some() {}
-            if chars.next_if_eq(&'\'').is_some() {
-                value.push('\'');
-                while let Some(c) = chars.next() {
-                    value.push(c);
-                    match c {
-                        '\\' => value.extend(chars.next()),
-                        '\'' => break,
-                        _ => {}
-                    }
-                }
-            } else {
-                while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                    value.push(c);
-                }
+    let mut out = String::from("postgres://");
+    if let Some(u) = config.get_user() {
+        out.push_str(&pct(u));
+        out.push('@');
+    }
+    let ports = config.get_ports();
+    let mut query: Vec<String> = Vec::new();
+    let mut hosts: Vec<String> = Vec::new();
+    for (i, h) in config.get_hosts().iter().enumerate() {
+        match h {
+            Host::Tcp(name) => {
+                let host = if name.contains(':') {
+                    format!("[{name}]")
+                } else {
+                    pct(name)
+                };
+                hosts.push(match ports.get(i).or(ports.first()) {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                });
             }
+            #[cfg(unix)]
+            Host::Unix(path) => query.push(format!("host={}", pct(&path.display().to_string()))),
         }
-        if key.is_empty() {
-            // A stray `=`: skip a character so the loop always advances.
-            chars.next();
-            continue;
-        }
-        out.push((key, value));
+    }
+    out.push_str(&hosts.join(","));
+    out.push('/');
+    if let Some(db) = config.get_dbname() {
+        out.push_str(&pct(db));
+    }
+    match config.get_ssl_mode() {
+        SslMode::Disable => query.push("sslmode=disable".into()),
+        SslMode::Require => query.push("sslmode=require".into()),
+        _ => {}
+    }
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query.join("&"));
     }
     out
+}
+
+/// The typed source as it may be shown: rebuilt from what the driver reads, or a phrase
+/// when it reads nothing (the text itself may hold a password).
+pub fn shown_source(url: &str) -> String {
+    url.parse::<Config>()
+        .map(|c| safe_target(&c))
+        .unwrap_or_else(|_| "(an unreadable connection string)".to_string())
 }
 
 /// Progress reported after each page.
@@ -241,13 +229,18 @@ pub fn pull(
     let mut config: Config = options
         .url
         .parse()
-        .map_err(|e: postgres::Error| PullError::BadUrl(e.to_string()))?;
+        // The driver's words could quote the text, password and all: say what to give.
+        .map_err(|_: postgres::Error| {
+            PullError::BadUrl(
+                "not a connection string the PostgreSQL driver can read: give postgres://user@host:port/database or host=… user=… dbname=…".into(),
+            )
+        })?;
     if let Some(p) = &options.password {
         config.password(p);
     }
     config.connect_timeout(CONNECT_TIMEOUT);
     config.application_name("closebook");
-    let target = redact_url(&options.url);
+    let target = safe_target(&config);
     let mut client = config.connect(NoTls).map_err(|e| PullError::Connect {
         target: target.clone(),
         detail: error_text(&e),
@@ -906,33 +899,46 @@ fn pull_table(
 
 #[cfg(test)]
 mod redact_tests {
-    use super::redact_url;
+    use super::shown_source;
 
+    /// Every way a password can sit in what is typed (the review's cases among them: a `#`
+    /// or a `/` in the userinfo, a `?password=` after a `#`, an escaped space) is absent from
+    /// the stored source, which still names the same server, user and database.
     #[test]
     fn every_password_form_is_removed_and_the_rest_still_connects() {
         let cases = [
             ("postgres://u:s3cret@h:5432/db", "postgres://u@h:5432/db"),
-            ("postgresql://u@h/db?password=s3cret", "postgresql://u@h/db"),
+            ("postgresql://u@h/db?password=s3cret", "postgres://u@h/db"),
             (
                 "postgres://u:s3cret@h/db?sslmode=require&password=s3cret&application_name=x",
-                "postgres://u@h/db?sslmode=require&application_name=x",
+                "postgres://u@h/db?sslmode=require",
             ),
-            ("postgres://u@h/db?sslpassword=s3cret", "postgres://u@h/db"),
             (
                 "host=h user=u password=s3cret dbname=db",
-                "host=h user=u dbname=db",
+                "postgres://u@h/db",
             ),
-            ("host=h password = 's3 cret' dbname=db", "host=h dbname=db"),
-            ("host=h password='it\\'s s3cret' port=5", "host=h port=5"),
+            ("host=h password = 's3 cret' dbname=db", "postgres://h/db"),
+            ("host=h password='it\\'s s3cret' port=5", "postgres://h:5/"),
+            ("postgres://u:12#bs3cret@host/db", "postgres://u@host/db"),
+            ("postgres://u:5432/s3cret@host/db", "postgres://u@host/db"),
+            ("host=h password=a\\ s3cret dbname=db", "postgres://h/db"),
+            (
+                "host=h,g port=5,6 user=reader dbname=p",
+                "postgres://reader@h:5,g:6/p",
+            ),
             (
                 "postgres://u:s3cret@[not a url",
-                "(an unreadable postgres:// URL)",
+                "(an unreadable connection string)",
             ),
         ];
         for (given, shown) in cases {
-            let r = redact_url(given);
-            assert_eq!(r, shown, "{given}");
+            let r = shown_source(given);
             assert!(!r.contains("s3"), "{given} → {r}");
+            assert_eq!(r, shown, "{given}");
+            // The stored source names the same server when read again.
+            if !r.starts_with('(') {
+                assert_eq!(shown_source(&r), r, "{given}");
+            }
         }
     }
 }

@@ -1035,7 +1035,33 @@ fn load_with(
     } else {
         1
     };
-    let approvals = decisions.iter().filter(|d| d.decision == "approve").count() as u32;
+    // Maker–checker, proven again from the signed decisions alone (the table can be written
+    // by whoever holds the database key): an approval counts only from someone other than
+    // the preparer, who holds the approver or admin role, once per person.
+    let mut approvers: Vec<&str> = Vec::new();
+    for d in decisions.iter().filter(|d| d.decision == "approve") {
+        if d.person == prepared_by {
+            return Err(broken(format!(
+                "it carries an approval by its own preparer {prepared_by}: maker–checker is broken"
+            )));
+        }
+        if approvers.contains(&d.person.as_str()) {
+            return Err(broken(format!(
+                "{} approved it twice: two approvals must come from two people",
+                d.person
+            )));
+        }
+        let allowed = people::get(ws, &d.person)?
+            .is_some_and(|p| matches!(p.role, people::Role::Approver | people::Role::Admin));
+        if !allowed {
+            return Err(broken(format!(
+                "{} approved it without the approver or admin role",
+                d.person
+            )));
+        }
+        approvers.push(&d.person);
+    }
+    let approvals = approvers.len() as u32;
     if matches!(
         state,
         BatchState::Approved | BatchState::Executing | BatchState::Done

@@ -169,6 +169,10 @@ pub struct WorkspaceInfo {
     pub created_at: Timestamp,
     pub schema_version: u32,
     pub path: PathBuf,
+    /// A demo workspace (syncs with and pays through the loopback simulator): kept inside the
+    /// encrypted database, so that editing the plaintext `workspace.json` cannot make a real
+    /// workspace record simulated payouts as paid.
+    pub demo: bool,
 }
 
 /// The random parts of a new workspace, drawn by the caller (so tests can fix them).
@@ -260,12 +264,13 @@ impl Workspace {
             let conn = create_database(&dir.join(DATABASE_FILE), &key)?;
             migrate(&conn)?;
             let tx = conn.unchecked_transaction()?;
-            let meta: [(&str, String); 5] = [
+            let meta: [(&str, String); 6] = [
                 ("id", workspace_id.clone()),
                 ("name", options.name.trim().to_string()),
                 ("mode", options.mode.as_str().to_string()),
                 ("timezone", options.timezone.clone()),
                 ("created_at", now.as_microsecond().to_string()),
+                ("demo", if options.demo { "1" } else { "0" }.to_string()),
             ];
             for (k, v) in &meta {
                 tx.execute(
@@ -300,6 +305,7 @@ impl Workspace {
                 created_at: now,
                 schema_version: schema::LATEST_VERSION,
                 path: dir.to_path_buf(),
+                demo: options.demo,
             };
             Ok(Workspace {
                 conn,
@@ -402,6 +408,7 @@ impl Workspace {
             .and_then(|us| Timestamp::from_microsecond(us).ok())
             .ok_or_else(|| bad("created_at is not a time".into()))?;
         let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let demo = setting(&conn, "demo")?.as_deref() == Some("1");
         let info = WorkspaceInfo {
             id: get("id")?,
             name: get("name")?,
@@ -410,6 +417,7 @@ impl Workspace {
             created_at,
             schema_version,
             path: dir.to_path_buf(),
+            demo,
         };
         Ok(Workspace {
             conn,
@@ -481,6 +489,15 @@ impl Workspace {
         tx.commit()?;
         self.reload_units()?;
         Ok(unit)
+    }
+
+    /// Marks the demo workspace as one, inside its encrypted database: the demo created
+    /// before the flag was kept there says so only in its plaintext manifest, and only the
+    /// demo's own opening (`demo::open_or_create`, on the app's demo folder) may trust that.
+    pub(crate) fn mark_demo(&mut self) -> Result<(), WorkspaceError> {
+        set_setting(&self.conn, "demo", "1")?;
+        self.info.demo = true;
+        Ok(())
     }
 
     pub fn info(&self) -> &WorkspaceInfo {
