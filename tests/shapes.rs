@@ -55,7 +55,19 @@ struct Outcome {
     planted: BTreeSet<(String, String)>,
 }
 
-fn reconcile_platform(spec: &PlatformSpec) -> Outcome {
+/// A generated platform imported into a new workspace (its chart mapped), its Stripe side
+/// synced from a simulator that keeps running; the context is after all its activity.
+struct Setup {
+    t: common::TestWorkspace,
+    platform: generate::Platform,
+    sim: closebook_stripe_sim::SimHandle,
+    ctx: OpContext,
+}
+
+/// `after_all`: the simulator's clock after all the activity (the month's money available
+/// to pay from); else a day into the open month, so that every event of the last month-end
+/// and of the open month lies within the 30 days Stripe keeps events for.
+fn set_up(spec: &PlatformSpec, after_all: bool) -> Setup {
     let platform = generate::generate(spec);
     let mut t = common::workspace_tz(Mode::Test, &spec.timezone);
     // The platform's own account names, mapped as a finance team would on day one.
@@ -91,16 +103,17 @@ fn reconcile_platform(spec: &PlatformSpec) -> Outcome {
             assert!(gaps.is_empty(), "{gaps:?}");
         }
     }
-    // The simulator's clock a day into the open month: every event of the last month-end
-    // and of the open month lies within the 30 days Stripe keeps events for.
     let dataset = Dataset::from_platform(&platform);
     let first = platform.stripe.iter().map(|a| a.created).min().unwrap();
     let last = dataset.suggested_now();
-    let open = generate_month_start(spec, spec.months - 1);
-    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(open + 86_400))
-        .expect("simulator");
-    let after_all = Timestamp::from_second(last + 5 * 86_400).unwrap();
-    let ctx = OpContext::new("test", after_all);
+    let clock = if after_all {
+        last + 5 * 86_400
+    } else {
+        generate_month_start(spec, spec.months - 1) + 86_400
+    };
+    let sim =
+        Simulator::spawn_thread(dataset, SimConfig::test().with_now(clock)).expect("simulator");
+    let ctx = OpContext::new("test", Timestamp::from_second(last + 5 * 86_400).unwrap());
     let mut options = SyncOptions::new(&sim.url(), false);
     options.limits.requests_per_second = 1_000;
     options.since = Timestamp::from_second(first - 86_400).ok();
@@ -113,7 +126,23 @@ fn reconcile_platform(spec: &PlatformSpec) -> Outcome {
     };
     let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).unwrap();
     stripe::sync(&mut t.ws, &key, &options, &ctx, &mut control).expect("the sync completes");
+    Setup {
+        t,
+        platform,
+        sim,
+        ctx,
+    }
+}
+
+fn reconcile_platform(spec: &PlatformSpec) -> Outcome {
+    let Setup {
+        t,
+        platform,
+        sim,
+        ctx,
+    } = set_up(spec, false);
     sim.shutdown();
+    let cancel = AtomicBool::new(false);
     let report = reconcile::snapshot::catch_up(&t.ws, &ctx, &mut |_| {}, &cancel)
         .expect("every day reconciles");
     assert!(report.days.len() > 80, "{} days", report.days.len());
@@ -324,5 +353,104 @@ fn fees_inside_the_charge_entry_with_every_anomaly() {
         };
         check(&spec(2026, shape, true, "America/New_York"))
             .unwrap_or_else(|e| panic!("{shape:?}: {e}"));
+    }
+}
+
+/// A platform whose chart says `2100 Creator Payable` and `1010 Stripe Balance` is paid as one
+/// on BOOKING.md's names: what the ledger owes each creator is read from its own accounts, the
+/// month and the transfers are booked to them, and every paid creator's account ends at zero.
+#[test]
+fn a_platform_with_its_own_chart_is_paid_from_its_own_accounts() {
+    use closebook_engine::ledger;
+    use closebook_engine::payouts::execute::{self, ExecuteControl, ExecuteOptions};
+    use closebook_engine::payouts::{batch, people};
+    let spec = spec(
+        7,
+        Shape {
+            chart: Chart::Numbered,
+            ..Shape::default()
+        },
+        false,
+        "UTC",
+    );
+    let Setup { t, sim, ctx, .. } = set_up(&spec, true);
+    let creators = Chart::Numbered.account(accounts::Role::CreatorObligations);
+    let owed_before: i64 = ledger::balances(&t.ws, None, Some(creators))
+        .unwrap()
+        .iter()
+        .map(|b| b.balance.minor)
+        .sum();
+    for (i, (name, role)) in [
+        ("Pat Preparer", people::Role::Preparer),
+        ("Avery Approver", people::Role::Approver),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        people::add(&t.ws, &t.secrets, name, role, [i as u8 + 7; 32], None, &ctx).unwrap();
+    }
+    let signer = |n: &str| people::authenticate(&t.ws, &t.secrets, n).unwrap();
+    let b = batch::prepare(&t.ws, &signer("Pat Preparer"), "2026-10", None, &ctx).unwrap();
+    assert_eq!(
+        b.totals.carried_in, -owed_before,
+        "what the ledger owed, from the mapped accounts"
+    );
+    assert!(b.totals.paid_lines > 0);
+    batch::approve(&t.ws, &signer("Avery Approver"), &b.id, &ctx).unwrap();
+    let stripe_before: i64 = ledger::balances(&t.ws, None, Some("1010 Stripe Balance"))
+        .unwrap()
+        .iter()
+        .map(|b| b.balance.minor)
+        .sum();
+    let cancel = AtomicBool::new(false);
+    let mut progress = |_: &execute::ExecuteProgress| {};
+    let mut control = ExecuteControl {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let mut options = ExecuteOptions::new(&sim.url(), false);
+    options.limits.requests_per_second = 1_000;
+    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).unwrap();
+    let r = execute::execute(
+        &t.ws,
+        &signer("Pat Preparer"),
+        &key,
+        &b.id,
+        &options,
+        &ctx,
+        &mut control,
+    )
+    .unwrap();
+    assert_eq!(r.paid_total, b.totals.paid_lines);
+    sim.shutdown();
+    let paid = batch::load(&t.ws, &b.id).unwrap();
+    for l in paid.lines.iter().filter(|l| l.is_paid()) {
+        let account = format!("{creators}:{}", l.creator);
+        let left: i64 = ledger::balances(&t.ws, None, Some(&account))
+            .unwrap()
+            .iter()
+            .map(|b| b.balance.minor)
+            .sum();
+        assert_eq!(left, 0, "{account}");
+    }
+    let stripe_after: i64 = ledger::balances(&t.ws, None, Some("1010 Stripe Balance"))
+        .unwrap()
+        .iter()
+        .map(|b| b.balance.minor)
+        .sum();
+    assert_eq!(stripe_before - stripe_after, b.totals.paid);
+    // Nothing was booked under BOOKING.md's default names.
+    for default in [
+        "liabilities:creators",
+        "assets:stripe",
+        "income:platform_fees",
+        "income:unallocated",
+    ] {
+        assert!(
+            ledger::balances(&t.ws, None, Some(default))
+                .unwrap()
+                .is_empty(),
+            "{default}"
+        );
     }
 }

@@ -130,7 +130,7 @@ pub fn within(account: &str, root: &str) -> bool {
 }
 
 /// A string as an SQL literal (account names hold no control characters: [`valid_account`]).
-fn literal(s: &str) -> String {
+pub(crate) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

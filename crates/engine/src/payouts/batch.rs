@@ -493,11 +493,11 @@ fn owed_sql(map: &crate::accounts::RoleMap) -> String {
     format!(
         "SELECT substr(account, {from}) AS creator, sum(amount_minor) AS owed
     FROM ledger_postings
-    WHERE account >= '{lo}' AND account < '{hi}'
+    WHERE account >= {lo} AND account < {hi}
       AND instr(substr(account, {from}), ':') = 0 AND currency = ?2 AND created_at <= ?3
     GROUP BY account HAVING sum(amount_minor) != 0",
-        lo = lo.replace('\'', "''"),
-        hi = hi.replace('\'', "''"),
+        lo = crate::accounts::literal(&lo),
+        hi = crate::accounts::literal(&hi),
     )
 }
 
