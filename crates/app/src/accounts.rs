@@ -96,9 +96,10 @@ impl App {
         let gaps = accounts::gaps(ws.connection())
             .map_err(accounts::AccountsError::from)
             .map_err(engine)?;
-        let ledger_accounts = accounts::ledger_accounts(ws.connection(), MAX_ACCOUNTS_OFFERED)
-            .map_err(accounts::AccountsError::from)
-            .map_err(engine)?;
+        let ledger_accounts =
+            accounts::ledger_accounts(ws.connection(), Some(MAX_ACCOUNTS_OFFERED))
+                .map_err(accounts::AccountsError::from)
+                .map_err(engine)?;
         let roster = people::list(&ws, Some(self.secrets.as_ref())).map_err(engine)?;
         Ok(AccountRolesView {
             roles: map

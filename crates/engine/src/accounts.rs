@@ -415,13 +415,18 @@ pub fn set(
     })
 }
 
-/// The ledger's accounts by name, at most `limit` of them (a chart to choose roles from;
-/// read from the kept totals).
-pub fn ledger_accounts(conn: &Connection, limit: usize) -> Result<Vec<String>, rusqlite::Error> {
+/// The ledger's accounts by name, at most `limit` of them (all with `None`); read from the
+/// kept totals: a chart to choose roles from, or to find the roles no account plays.
+pub fn ledger_accounts(
+    conn: &Connection,
+    limit: Option<usize>,
+) -> Result<Vec<String>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT account FROM ledger_account_totals ORDER BY account LIMIT ?1",
     )?;
-    stmt.query_map([limit as i64], |r| r.get(0))?
+    // SQLite reads a negative LIMIT as none.
+    let limit = limit.and_then(|l| i64::try_from(l).ok()).unwrap_or(-1);
+    stmt.query_map([limit], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()
 }
 
@@ -438,10 +443,7 @@ pub struct RoleGap {
 /// platform may simply have had none, which the message says.
 pub fn gaps(conn: &Connection) -> Result<Vec<RoleGap>, rusqlite::Error> {
     let map = load(conn)?;
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT account FROM ledger_account_totals")?;
-    let accounts: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let accounts = ledger_accounts(conn, None)?;
     if accounts.is_empty() {
         return Ok(Vec::new());
     }
