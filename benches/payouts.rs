@@ -69,6 +69,17 @@ fn build(dir: &Path, n: u64) {
         &ctx(),
     )
     .unwrap();
+    // The admin roots the signed roster and vouches for the preparer.
+    people::add(
+        &ws,
+        &secrets,
+        "Bench Admin",
+        Role::Admin,
+        [10; 32],
+        None,
+        &ctx(),
+    )
+    .unwrap();
     let creators = (n / 10).max(1);
     let subscribers = (n / 5).max(1);
     let conn = ws.connection();

@@ -27,8 +27,18 @@ pub enum PeopleCommand {
         #[arg(long = "as")]
         as_: Option<String>,
     },
-    /// The roster: who, which role, whether their key is on this computer.
+    /// The roster: who, which role, whether their key is on this computer, which admin
+    /// vouched for them, and the signed roster's root.
     List,
+    /// An admin vouches for people already on the roster whom no admin has signed for (added
+    /// before signed rosters, or written by hand): each named, after comparing fingerprints.
+    Vouch {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The admin signing.
+        #[arg(long = "as")]
+        as_: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,16 +176,42 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
             } else if list.is_empty() {
                 println!("The roster is empty: `closebook people add NAME --role admin` first.");
             } else {
-                println!("{:<24} {:<9} {:<10} public key", "name", "role", "key here");
-                for p in list {
+                println!(
+                    "{:<24} {:<9} {:<9} {:<20} {:<24} public key",
+                    "name", "role", "key here", "fingerprint", "vouched for by"
+                );
+                for p in &list {
                     println!(
-                        "{:<24} {:<9} {:<10} {}",
+                        "{:<24} {:<9} {:<9} {:<20} {:<24} {}",
                         p.name,
                         p.role.as_str(),
                         if p.key_here { "yes" } else { "no" },
+                        p.fingerprint,
+                        p.vouched_by.as_deref().unwrap_or("NO ONE: acts on nothing"),
                         p.public_key
                     );
                 }
+                let root = people::signed_roster(&ws).map_err(pay)?;
+                match root.root().and_then(|r| list.iter().find(|p| p.name == r)) {
+                    Some(r) => println!(
+                        "\nThe signed roster begins with {} (fingerprint {}): compare it with what your admin told you.",
+                        r.name, r.fingerprint
+                    ),
+                    None => println!(
+                        "\nNo admin has signed the roster yet: no one can prepare or approve until an admin is added (or vouches: `closebook people vouch NAME --as ADMIN`)."
+                    ),
+                }
+            }
+        }
+        PeopleCommand::Vouch { names, as_ } => {
+            let admin = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
+            let done = people::vouch(&ws, &admin, &names, &ctx.op()).map_err(pay)?;
+            if ctx.json {
+                print_json(&serde_json::json!({ "vouched": done }));
+            } else if done.is_empty() {
+                println!("Nothing to do: everyone named is already vouched for.");
+            } else {
+                println!("{} vouched for {}.", admin.person.name, done.join(", "));
             }
         }
     }

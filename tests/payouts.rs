@@ -585,6 +585,19 @@ fn approval_needs_a_covering_stripe_balance() {
         &op(now()),
     )
     .unwrap();
+    // Until an admin roots the signed roster, no one is vouched for and no one acts.
+    let e = batch::prepare(&t.ws, &signer(&t, "Pat"), "2024-12", None, &op(now())).unwrap_err();
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
+    people::add(
+        &t.ws,
+        &t.secrets,
+        "Kim",
+        Role::Admin,
+        [3; 32],
+        None,
+        &op(now()),
+    )
+    .unwrap();
     let b = batch::prepare(&t.ws, &signer(&t, "Pat"), "2024-12", None, &op(now())).unwrap();
     // No sync yet: no balance known.
     let e = batch::approve(&t.ws, &signer(&t, "Avery"), &b.id, &op(now())).unwrap_err();
@@ -1025,6 +1038,7 @@ fn forged_approvals_in_the_table_are_caught_on_load() {
         ("Pat Preparer", false, "own preparer"),
         ("Ada Auditor", false, "without the approver or admin role"),
         ("Avery Approver", true, "approved it twice"),
+        ("Mallory", false, "not on the roster an admin signed"),
     ] {
         let s = Seed::new();
         let ws = &s.t.ws;
@@ -1032,6 +1046,14 @@ fn forged_approvals_in_the_table_are_caught_on_load() {
         let b = s.prepare();
         if legit_first {
             batch::approve(ws, &s.signer(who), &b.id, &op(now())).unwrap();
+        }
+        if who == "Mallory" {
+            // A fake approver: a row written with the database key, holding a key pair of
+            // the attacker's own making (its private half in the attacker's keychain).
+            plant_unvouched_approver(&s, who, [66; 32]);
+            let e = batch::approve(ws, &s.signer(who), &b.id, &op(now())).unwrap_err();
+            assert!(e.to_string().contains("no admin has signed"), "{e}");
+            assert_eq!(code(e), ErrorCode::PermissionDenied);
         }
         // A decision signed with a person's own key, written straight into the table, and
         // the batch moved to approved.
@@ -1060,4 +1082,207 @@ fn forged_approvals_in_the_table_are_caught_on_load() {
             "{who}: nothing is paid"
         );
     }
+}
+
+/// Writes a roster row straight into the table (as whoever holds the database key can), with
+/// a key pair of one's own making whose private half goes to this keychain.
+fn plant_unvouched_approver(s: &Seed, name: &str, seed: [u8; 32]) -> String {
+    use closebook_engine::secrets::SecretStore as _;
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let pk = hex::encode(key.verifying_key().to_bytes());
+    s.t.secrets
+        .set(
+            &people::keychain_name(&s.t.ws.info().id, &pk),
+            &hex::encode(seed),
+        )
+        .unwrap();
+    s.t.ws
+        .connection()
+        .execute(
+            "INSERT INTO people (name, role, public_key, added_at, added_by) VALUES (?1, 'approver', ?2, 0, 'person:Kim Admin')",
+            rusqlite::params![name, pk],
+        )
+        .unwrap();
+    pk
+}
+
+#[test]
+fn the_roster_is_signed_by_admins_and_an_edit_to_it_is_caught() {
+    let s = Seed::new();
+    let ws = &s.t.ws;
+    // The seed's people were added while setting up; the first admin, Kim, rooted the signed
+    // roster with their own record and vouched for everyone added before.
+    let roster = people::signed_roster(ws).unwrap();
+    assert_eq!(roster.root(), Some("Kim Admin"));
+    let listed = people::list(ws, None).unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|p| p.vouched_by.as_deref() == Some("Kim Admin")),
+        "{listed:?}"
+    );
+    assert!(listed.iter().all(|p| p.fingerprint.len() == 19));
+    // From now on an admin signs every addition.
+    let kim = s.signer("Kim Admin");
+    let quinn = people::add(
+        ws,
+        &s.t.secrets,
+        "Quinn",
+        Role::Approver,
+        [40; 32],
+        Some(&kim),
+        &op(now()),
+    )
+    .unwrap();
+    assert_eq!(quinn.vouched_by.as_deref(), Some("Kim Admin"));
+
+    // A row written by hand is listed but acts on nothing, until an admin vouches for it.
+    plant_unvouched_approver(&s, "Mallory", [66; 32]);
+    let m = people::get(ws, "Mallory").unwrap().unwrap();
+    assert_eq!(m.vouched_by, None);
+    let b = s.prepare();
+    let e = batch::approve(ws, &s.signer("Mallory"), &b.id, &op(now())).unwrap_err();
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
+    // A preparer cannot vouch; an admin names whom they vouch for; a second time is a no-op.
+    let e = people::vouch(
+        ws,
+        &s.signer("Pat Preparer"),
+        &["Mallory".into()],
+        &op(now()),
+    )
+    .unwrap_err();
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
+    let e = people::vouch(ws, &kim, &["Nobody".into()], &op(now())).unwrap_err();
+    assert_eq!(code(e), ErrorCode::NotFound);
+    assert_eq!(
+        people::vouch(ws, &kim, &["Mallory".into()], &op(now())).unwrap(),
+        vec!["Mallory".to_string()]
+    );
+    assert!(
+        people::vouch(ws, &kim, &["Mallory".into()], &op(now()))
+            .unwrap()
+            .is_empty()
+    );
+    batch::approve(ws, &s.signer("Mallory"), &b.id, &op(now())).unwrap();
+    batch::load(ws, &b.id).unwrap();
+
+    // Each edit to what was signed is caught by every reader of the roster (and so by every
+    // batch load), naming what is wrong.
+    let c = ws.connection();
+    let edits: [(&str, &str); 4] = [
+        (
+            "UPDATE people SET role = 'approver' WHERE name = 'Pat Preparer'",
+            "differs from the record an admin signed",
+        ),
+        (
+            "DROP TRIGGER roster_records_no_delete; DELETE FROM roster_records WHERE seq = 3",
+            "out of sequence",
+        ),
+        (
+            "DROP TRIGGER roster_records_no_update; UPDATE roster_records SET role = 'admin' WHERE name = 'Pat Preparer'",
+            "is not signed by the key it names",
+        ),
+        (
+            "DELETE FROM people WHERE name = 'Quinn'",
+            "missing from the roster",
+        ),
+    ];
+    for (sql, expect) in edits {
+        let tx = c.unchecked_transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        let e = batch::load(ws, &b.id).unwrap_err();
+        assert!(e.to_string().contains(expect), "{sql}: {e}");
+        assert_eq!(code(e), ErrorCode::LedgerInvariant);
+        assert!(people::list(ws, None).is_err(), "{sql}");
+        tx.rollback().unwrap();
+    }
+    // A record signed by a vouched non-admin (Pat) for a new approver is no admin's.
+    let pat = s.signer("Pat Preparer");
+    let forged = people::add(
+        ws,
+        &s.t.secrets,
+        "Eve",
+        Role::Approver,
+        [77; 32],
+        Some(&pat),
+        &op(now()),
+    );
+    assert_eq!(code(forged.unwrap_err()), ErrorCode::PermissionDenied);
+    let tx = c.unchecked_transaction().unwrap();
+    let (seq, prev): (i64, String) = tx
+        .query_row(
+            "SELECT COUNT(*) + 1, (SELECT hash FROM roster_records ORDER BY seq DESC LIMIT 1) FROM roster_records",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let eve_key = hex::encode([9u8; 32]);
+    let at = now().as_microsecond();
+    let msg = format!(
+        "closebook roster record 1\nworkspace {}\nseq {seq}\nprev {prev}\nkind add\nname Eve\nrole approver\nkey {eve_key}\nat {at}\nby {}",
+        ws.info().id,
+        pat.person.public_key
+    );
+    let sig = pat.sign(msg.as_bytes());
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!(
+        "{msg}\nsignature {sig}"
+    )));
+    tx.execute(
+        "INSERT INTO roster_records (seq, kind, name, role, public_key, at, signed_by, prev, signature, hash)
+         VALUES (?1, 'add', 'Eve', 'approver', ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![seq, eve_key, at, pat.person.public_key, prev, sig, hash],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO people (name, role, public_key, added_at, added_by) VALUES ('Eve', 'approver', ?1, 0, 'x')",
+        [&eve_key],
+    )
+    .unwrap();
+    let e = people::signed_roster(ws).unwrap_err();
+    assert!(e.to_string().contains("no admin's"), "{e}");
+    tx.rollback().unwrap();
+    batch::load(ws, &b.id).unwrap();
+}
+
+#[test]
+fn a_roster_from_before_signed_rosters_is_vouched_for_by_its_admin() {
+    // A workspace whose people were added before the roster was signed: the same people,
+    // no records (dropping the guard as the migration found them).
+    let s = Seed::new();
+    let ws = &s.t.ws;
+    ws.connection()
+        .execute_batch("DROP TRIGGER roster_records_no_delete; DELETE FROM roster_records;")
+        .unwrap();
+    let listed = people::list(ws, None).unwrap();
+    assert!(listed.iter().all(|p| p.vouched_by.is_none()));
+    // No one acts, and what to do is said.
+    let e = batch::prepare(ws, &s.signer("Pat Preparer"), "2024-12", None, &op(now())).unwrap_err();
+    assert!(e.to_string().contains("people vouch"), "{e}");
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
+    // A non-admin cannot root the roster; the admin does, vouching for whom they name.
+    let e = people::vouch(
+        ws,
+        &s.signer("Avery Approver"),
+        &["Pat Preparer".into()],
+        &op(now()),
+    )
+    .unwrap_err();
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
+    let done = people::vouch(
+        ws,
+        &s.signer("Kim Admin"),
+        &["Pat Preparer".into(), "Avery Approver".into()],
+        &op(now()),
+    )
+    .unwrap();
+    assert_eq!(done, ["Avery Approver", "Kim Admin", "Pat Preparer"]);
+    assert_eq!(people::signed_roster(ws).unwrap().root(), Some("Kim Admin"));
+    assert_eq!(
+        people::signed_roster(ws).unwrap().unvouched(),
+        ["Ada Auditor", "Sam Second"]
+    );
+    let b = s.prepare();
+    batch::approve(ws, &s.signer("Avery Approver"), &b.id, &op(now())).unwrap();
+    let e = batch::approve(ws, &s.signer("Sam Second"), &b.id, &op(now())).unwrap_err();
+    assert_eq!(code(e), ErrorCode::PermissionDenied);
 }

@@ -69,6 +69,7 @@ fn a_killed_execution_pays_every_line_exactly_once() {
     cli.ok(&["sync", "stripe", "--rate", "100"]);
     cli.ok(&["people", "add", "Pat Kill", "--role", "preparer"]);
     cli.ok(&["people", "add", "Avery Kill", "--role", "approver"]);
+    cli.ok(&["people", "add", "Kim Kill", "--role", "admin"]);
     let prepared: serde_json::Value = serde_json::from_str(&cli.ok(&[
         "--json", "payouts", "prepare", "--month", "2026-10", "--as", "Pat Kill",
     ]))

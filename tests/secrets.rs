@@ -107,6 +107,7 @@ fn no_secret_reaches_a_log_the_database_a_plain_file_an_error_or_an_export() {
         ("Pat", Role::Preparer),
         ("Avery", Role::Approver),
         ("Sam", Role::Approver),
+        ("Kim", Role::Admin),
     ]
     .into_iter()
     .enumerate()
@@ -127,7 +128,7 @@ fn no_secret_reaches_a_log_the_database_a_plain_file_an_error_or_an_export() {
     }
     batch::set_settings(
         &t.ws,
-        None, // No admin on this roster yet: setting up is open.
+        Some(&signer(&t, "Kim")),
         closebook_engine::payouts::Params {
             dual_approval_at_minor: 100_000,
             ..Default::default()

@@ -383,6 +383,7 @@ fn a_platform_with_its_own_chart_is_paid_from_its_own_accounts() {
     for (i, (name, role)) in [
         ("Pat Preparer", people::Role::Preparer),
         ("Avery Approver", people::Role::Approver),
+        ("Kim Admin", people::Role::Admin),
     ]
     .into_iter()
     .enumerate()

@@ -44,6 +44,8 @@ fn setup() -> State {
     }
     people::add(&ws, &secrets, "Pat", Role::Preparer, [1; 32], None, &op).unwrap();
     people::add(&ws, &secrets, "Avery", Role::Approver, [2; 32], None, &op).unwrap();
+    // The first admin roots the signed roster and vouches for both.
+    people::add(&ws, &secrets, "Kim", Role::Admin, [3; 32], None, &op).unwrap();
     let pat = people::authenticate(&ws, &secrets, "Pat").unwrap();
     let avery = people::authenticate(&ws, &secrets, "Avery").unwrap();
     let draft = batch::prepare(&ws, &pat, "2024-12", None, &op).unwrap();

@@ -56,6 +56,7 @@ macro_rules! for_each_command {
             set_account_roles(args: AccountRolesArgs) -> AccountMapResultView;
             payouts_overview() -> PayoutsOverview;
             payouts_add_person(args: AddPersonArgs) -> PayoutsOverview;
+            payouts_vouch(args: VouchArgs) -> PayoutsOverview;
             payouts_set_settings(args: PayoutSettingsArgs) -> PayoutsOverview;
             payouts_prepare(args: PrepareArgs) -> BatchView;
             payouts_batch(id: String) -> BatchView;
@@ -170,6 +171,7 @@ fn declarations(cfg: &Config) -> Vec<String> {
         BatchCoverageView,
         BatchView,
         AddPersonArgs,
+        VouchArgs,
         PrepareArgs,
         WhatIfArgs,
         WhatIfView,

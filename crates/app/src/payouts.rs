@@ -25,6 +25,11 @@ pub struct PersonView {
     pub key_here: bool,
     pub added_at: TimeView,
     pub added_by: String,
+    /// The admin whose signed record vouches for them (themselves, for the roster's root);
+    /// none: no admin has, and they act on nothing until one does.
+    pub vouched_by: Option<String>,
+    /// Their public key's fingerprint, to read aloud and compare.
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -90,6 +95,10 @@ pub struct BatchSummaryView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct PayoutsOverview {
     pub people: Vec<PersonView>,
+    /// The admin whose self-signed record begins the signed roster, and their fingerprint
+    /// (whoever holds the database key could put another root in its place: compare it).
+    pub roster_root: Option<String>,
+    pub roster_root_fingerprint: Option<String>,
     pub roles: Vec<String>,
     /// Every batch, newest month first.
     pub batches: Vec<BatchSummaryView>,
@@ -204,6 +213,14 @@ pub struct AddPersonArgs {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct VouchArgs {
+    /// The people the admin vouches for, each confirmed by name.
+    pub names: Vec<String>,
+    /// The admin signing.
+    pub as_person: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct PrepareArgs {
     pub month: String,
     pub as_person: String,
@@ -306,6 +323,8 @@ fn person_view(ws: &Workspace, p: &Person) -> PersonView {
         key_here: p.key_here,
         added_at: TimeView::new(ws, p.added_at),
         added_by: p.added_by.clone(),
+        vouched_by: p.vouched_by.clone(),
+        fingerprint: p.fingerprint.clone(),
     }
 }
 
@@ -494,12 +513,14 @@ fn months(
 }
 
 /// People the demo workspace comes with, so that its payouts can be signed off on one
-/// computer (their private keys go to this computer's keychain).
-pub const DEMO_PEOPLE: [(&str, Role); 4] = [
+/// computer (their private keys go to this computer's keychain). The admin comes last: their
+/// own record roots the signed roster and vouches for the others.
+pub const DEMO_PEOPLE: [(&str, Role); 5] = [
     ("Dana Reyes", Role::Preparer),
     ("Ari Chen", Role::Approver),
     ("Sam Okafor", Role::Approver),
     ("Lee Park", Role::Auditor),
+    ("Morgan Blake", Role::Admin),
 ];
 
 /// The demo asks for two approvers from $1,000.00, so that its batch shows both signatures.
@@ -512,15 +533,16 @@ impl App {
             return Ok(());
         }
         let ctx = self.ctx();
-        for (name, role) in DEMO_PEOPLE {
-            let seed = people::fresh_seed().map_err(pay)?;
-            people::add(ws, self.secrets.as_ref(), name, role, seed, None, &ctx).map_err(pay)?;
-        }
+        // Settings first: once the admin is on the roster, only the admin changes them.
         let p = Params {
             dual_approval_at_minor: DEMO_DUAL_APPROVAL_AT,
             ..Params::default()
         };
         batch::set_settings(ws, None, p, &ctx).map_err(pay)?;
+        for (name, role) in DEMO_PEOPLE {
+            let seed = people::fresh_seed().map_err(pay)?;
+            people::add(ws, self.secrets.as_ref(), name, role, seed, None, &ctx).map_err(pay)?;
+        }
         Ok(())
     }
 
@@ -529,12 +551,18 @@ impl App {
         let secrets = self.secrets.clone();
         self.read(|ws| {
             let list = batch::list(ws).map_err(pay)?;
+            let listed = people::list(ws, Some(secrets.as_ref())).map_err(pay)?;
+            let root = people::signed_roster(ws)
+                .map_err(pay)?
+                .root()
+                .map(String::from);
             Ok(PayoutsOverview {
-                people: people::list(ws, Some(secrets.as_ref()))
-                    .map_err(pay)?
-                    .iter()
-                    .map(|p| person_view(ws, p))
-                    .collect(),
+                roster_root_fingerprint: root
+                    .as_ref()
+                    .and_then(|r| listed.iter().find(|p| &p.name == r))
+                    .map(|p| p.fingerprint.clone()),
+                roster_root: root,
+                people: listed.iter().map(|p| person_view(ws, p)).collect(),
                 roles: Role::ALL.iter().map(|r| r.as_str().to_string()).collect(),
                 months: months(ws, now, &list)?,
                 batches: list.iter().map(|b| summary_view(ws, b)).collect(),
@@ -572,6 +600,18 @@ impl App {
                 &self.ctx(),
             )
             .map_err(pay)?;
+        }
+        self.payouts_overview()
+    }
+
+    /// An admin vouches for people on the roster whom no admin has signed for.
+    pub fn payouts_vouch(&self, args: VouchArgs) -> Result<PayoutsOverview> {
+        let session = self.session()?;
+        {
+            let ws = lock(&session.writer);
+            let admin =
+                people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
+            people::vouch(&ws, &admin, &args.names, &self.ctx()).map_err(pay)?;
         }
         self.payouts_overview()
     }

@@ -628,8 +628,27 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
     app.sync_stripe("op-sync".into()).expect("demo sync");
     let overview = app.payouts_overview().unwrap();
     let names: Vec<&str> = overview.people.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["Ari Chen", "Dana Reyes", "Lee Park", "Sam Okafor"]);
+    assert_eq!(
+        names,
+        [
+            "Ari Chen",
+            "Dana Reyes",
+            "Lee Park",
+            "Morgan Blake",
+            "Sam Okafor"
+        ]
+    );
     assert!(overview.people.iter().all(|p| p.key_here));
+    // The admin, added last, rooted the signed roster and vouched for everyone.
+    assert_eq!(overview.roster_root.as_deref(), Some("Morgan Blake"));
+    assert!(
+        overview
+            .people
+            .iter()
+            .all(|p| p.vouched_by.as_deref() == Some("Morgan Blake")),
+        "{:?}",
+        overview.people
+    );
     let october = overview
         .months
         .iter()
@@ -852,7 +871,7 @@ fn payout_and_report_arguments_are_validated_before_anything_runs() {
             fee_bps: 9_000,
             minimum_minor: "2500".into(),
             dual_approval_at_minor: "100000".into(),
-            as_person: None,
+            as_person: Some("Morgan Blake".into()),
         })
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput, "a 90% fee is a typo");

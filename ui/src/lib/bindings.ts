@@ -465,7 +465,16 @@ role: string, public_key: string,
 /**
  * The person's private key is in this computer's keychain: they can act here.
  */
-key_here: boolean, added_at: TimeView, added_by: string, };
+key_here: boolean, added_at: TimeView, added_by: string, 
+/**
+ * The admin whose signed record vouches for them (themselves, for the roster's root);
+ * none: no admin has, and they act on nothing until one does.
+ */
+vouched_by: string | null, 
+/**
+ * Their public key's fingerprint, to read aloud and compare.
+ */
+fingerprint: string, };
 
 export type PayoutSettingsView = { fee_bps: number, 
 /**
@@ -501,7 +510,12 @@ export type MonthView = { month: string,
  */
 over: boolean, allocations: number, latest_batch: string | null, state: string | null, };
 
-export type PayoutsOverview = { people: Array<PersonView>, roles: Array<string>, 
+export type PayoutsOverview = { people: Array<PersonView>, 
+/**
+ * The admin whose self-signed record begins the signed roster, and their fingerprint
+ * (whoever holds the database key could put another root in its place: compare it).
+ */
+roster_root: string | null, roster_root_fingerprint: string | null, roles: Array<string>, 
 /**
  * Every batch, newest month first.
  */
@@ -554,6 +568,16 @@ export type AddPersonArgs = { name: string, role: string,
  * The admin adding them, once the roster has one.
  */
 as_person: string | null, };
+
+export type VouchArgs = { 
+/**
+ * The people the admin vouches for, each confirmed by name.
+ */
+names: Array<string>, 
+/**
+ * The admin signing.
+ */
+as_person: string, };
 
 export type PrepareArgs = { month: string, as_person: string, };
 
@@ -739,6 +763,7 @@ export const commands = {
   set_account_roles: (args: AccountRolesArgs): Promise<AccountMapResultView> => invoke<AccountMapResultView>("set_account_roles", { args }),
   payouts_overview: (): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_overview"),
   payouts_add_person: (args: AddPersonArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_add_person", { args }),
+  payouts_vouch: (args: VouchArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_vouch", { args }),
   payouts_set_settings: (args: PayoutSettingsArgs): Promise<PayoutsOverview> => invoke<PayoutsOverview>("payouts_set_settings", { args }),
   payouts_prepare: (args: PrepareArgs): Promise<BatchView> => invoke<BatchView>("payouts_prepare", { args }),
   payouts_batch: (id: string): Promise<BatchView> => invoke<BatchView>("payouts_batch", { id }),

@@ -30,6 +30,8 @@ export function person(name: string, role: string, overrides: Partial<PersonView
     key_here: true,
     added_at: time("2026-07-01"),
     added_by: "fin",
+    vouched_by: "Ops Admin",
+    fingerprint: "3F9A 12C0 77B1 0E4D",
     ...overrides,
   };
 }
@@ -202,6 +204,8 @@ export function payoutsOverview(current: BatchView = batch(), overrides: Partial
   const september = batch({ id: "pb_2026-09_v1", month: "2026-09", state: "done", approvals: 2, previous_batch: null });
   return {
     people: roster(),
+    roster_root: "Ops Admin",
+    roster_root_fingerprint: "9C41 0B7E 55D2 A613",
     roles: ROLES,
     batches: [summaryOf(current), summaryOf(september)],
     months: [

@@ -984,8 +984,19 @@ fn load_with(
         return Err(broken("the batch no longer matches its digest".into()));
     }
     let ws_id = ws.info().id.clone();
-    let preparer = people::get(ws, &prepared_by)?
-        .ok_or_else(|| broken(format!("its preparer {prepared_by} is not on the roster")))?;
+    // Every signer is taken from the signed roster, never from the table alone: a row no
+    // admin signed for (written with the database key) vouches for no one.
+    let roster = people::signed_roster(ws)?;
+    let preparer = roster.vouched(&prepared_by).ok_or_else(|| {
+        broken(format!(
+            "its preparer {prepared_by} is not on the roster an admin signed"
+        ))
+    })?;
+    if !matches!(preparer.role, people::Role::Preparer | people::Role::Admin) {
+        return Err(broken(format!(
+            "{prepared_by} prepared it without the preparer or admin role"
+        )));
+    }
     let nonce = nonce_from(&digest, &prepared_by, "prepare", prepared_at);
     if !people::verify(
         &preparer.public_key,
@@ -1008,7 +1019,15 @@ fn load_with(
     phases.mark("digest checked");
     let decisions = read_decisions(conn, id)?;
     for d in &decisions {
-        let ok = people::get(ws, &d.person)?.is_some_and(|p| p.public_key == d.public_key)
+        if roster.vouched(&d.person).is_none() {
+            return Err(broken(format!(
+                "{}'s {} is by someone not on the roster an admin signed",
+                d.person, d.decision
+            )));
+        }
+        let ok = roster
+            .vouched(&d.person)
+            .is_some_and(|p| p.public_key == d.public_key)
             && people::verify(
                 &d.public_key,
                 &statement(
@@ -1051,7 +1070,8 @@ fn load_with(
                 d.person
             )));
         }
-        let allowed = people::get(ws, &d.person)?
+        let allowed = roster
+            .vouched(&d.person)
             .is_some_and(|p| matches!(p.role, people::Role::Approver | people::Role::Admin));
         if !allowed {
             return Err(broken(format!(
@@ -1670,6 +1690,12 @@ pub fn import_approval(
             person.name,
             person.role.as_str(),
             file.decision
+        )));
+    }
+    if person.vouched_by.is_none() {
+        return Err(PayoutError::Forbidden(format!(
+            "{} is on the roster, but no admin has signed for them: an admin vouches for them first (`closebook people vouch`)",
+            person.name
         )));
     }
     if file.decision == "approve" {

@@ -5,6 +5,7 @@
 //! - `compute`: the pure computation (lines, totals, the identity), shared by preparing,
 //!   loading (which recomputes from the locked inputs and compares), the what-if and tests.
 //! - `people`: the roster, roles, keys in the keychain, signatures.
+//! - `roster`: the chain of admin-signed records that vouches for each person.
 //! - `batch`: prepare (lock), load (checking every invariant again), preview, approvals
 //!   (here or as signed files), rejection, the month's booking.
 //! - `execute`: one idempotent Stripe transfer per payable line, resumable after a kill.
@@ -18,6 +19,7 @@ pub mod batch;
 pub mod compute;
 pub mod execute;
 pub mod people;
+pub mod roster;
 
 pub use batch::{Batch, BatchState};
 pub use compute::{Held, Line, LineKind, Params, Totals};

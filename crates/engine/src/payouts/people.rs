@@ -1,7 +1,8 @@
 //! The roster: the people who prepare, approve, audit and administer payout batches, each
 //! with an Ed25519 key pair. The public half is in the workspace; the private half only in
 //! that person's own OS keychain. Acting "as" someone means holding their private key:
-//! the engine loads it, checks it against the roster, and signs with it.
+//! the engine loads it, checks it against the roster, and signs with it. Only people an
+//! admin vouched for in the signed roster (`roster`) may act.
 
 use std::fmt;
 
@@ -11,6 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::PayoutError;
+use super::roster::{self, Roster};
 use crate::secrets::SecretStore;
 use crate::workspace::Workspace;
 use crate::{OpContext, audit};
@@ -95,12 +97,19 @@ pub struct Person {
     pub added_by: String,
     /// Whether this computer's keychain holds the private key (who can act here).
     pub key_here: bool,
+    /// The admin whose signed record vouches for this person (themselves, for the roster's
+    /// root); `None` when no admin has: such a person acts on nothing.
+    pub vouched_by: Option<String>,
+    /// The public key's fingerprint, short enough to read aloud ([`fingerprint`]).
+    pub fingerprint: String,
 }
 
 /// A person whose private key was found: the only way to act as them.
 pub struct Signer {
     pub person: Person,
     key: SigningKey,
+    /// Whether the signed roster had a root when this person was authenticated.
+    roster_rooted: bool,
 }
 
 impl fmt::Debug for Signer {
@@ -114,20 +123,30 @@ impl Signer {
         hex::encode(self.key.sign(message).to_bytes())
     }
 
-    /// Refuses unless the person's role allows `action`.
+    /// Refuses unless the person's role allows `action` and an admin vouched for them in
+    /// the signed roster. One exception: while the roster has no root yet (a workspace from
+    /// before signed rosters), an admin may vouch for people, themselves first.
     pub fn require(&self, action: Action) -> Result<(), PayoutError> {
-        if action.allowed(self.person.role) {
-            Ok(())
-        } else {
-            Err(PayoutError::Forbidden(format!(
+        if !action.allowed(self.person.role) {
+            return Err(PayoutError::Forbidden(format!(
                 "{} is {} {}, and only {} may {}",
                 self.person.name,
                 article(self.person.role),
                 self.person.role.as_str(),
                 allowed_roles(action),
                 action.describe()
-            )))
+            )));
         }
+        let rooting = action == Action::ManagePeople && !self.roster_rooted;
+        if self.person.vouched_by.is_none() && !rooting {
+            return Err(PayoutError::Forbidden(format!(
+                "{} is on the roster, but no admin has signed for them, so they cannot {}: an admin vouches for them (`closebook people vouch \"{}\" --as ADMIN`, or People in the desktop)",
+                self.person.name,
+                action.describe(),
+                self.person.name
+            )));
+        }
+        Ok(())
     }
 
     /// The audit actor: the roster person.
@@ -174,7 +193,8 @@ pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool
 
 /// Who does an admin's action: the signer, who must be allowed it; or, while the roster
 /// has no admin yet (setting a workspace up), whoever runs the program. Once there is an
-/// admin, no one acts anonymously.
+/// admin (in the table or, however the table was edited, in the signed roster), no one
+/// acts anonymously.
 pub(crate) fn admin_actor(
     ws: &Workspace,
     by: Option<&Signer>,
@@ -186,7 +206,8 @@ pub(crate) fn admin_actor(
         return Ok(s.actor());
     }
     let has_admin: bool = ws.conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM people WHERE role = 'admin')",
+        "SELECT EXISTS (SELECT 1 FROM people WHERE role = 'admin')
+             OR EXISTS (SELECT 1 FROM roster_records)",
         [],
         |r| r.get(0),
     )?;
@@ -226,9 +247,24 @@ fn read_person(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Strin
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
+/// A public key's fingerprint: the first 64 bits of its SHA-256, as four groups of four
+/// hex digits — short enough to read aloud and compare over a call.
+pub fn fingerprint(public_key_hex: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = hex::decode(public_key_hex).unwrap_or_else(|_| public_key_hex.as_bytes().to_vec());
+    let digest = hex::encode_upper(&Sha256::digest(&bytes)[..8]);
+    digest
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn to_person(
     ws: &Workspace,
     secrets: Option<&dyn SecretStore>,
+    roster: &Roster,
     (name, role, public_key, added_at, added_by): (String, String, String, i64, String),
 ) -> Result<Person, PayoutError> {
     let role = Role::parse(&role)
@@ -242,6 +278,8 @@ fn to_person(
         None => false,
     };
     Ok(Person {
+        vouched_by: roster.vouched(&name).map(|v| v.vouched_by.clone()),
+        fingerprint: fingerprint(&public_key),
         name,
         role,
         public_key,
@@ -251,8 +289,16 @@ fn to_person(
     })
 }
 
-/// The roster, by name. With `secrets`, each person says whether their key is here.
+/// The signed roster, proven ([`Roster::load`]).
+pub fn signed_roster(ws: &Workspace) -> Result<Roster, PayoutError> {
+    Roster::load(&ws.conn, &ws.info().id)
+}
+
+/// The roster, by name, each with who vouched for them (the signed roster is proven first:
+/// a tampered one is an error, not a list). With `secrets`, each person says whether their
+/// key is here.
 pub fn list(ws: &Workspace, secrets: Option<&dyn SecretStore>) -> Result<Vec<Person>, PayoutError> {
+    let roster = signed_roster(ws)?;
     let mut stmt = ws
         .conn
         .prepare("SELECT name, role, public_key, added_at, added_by FROM people ORDER BY name")?;
@@ -260,11 +306,15 @@ pub fn list(ws: &Workspace, secrets: Option<&dyn SecretStore>) -> Result<Vec<Per
         .query_map([], read_person)?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
-        .map(|r| to_person(ws, secrets, r))
+        .map(|r| to_person(ws, secrets, &roster, r))
         .collect()
 }
 
 pub fn get(ws: &Workspace, name: &str) -> Result<Option<Person>, PayoutError> {
+    get_in(ws, &signed_roster(ws)?, name)
+}
+
+fn get_in(ws: &Workspace, roster: &Roster, name: &str) -> Result<Option<Person>, PayoutError> {
     let row = ws
         .conn
         .query_row(
@@ -273,7 +323,7 @@ pub fn get(ws: &Workspace, name: &str) -> Result<Option<Person>, PayoutError> {
             read_person,
         )
         .optional()?;
-    row.map(|r| to_person(ws, None, r)).transpose()
+    row.map(|r| to_person(ws, None, roster, r)).transpose()
 }
 
 /// Acting as `name`: their private key must be in this computer's keychain and match the
@@ -283,7 +333,8 @@ pub fn authenticate(
     secrets: &dyn SecretStore,
     name: &str,
 ) -> Result<Signer, PayoutError> {
-    let person = get(ws, name)?.ok_or_else(|| {
+    let roster = signed_roster(ws)?;
+    let person = get_in(ws, &roster, name)?.ok_or_else(|| {
         PayoutError::NotFound(format!(
             "`{}` is not on the roster: add them with `closebook people add`",
             name.trim()
@@ -313,12 +364,18 @@ pub fn authenticate(
             person.name
         )));
     }
-    Ok(Signer { person, key })
+    Ok(Signer {
+        person,
+        key,
+        roster_rooted: roster.is_rooted(),
+    })
 }
 
 /// Adds a person with a new key pair made from `seed` (32 random bytes, passed in): the
 /// private key goes to the keychain, the public key to the roster. Once the roster has an
-/// admin, only an admin (`by`) may add people; the first people are added by the OS user.
+/// admin, only an admin (`by`) may add people, and signs the record that vouches for them.
+/// The first people are added by whoever sets the workspace up; the first admin added so
+/// roots the signed roster with their own record and vouches for everyone added before.
 pub fn add(
     ws: &Workspace,
     secrets: &dyn SecretStore,
@@ -330,7 +387,8 @@ pub fn add(
 ) -> Result<Person, PayoutError> {
     let name = check_name(name)?;
     let actor = admin_actor(ws, by, Action::ManagePeople, ctx)?;
-    if get(ws, name)?.is_some() {
+    let roster = signed_roster(ws)?;
+    if get_in(ws, &roster, name)?.is_some() {
         return Err(PayoutError::BadInput(format!(
             "{name} is already on the roster"
         )));
@@ -339,36 +397,169 @@ pub fn add(
     let public_key = hex::encode(key.verifying_key().to_bytes());
     let entry = keychain_name(&ws.info().id, &public_key);
     secrets.set(&entry, &hex::encode(seed))?;
-    let write = || -> Result<(), PayoutError> {
+    let ws_id = ws.info().id.clone();
+    let write = || -> Result<Option<String>, PayoutError> {
         let tx = ws.conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO people (name, role, public_key, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![name, role.as_str(), public_key, ctx.now.as_microsecond(), actor],
         )?;
+        let vouched_by = match (by, role) {
+            (Some(admin), _) => {
+                if !roster.is_rooted() {
+                    // An admin from before signed rosters roots it with their own record.
+                    root(&tx, &ws_id, admin, ctx.now)?;
+                }
+                roster::append(&tx, &ws_id, name, role, &public_key, admin, ctx.now)?;
+                Some(admin.person.name.clone())
+            }
+            (None, Role::Admin) => {
+                // Setting up: the first admin signs for themselves, then for everyone added
+                // before them (by whoever set the workspace up, as the audit log shows).
+                let first = Signer {
+                    person: Person {
+                        name: name.to_string(),
+                        role,
+                        public_key: public_key.clone(),
+                        added_at: ctx.now,
+                        added_by: actor.clone(),
+                        key_here: true,
+                        vouched_by: None,
+                        fingerprint: fingerprint(&public_key),
+                    },
+                    key: key.clone(),
+                    roster_rooted: false,
+                };
+                root(&tx, &ws_id, &first, ctx.now)?;
+                for (n, r, k) in unvouched_rows(&tx, &roster, &[])? {
+                    roster::append(&tx, &ws_id, &n, r, &k, &first, ctx.now)?;
+                }
+                Some(name.to_string())
+            }
+            (None, _) => None,
+        };
         audit::append(
             &tx,
             ctx.now,
             &actor,
             "people.add",
             &format!("added {name} to the roster as {}", role.as_str()),
-            &serde_json::json!({"name": name, "role": role.as_str(), "public_key": public_key}),
+            &serde_json::json!({"name": name, "role": role.as_str(), "public_key": public_key, "vouched_by": vouched_by}),
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(vouched_by)
     };
-    if let Err(e) = write() {
-        // Nothing half-written: the key leaves the keychain again.
-        let _ = secrets.delete(&entry);
-        return Err(e);
+    match write() {
+        Ok(vouched_by) => Ok(Person {
+            name: name.to_string(),
+            role,
+            fingerprint: fingerprint(&public_key),
+            public_key,
+            added_at: ctx.now,
+            added_by: actor,
+            key_here: true,
+            vouched_by,
+        }),
+        Err(e) => {
+            // Nothing half-written: the key leaves the keychain again.
+            let _ = secrets.delete(&entry);
+            Err(e)
+        }
     }
-    Ok(Person {
-        name: name.to_string(),
-        role,
-        public_key,
-        added_at: ctx.now,
-        added_by: actor,
-        key_here: true,
-    })
+}
+
+/// The admin's own record, first in the chain.
+fn root(
+    tx: &rusqlite::Connection,
+    ws_id: &str,
+    admin: &Signer,
+    at: Timestamp,
+) -> Result<(), PayoutError> {
+    let p = &admin.person;
+    roster::append(tx, ws_id, &p.name, p.role, &p.public_key, admin, at)
+}
+
+/// The `people` rows no admin has signed for (all of them, or only those `named`), with
+/// role and key.
+fn unvouched_rows(
+    conn: &rusqlite::Connection,
+    roster: &Roster,
+    named: &[&str],
+) -> Result<Vec<(String, Role, String)>, PayoutError> {
+    let mut out = Vec::new();
+    for n in roster.unvouched() {
+        if !named.is_empty() && !named.contains(&n.as_str()) {
+            continue;
+        }
+        let (role, key): (String, String) = conn.query_row(
+            "SELECT role, public_key FROM people WHERE name = ?1",
+            [n],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let role = Role::parse(&role)
+            .map_err(|_| PayoutError::Integrity(format!("{n} has an unknown role `{role}`")))?;
+        out.push((n.clone(), role, key));
+    }
+    Ok(out)
+}
+
+/// An admin vouches for people already listed whom no admin has signed for (people added
+/// before signed rosters, or before the admin). Each is named: the admin confirms them one
+/// by one, having compared their fingerprints. An admin of a roster without a root yet
+/// becomes its root. People already vouched for are left as they are (nothing to do is
+/// success); a name not on the roster is an error and nothing is written.
+pub fn vouch(
+    ws: &Workspace,
+    admin: &Signer,
+    names: &[String],
+    ctx: &OpContext,
+) -> Result<Vec<String>, PayoutError> {
+    admin.require(Action::ManagePeople)?;
+    let roster = signed_roster(ws)?;
+    let mut wanted: Vec<&str> = Vec::new();
+    for n in names.iter().map(|n| n.trim()) {
+        if get_in(ws, &roster, n)?.is_none() {
+            return Err(PayoutError::NotFound(format!("`{n}` is not on the roster")));
+        }
+        if !wanted.contains(&n) {
+            wanted.push(n);
+        }
+    }
+    if wanted.is_empty() {
+        return Err(PayoutError::BadInput("name the people to vouch for".into()));
+    }
+    let ws_id = ws.info().id.clone();
+    let tx = ws.conn.unchecked_transaction()?;
+    let mut done = Vec::new();
+    if !roster.is_rooted() {
+        root(&tx, &ws_id, admin, ctx.now)?;
+        done.push(admin.person.name.clone());
+    }
+    for (n, r, k) in unvouched_rows(&tx, &roster, &wanted)? {
+        if n == admin.person.name {
+            continue;
+        }
+        roster::append(&tx, &ws_id, &n, r, &k, admin, ctx.now)?;
+        done.push(n);
+    }
+    if roster.is_rooted() && done.is_empty() {
+        return Ok(done);
+    }
+    done.sort();
+    audit::append(
+        &tx,
+        ctx.now,
+        &admin.actor(),
+        "people.vouch",
+        &format!(
+            "{} vouched for {} in the signed roster",
+            admin.person.name,
+            done.join(", ")
+        ),
+        &serde_json::json!({"vouched": done, "by": admin.person.public_key}),
+    )?;
+    tx.commit()?;
+    Ok(done)
 }
 
 /// Fresh key material for [`add`] from the OS's random source.

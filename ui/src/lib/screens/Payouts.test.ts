@@ -4,6 +4,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 import type {
   AddPersonArgs,
+  VouchArgs,
   BatchView,
   DecisionArgs,
   ExecuteArgs,
@@ -104,6 +105,11 @@ function servePayouts(engine: Engine = {}) {
           const a = args["args"] as AddPersonArgs;
           const ov = overviewOf(state.batch);
           return { ...ov, people: [...ov.people, person(a.name, a.role)] };
+        }
+        case "payouts_vouch": {
+          const a = args["args"] as VouchArgs;
+          const ov = overviewOf(state.batch);
+          return { ...ov, people: ov.people.map((p) => (a.names.includes(p.name) ? { ...p, vouched_by: a.as_person } : p)) };
         }
         case "payouts_set_settings":
           return overviewOf(state.batch);
@@ -636,6 +642,34 @@ describe("Payouts", () => {
     expect(drift.textContent).toContain("not in this batch");
     expect(drift.textContent).toContain("u_000285 → cr_00001");
     expect(drift.textContent).toContain("the first 1");
+  });
+
+  it("shows who vouched for each person and lets the acting admin vouch for someone no admin signed for", async () => {
+    const unsigned = (b: BatchView) =>
+      payoutsOverview(b, {
+        people: [person("Ops Admin", "admin", { vouched_by: "Ops Admin" }), person("Dana Reyes", "preparer", { vouched_by: null, fingerprint: "AAAA BBBB CCCC DDDD" })],
+      });
+    const { container, of } = await renderLoaded({ overview: unsigned });
+    expect(q(container, "payouts-roster-root").textContent).toContain("Ops Admin");
+    expect(q(container, "payouts-roster-root").textContent).toContain("9C41 0B7E 55D2 A613");
+    const cells = all(container, "payouts-person-vouched").map((c) => c.textContent?.trim());
+    expect(cells[0]).toContain("Ops Admin (the root)");
+    expect(cells[1]).toContain("No one");
+    expect(all(container, "payouts-person-vouch")).toHaveLength(1);
+    await fireEvent.click(q(container, "payouts-person-vouch"));
+    await waitFor(() => expect(of("payouts_vouch")).toEqual([{ args: { names: ["Dana Reyes"], as_person: "Ops Admin" } satisfies VouchArgs }]));
+    await waitFor(() => expect(q(container, "payouts-person-vouched-flash").textContent).toContain("AAAA BBBB CCCC DDDD"));
+    expect(all(container, "payouts-person-vouch")).toHaveLength(0);
+    // A preparer acting sees no vouch button; a roster with no root says no one can act.
+    await choose(q<HTMLSelectElement>(container, "payouts-acting-as"), "Dana Reyes");
+    expect(all(container, "payouts-person-vouch")).toHaveLength(0);
+  });
+
+  it("says plainly when no admin has signed the roster", async () => {
+    const { container } = await renderLoaded({
+      overview: (b: BatchView) => payoutsOverview(b, { roster_root: null, roster_root_fingerprint: null, people: roster().map((p) => ({ ...p, vouched_by: null })) }),
+    });
+    expect(q(container, "payouts-roster-unsigned").textContent).toContain("No admin has signed the roster yet");
   });
 
   it("lists the roster and adds a person as the acting admin; saves settings in exact cents", async () => {
