@@ -1,7 +1,6 @@
 //! `closebook accounts`: the workspace's accounts for each role of `contracts/BOOKING.md`.
 
 use clap::{Args, Subcommand};
-use closebook_engine::Error;
 use closebook_engine::accounts::{self, Role, RoleMap};
 use closebook_engine::payouts::people;
 
@@ -91,12 +90,8 @@ pub fn cmd_accounts(ctx: &Ctx, cmd: AccountsCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         AccountsCommand::Show => {
-            let map = accounts::load(ws.connection())
-                .map_err(accounts::AccountsError::from)
-                .map_err(Error::from)?;
-            let gaps = accounts::gaps(ws.connection())
-                .map_err(accounts::AccountsError::from)
-                .map_err(Error::from)?;
+            let map = accounts::load(ws.connection()).map_err(accounts::AccountsError::from)?;
+            let gaps = accounts::gaps(ws.connection()).map_err(accounts::AccountsError::from)?;
             if ctx.json {
                 let roles: Vec<serde_json::Value> = map
                     .entries()
@@ -121,13 +116,10 @@ pub fn cmd_accounts(ctx: &Ctx, cmd: AccountsCommand) -> Result<(), Failure> {
                 ));
             }
             let signer = match as_ {
-                Some(name) => {
-                    Some(people::authenticate(&ws, &ctx.secrets, &name).map_err(Error::from)?)
-                }
+                Some(name) => Some(people::authenticate(&ws, &ctx.secrets, &name)?),
                 None => None,
             };
-            let change =
-                accounts::set(&ws, signer.as_ref(), &changes, &ctx.op()).map_err(Error::from)?;
+            let change = accounts::set(&ws, signer.as_ref(), &changes, &ctx.op())?;
             if ctx.json {
                 print_json(&change);
             } else if change.changed.is_empty() {

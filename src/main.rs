@@ -353,7 +353,14 @@ engine_from!(
     closebook_engine::ingest::ImportError,
     closebook_engine::ingest::postgres::PullError,
     closebook_engine::ledger::LedgerError,
-    closebook_engine::secrets::SecretError
+    closebook_engine::secrets::SecretError,
+    closebook_engine::payouts::PayoutError,
+    closebook_engine::reconcile::ReconcileError,
+    closebook_engine::reports::ReportError,
+    closebook_engine::accounts::AccountsError,
+    closebook_engine::stripe::StripeError,
+    closebook_engine::money::MoneyError,
+    closebook_engine::audit::AuditError
 );
 
 fn main() -> ExitCode {
@@ -429,6 +436,9 @@ struct Ctx {
     key: KeySource,
     secrets: OsKeychain,
     json: bool,
+    /// The clock: the wall clock, or `CLOSEBOOK_NOW` (an RFC 3339 instant) so that a run
+    /// replays exactly (the golden tests of the `--json` output use it).
+    now: Timestamp,
 }
 
 impl Ctx {
@@ -445,16 +455,25 @@ impl Ctx {
     }
 
     fn op(&self) -> OpContext {
-        OpContext::os_user(Timestamp::now())
+        OpContext::os_user(self.now)
     }
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let now = match std::env::var("CLOSEBOOK_NOW") {
+        Ok(s) => s.trim().parse::<Timestamp>().map_err(|e| {
+            Failure::Usage(format!(
+                "CLOSEBOOK_NOW=`{s}` is not an instant ({e}): use RFC 3339, e.g. 2026-11-03T12:00:00Z"
+            ))
+        })?,
+        Err(_) => Timestamp::now(),
+    };
     let ctx = Ctx {
         workspace: cli.workspace,
         key: cli.key_file.map_or(KeySource::Keychain, KeySource::File),
         secrets: OsKeychain,
         json: cli.json,
+        now,
     };
     match cli.command {
         Command::Init {
@@ -581,9 +600,8 @@ fn cmd_init(
     let changes = map
         .iter()
         .map(|m| accounts::parse_assignment(m))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::from)?;
-    accounts::apply(&accounts::RoleMap::default(), &changes).map_err(Error::from)?;
+        .collect::<Result<Vec<_>, _>>()?;
+    accounts::apply(&accounts::RoleMap::default(), &changes)?;
     let name = name.unwrap_or_else(|| {
         dir.file_name()
             .map_or("Workspace".into(), |n| n.to_string_lossy().into_owned())
@@ -602,7 +620,7 @@ fn cmd_init(
         &ctx.op(),
     )?;
     if !changes.is_empty() {
-        accounts::set(&ws, None, &changes, &ctx.op()).map_err(Error::from)?;
+        accounts::set(&ws, None, &changes, &ctx.op())?;
     }
     if ctx.json {
         print_json(ws.info());
@@ -628,8 +646,7 @@ fn cmd_init(
 fn cmd_status(ctx: &Ctx) -> Result<(), Failure> {
     let ws = ctx.open()?;
     let summary = ledger::summary(&ws)?;
-    let recent = closebook_engine::audit::recent(ws.connection(), 5)
-        .map_err(|e| Failure::Engine(ledger::LedgerError::from(e).into()))?;
+    let recent = closebook_engine::audit::recent(ws.connection(), 5)?;
     if ctx.json {
         print_json(
             &serde_json::json!({"workspace": ws.info(), "mirror": summary, "recent_activity": recent}),
@@ -864,8 +881,7 @@ fn cmd_sync_stripe(
 ) -> Result<(), Failure> {
     use closebook_engine::stripe::{self, SyncControl, SyncOptions};
     let mut ws = ctx.open()?;
-    let key = stripe::keys::load(&ws, &ctx.secrets, stripe_key_from_env().as_deref())
-        .map_err(Error::from)?;
+    let key = stripe::keys::load(&ws, &ctx.secrets, stripe_key_from_env().as_deref())?;
     let mut options = SyncOptions::new(api_base, ws.info().mode.is_live());
     if let Some(s) = since {
         options.since = Some(parse_when(&ws, s, false)?);
@@ -913,8 +929,7 @@ fn cmd_sync_stripe(
         progress: &mut progress,
         cancel: &cancel,
     };
-    let report =
-        stripe::sync(&mut ws, &key, &options, &ctx.op(), &mut control).map_err(Error::from)?;
+    let report = stripe::sync(&mut ws, &key, &options, &ctx.op(), &mut control)?;
     if ctx.json {
         print_json(&report);
         return Ok(());
@@ -951,8 +966,7 @@ fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::Usage(format!("cannot read the key from stdin: {e}")))?;
-            let key =
-                stripe::keys::store(&ws, &ctx.secrets, &text, &ctx.op()).map_err(Error::from)?;
+            let key = stripe::keys::store(&ws, &ctx.secrets, &text, &ctx.op())?;
             println!(
                 "Stored the {} key in the OS keychain for this workspace{}.",
                 key.kind_prefix(),
@@ -964,11 +978,11 @@ fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
             );
         }
         StripeCommand::ForgetKey => {
-            stripe::keys::forget(&ws, &ctx.secrets, &ctx.op()).map_err(Error::from)?;
+            stripe::keys::forget(&ws, &ctx.secrets, &ctx.op())?;
             println!("Removed this workspace's Stripe key from the OS keychain.");
         }
         StripeCommand::Status => {
-            let status = stripe::status::status(&ws, 10).map_err(Error::from)?;
+            let status = stripe::status::status(&ws, 10)?;
             let source = stripe::keys::source(
                 &ws.info().id,
                 &ctx.secrets,
@@ -991,10 +1005,9 @@ fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         AuditCommand::Verify => {
-            let v = audit::verify(ws.connection())
-                .map_err(|e| Failure::Engine(Error::Ledger(e.into())))?;
+            let v = audit::verify(ws.connection())?;
             if let Some(b) = v.broken {
-                return Err(Failure::Engine(Error::AuditBroken {
+                return Err(Failure::from(audit::AuditError::Broken {
                     seq: b.seq,
                     reason: b.reason,
                 }));
@@ -1051,8 +1064,7 @@ fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
                     before_seq: before,
                     limit,
                 },
-            )
-            .map_err(|e| Failure::Engine(Error::Ledger(e.into())))?;
+            )?;
             if ctx.json {
                 print_json(&records);
             } else {
@@ -1085,8 +1097,8 @@ fn cmd_coverage(ctx: &Ctx, set: Option<(i64, i64)>, history: u32) -> Result<(), 
             &ctx.op(),
         )?;
     }
-    let thresholds = coverage::thresholds(&ws).map_err(Error::from)?;
-    let lines = coverage::history(&ws, history).map_err(Error::from)?;
+    let thresholds = coverage::thresholds(&ws)?;
+    let lines = coverage::history(&ws, history)?;
     if ctx.json {
         print_json(&serde_json::json!({"thresholds": thresholds, "history": lines}));
         return Ok(());
@@ -1235,7 +1247,7 @@ fn demo_stripe_sync(
             "cannot start the demo's Stripe simulator: {e}"
         )))
     })?;
-    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY).map_err(Error::from)?;
+    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY)?;
     let options = demo::sync_options(&sim.url());
     let cancel = AtomicBool::new(false);
     let mut progress = |_: &stripe::SyncProgress| {};

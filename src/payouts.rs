@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
+use closebook_engine::Workspace;
 use closebook_engine::money::{Money, Unit};
 use closebook_engine::payouts::batch::{self, Batch, Preview};
 use closebook_engine::payouts::execute::{self, ExecuteControl, ExecuteOptions, ExecuteProgress};
 use closebook_engine::payouts::people::{self, Role};
 use closebook_engine::payouts::{Params, PayoutError};
-use closebook_engine::{Error, Workspace};
 
 use crate::render::local_time;
 use crate::{Ctx, Failure, print_json, stripe_key_from_env};
@@ -137,12 +137,8 @@ fn signer_if_named(
     ctx: &Ctx,
     name: Option<String>,
 ) -> Result<Option<people::Signer>, Failure> {
-    name.map(|n| people::authenticate(ws, &ctx.secrets, &n).map_err(pay))
+    name.map(|n| people::authenticate(ws, &ctx.secrets, &n).map_err(Into::into))
         .transpose()
-}
-
-fn pay(e: PayoutError) -> Failure {
-    Failure::Engine(Error::from(e))
 }
 
 fn usd(minor: i64) -> String {
@@ -153,11 +149,10 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         PeopleCommand::Add { name, role, as_ } => {
-            let role = Role::parse(&role).map_err(pay)?;
+            let role = Role::parse(&role)?;
             let by = signer_if_named(&ws, ctx, as_)?;
-            let seed = people::fresh_seed().map_err(pay)?;
-            let p = people::add(&ws, &ctx.secrets, &name, role, seed, by.as_ref(), &ctx.op())
-                .map_err(pay)?;
+            let seed = people::fresh_seed()?;
+            let p = people::add(&ws, &ctx.secrets, &name, role, seed, by.as_ref(), &ctx.op())?;
             if ctx.json {
                 print_json(&p);
             } else {
@@ -170,7 +165,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
             }
         }
         PeopleCommand::List => {
-            let list = people::list(&ws, Some(&ctx.secrets)).map_err(pay)?;
+            let list = people::list(&ws, Some(&ctx.secrets))?;
             if ctx.json {
                 print_json(&list);
             } else if list.is_empty() {
@@ -191,7 +186,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
                         p.public_key
                     );
                 }
-                let root = people::signed_roster(&ws).map_err(pay)?;
+                let root = people::signed_roster(&ws)?;
                 match root.root().and_then(|r| list.iter().find(|p| p.name == r)) {
                     Some(r) => println!(
                         "\nThe signed roster begins with {} (fingerprint {}): compare it with what your admin told you.",
@@ -204,8 +199,8 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
             }
         }
         PeopleCommand::Vouch { names, as_ } => {
-            let admin = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
-            let done = people::vouch(&ws, &admin, &names, &ctx.op()).map_err(pay)?;
+            let admin = people::authenticate(&ws, &ctx.secrets, &as_)?;
+            let done = people::vouch(&ws, &admin, &names, &ctx.op())?;
             if ctx.json {
                 print_json(&serde_json::json!({ "vouched": done }));
             } else if done.is_empty() {
@@ -228,14 +223,14 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             fee_bps,
             minimum,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
             let params = override_params(&ws, fee_bps, minimum)?;
-            let b = batch::prepare(&ws, &signer, &month, params, &op).map_err(pay)?;
-            let p = batch::preview(&ws, &b.id).map_err(pay)?;
+            let b = batch::prepare(&ws, &signer, &month, params, &op)?;
+            let p = batch::preview(&ws, &b.id)?;
             show(&ws, ctx.json, &p);
         }
         PayoutsCommand::List => {
-            let list = batch::list(&ws).map_err(pay)?;
+            let list = batch::list(&ws)?;
             if ctx.json {
                 print_json(&list);
                 return Ok(());
@@ -260,7 +255,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Show { batch: id } => {
-            let p = batch::preview(&ws, &id).map_err(pay)?;
+            let p = batch::preview(&ws, &id)?;
             show(&ws, ctx.json, &p);
         }
         PayoutsCommand::WhatIf {
@@ -268,13 +263,13 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             fee_bps,
             minimum,
         } => {
-            let b = batch::load(&ws, &id).map_err(pay)?;
+            let b = batch::load(&ws, &id)?;
             let params = Params {
                 fee_bps: fee_bps.unwrap_or(b.params.fee_bps),
                 minimum_minor: minimum.unwrap_or(b.params.minimum_minor),
                 ..b.params
             };
-            let c = batch::what_if(&ws, &id, params).map_err(pay)?;
+            let c = batch::what_if(&ws, &id, params)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"batch": id, "params": params, "totals": c.totals, "lines": c.lines}),
@@ -296,8 +291,8 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Approve { batch: id, as_ } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
-            let b = batch::approve(&ws, &signer, &id, &op).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
+            let b = batch::approve(&ws, &signer, &id, &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::Reject {
@@ -305,8 +300,8 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             as_,
             reason,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
-            let b = batch::reject(&ws, &signer, &id, &reason, &op).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
+            let b = batch::reject(&ws, &signer, &id, &reason, &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::ExportApproval {
@@ -315,9 +310,8 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             out,
             reject,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
-            let file =
-                batch::export_approval(&ws, &signer, &id, reject.as_deref(), &op).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
+            let file = batch::export_approval(&ws, &signer, &id, reject.as_deref(), &op)?;
             let text = serde_json::to_string_pretty(&file).expect("approval serializes");
             write_new(&out, &text)?;
             if ctx.json {
@@ -333,8 +327,8 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::ImportApproval { file } => {
-            let bytes = batch::read_approval_file(&file).map_err(pay)?;
-            let b = batch::import_approval(&ws, &bytes, &op).map_err(pay)?;
+            let bytes = batch::read_approval_file(&file)?;
+            let b = batch::import_approval(&ws, &bytes, &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::Execute {
@@ -343,13 +337,12 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             api_base,
             rate,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
             let key = closebook_engine::stripe::keys::load(
                 &ws,
                 &ctx.secrets,
                 stripe_key_from_env().as_deref(),
-            )
-            .map_err(Error::from)?;
+            )?;
             let mut options = ExecuteOptions::new(&api_base, ws.info().mode.is_live());
             if let Some(r) = rate {
                 if !(1..=100).contains(&r) {
@@ -383,8 +376,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
                 progress: &mut progress,
                 cancel: &cancel,
             };
-            let report = execute::execute(&ws, &signer, &key, &id, &options, &op, &mut control)
-                .map_err(pay)?;
+            let report = execute::execute(&ws, &signer, &key, &id, &options, &op, &mut control)?;
             if ctx.json {
                 print_json(&report);
             } else if report.nothing_left {
@@ -412,7 +404,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Status { batch: id } => {
-            let b = batch::load(&ws, &id).map_err(pay)?;
+            let b = batch::load(&ws, &id)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"batch": b.id, "state": b.state, "lines": b.lines.iter().filter(|l| l.is_paid()).map(|l| {
@@ -443,9 +435,9 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             as_,
             line,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_).map_err(pay)?;
+            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
             let lines = (!line.is_empty()).then_some(line.as_slice());
-            let done = execute::retry_failed(&ws, &signer, &id, lines, &op).map_err(pay)?;
+            let done = execute::retry_failed(&ws, &signer, &id, lines, &op)?;
             if ctx.json {
                 print_json(&serde_json::json!({"batch": id, "retry": done}));
             } else {
@@ -460,13 +452,13 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             dual_approval_at,
             as_,
         } => {
-            let mut p = batch::settings(&ws).map_err(pay)?;
+            let mut p = batch::settings(&ws)?;
             if fee_bps.is_some() || minimum.is_some() || dual_approval_at.is_some() {
                 p.fee_bps = fee_bps.unwrap_or(p.fee_bps);
                 p.minimum_minor = minimum.unwrap_or(p.minimum_minor);
                 p.dual_approval_at_minor = dual_approval_at.unwrap_or(p.dual_approval_at_minor);
                 let by = signer_if_named(&ws, ctx, as_)?;
-                batch::set_settings(&ws, by.as_ref(), p, &op).map_err(pay)?;
+                batch::set_settings(&ws, by.as_ref(), p, &op)?;
             }
             if ctx.json {
                 print_json(&p);
@@ -491,7 +483,7 @@ fn override_params(
     if fee_bps.is_none() && minimum.is_none() {
         return Ok(None);
     }
-    let mut p = batch::settings(ws).map_err(pay)?;
+    let mut p = batch::settings(ws)?;
     p.fee_bps = fee_bps.unwrap_or(p.fee_bps);
     p.minimum_minor = minimum.unwrap_or(p.minimum_minor);
     Ok(Some(p))
@@ -500,7 +492,7 @@ fn override_params(
 /// Writes a new file whole or not at all (never over an existing one).
 fn write_new(path: &std::path::Path, text: &str) -> Result<(), Failure> {
     closebook_engine::files::write_new(path, text.as_bytes())
-        .map_err(|e| pay(PayoutError::Io(path.display().to_string(), e.to_string())))
+        .map_err(|e| Failure::from(PayoutError::Io(path.display().to_string(), e.to_string())))
 }
 
 fn decided(json: bool, b: &Batch) {

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
+use closebook_engine::Workspace;
 use closebook_engine::reconcile::exceptions::{
     self, ExceptionFilter, ExceptionRow, Resolution, ResolveRequest, StateFilter,
 };
 use closebook_engine::reconcile::rules::{self, MatchRules, Rule};
 use closebook_engine::reconcile::snapshot::{self, Snapshot, SnapshotException};
 use closebook_engine::reconcile::{Kind, ReconcileError};
-use closebook_engine::{Error, Workspace};
 
 use crate::render::{local_time, money};
 use crate::{Ctx, Failure, print_json};
@@ -61,10 +61,6 @@ pub enum ExceptionsCommand {
     },
 }
 
-fn rec(e: ReconcileError) -> Failure {
-    Failure::Engine(Error::from(e))
-}
-
 fn parse_day(s: &str) -> Result<jiff::civil::Date, Failure> {
     s.parse()
         .map_err(|_| Failure::Usage(format!("`{s}` is not a day: use YYYY-MM-DD")))
@@ -80,7 +76,7 @@ pub fn cmd_snapshot(
     let ws = ctx.open()?;
     let op = ctx.op();
     if list {
-        let days = snapshot::history(&ws).map_err(rec)?;
+        let days = snapshot::history(&ws)?;
         if ctx.json {
             print_json(&days);
         } else if days.is_empty() {
@@ -111,13 +107,12 @@ pub fn cmd_snapshot(
         return Ok(());
     }
     if catch_up {
-        let days = snapshot::missing_days(&ws, op.now).map_err(rec)?;
+        let days = snapshot::missing_days(&ws, op.now)?;
         if !ctx.json {
             if days.is_empty() {
                 println!(
                     "Nothing to catch up: every day up to yesterday is reconciled{}.",
-                    snapshot::last_day(&ws)
-                        .map_err(rec)?
+                    snapshot::last_day(&ws)?
                         .map(|d| format!(" (last: {d})"))
                         .unwrap_or_default()
                 );
@@ -131,7 +126,7 @@ pub fn cmd_snapshot(
             );
         }
         let cancel = AtomicBool::new(false);
-        let report = snapshot::catch_up(&ws, &op, &mut |_| {}, &cancel).map_err(rec)?;
+        let report = snapshot::catch_up(&ws, &op, &mut |_| {}, &cancel)?;
         if ctx.json {
             print_json(&report);
         } else {
@@ -182,8 +177,7 @@ pub fn cmd_snapshot(
         snapshot::compute(&ws, day, &op)
     } else {
         snapshot::take(&ws, day, &op)
-    }
-    .map_err(rec)?;
+    }?;
     if ctx.json {
         print_json(&s);
     } else {
@@ -309,8 +303,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
                     currency: currency.map(|c| c.to_lowercase()),
                     min_amount,
                 },
-            )
-            .map_err(rec)?;
+            )?;
             if ctx.json {
                 print_json(&rows);
             } else if rows.is_empty() {
@@ -327,7 +320,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             }
         }
         ExceptionsCommand::Show { id } => {
-            let d = exceptions::show(&ws, id).map_err(rec)?;
+            let d = exceptions::show(&ws, id)?;
             if ctx.json {
                 print_json(&d);
             } else {
@@ -375,10 +368,11 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             if propose {
                 let mut all = Vec::new();
                 for id in &ids {
-                    all.extend(
-                        exceptions::propose_adjustment(&ws, *id, counter_account.as_deref())
-                            .map_err(rec)?,
-                    );
+                    all.extend(exceptions::propose_adjustment(
+                        &ws,
+                        *id,
+                        counter_account.as_deref(),
+                    )?);
                 }
                 if ctx.json {
                     print_json(&all);
@@ -405,8 +399,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
                     counter_account,
                 },
                 &ctx.op(),
-            )
-            .map_err(rec)?;
+            )?;
             if ctx.json {
                 print_json(&rows);
             } else {
@@ -425,7 +418,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             }
         }
         ExceptionsCommand::ExportAdjustments { out } => {
-            let n = exceptions::export_adjustments(&ws, &out).map_err(rec)?;
+            let n = exceptions::export_adjustments(&ws, &out)?;
             if ctx.json {
                 print_json(&serde_json::json!({"out": out, "postings": n}));
             } else {
@@ -513,7 +506,7 @@ pub fn cmd_match_rules(
     window_days: Option<u32>,
 ) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let mut r = rules::rules(&ws).map_err(|e| rec(e.into()))?;
+    let mut r = rules::rules(&ws).map_err(ReconcileError::from)?;
     if order.is_some() || tolerance.is_some() || window_days.is_some() {
         if let Some(order) = order {
             r.order = order

@@ -6,9 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
 use closebook_engine::Error;
-use closebook_engine::reports::{
-    self, ExportControl, ExportProgress, Format, ReportError, ReportSpec, journal,
-};
+use closebook_engine::reports::{self, ExportControl, ExportProgress, Format, ReportSpec, journal};
 
 use crate::{Ctx, Failure, print_json};
 
@@ -51,10 +49,6 @@ pub enum ExportCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
-}
-
-fn rep(e: ReportError) -> Failure {
-    Failure::Engine(Error::from(e))
 }
 
 fn day(s: Option<String>, what: &str) -> Result<Option<jiff::civil::Date>, Failure> {
@@ -120,8 +114,7 @@ pub fn cmd_export(ctx: &Ctx, cmd: ExportCommand) -> Result<(), Failure> {
                     progress: &mut progress,
                     cancel: &cancel,
                 },
-            )
-            .map_err(rep)?;
+            )?;
             if ctx.json {
                 print_json(&r);
             } else {
@@ -145,8 +138,7 @@ pub fn cmd_export(ctx: &Ctx, cmd: ExportCommand) -> Result<(), Failure> {
                 .map(|d| ws.end_of_day(d))
                 .transpose()
                 .map_err(|e| Failure::Usage(e.to_string()))?;
-            let r = journal::export(&ws, &out, as_of, &ctx.op(), &mut progress, &cancel)
-                .map_err(rep)?;
+            let r = journal::export(&ws, &out, as_of, &ctx.op(), &mut progress, &cancel)?;
             if ctx.json {
                 print_json(&r);
             } else {
@@ -166,7 +158,7 @@ pub fn cmd_verify_export(ctx: &Ctx, dir: PathBuf) -> Result<(), Failure> {
         Some(_) => Some(ctx.open()?),
         None => None,
     };
-    let v = reports::verify(&dir, ws.as_ref()).map_err(rep)?;
+    let v = reports::verify(&dir, ws.as_ref())?;
     if ctx.json {
         print_json(&v);
     } else if v.ok() {

@@ -1,9 +1,7 @@
 //! `closebook webhooks`: what Stripe sent per day and event type, and what the platform's
 //! webhook table says of it.
 
-use closebook_engine::Error;
 use closebook_engine::reconcile::webhooks;
-use jiff::Timestamp;
 
 use crate::{Ctx, Failure, print_json};
 
@@ -14,13 +12,13 @@ fn day(s: &str) -> Result<jiff::civil::Date, Failure> {
 
 pub fn cmd_webhooks(ctx: &Ctx, from: Option<String>, to: Option<String>) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let today = Timestamp::now().to_zoned(ws.time_zone().clone()).date();
+    let today = ctx.now.to_zoned(ws.time_zone().clone()).date();
     let to = to.as_deref().map(day).transpose()?.unwrap_or(today);
     let from = match from.as_deref() {
         Some(f) => day(f)?,
         None => to.saturating_sub(jiff::Span::new().days(29)),
     };
-    let days = webhooks::health(&ws, from, to).map_err(Error::from)?;
+    let days = webhooks::health(&ws, from, to)?;
     if ctx.json {
         print_json(&days);
         return Ok(());

@@ -1,7 +1,6 @@
 //! The Settings screen's account map (the platform's accounts for each booking role) and
 //! the Reconciliation screen's webhook health: their commands and transport types.
 
-use closebook_engine::Error;
 use closebook_engine::accounts::{self, Role, RoleShape};
 use closebook_engine::payouts::people;
 use closebook_engine::reconcile::webhooks;
@@ -74,10 +73,6 @@ pub struct WebhookDayView {
 /// The ledger's accounts offered to choose from: enough for any chart; more is a typo's list.
 const MAX_ACCOUNTS_OFFERED: usize = 500;
 
-fn engine(e: impl Into<Error>) -> CommandError {
-    e.into().into()
-}
-
 fn shape_name(s: RoleShape) -> &'static str {
     match s {
         RoleShape::Subtree => "subtree",
@@ -90,17 +85,12 @@ impl App {
     pub fn account_roles(&self) -> Result<AccountRolesView> {
         let session = self.session()?;
         let ws = lock(&session.reader);
-        let map = accounts::load(ws.connection())
-            .map_err(accounts::AccountsError::from)
-            .map_err(engine)?;
-        let gaps = accounts::gaps(ws.connection())
-            .map_err(accounts::AccountsError::from)
-            .map_err(engine)?;
+        let map = accounts::load(ws.connection()).map_err(accounts::AccountsError::from)?;
+        let gaps = accounts::gaps(ws.connection()).map_err(accounts::AccountsError::from)?;
         let ledger_accounts =
             accounts::ledger_accounts(ws.connection(), Some(MAX_ACCOUNTS_OFFERED))
-                .map_err(accounts::AccountsError::from)
-                .map_err(engine)?;
-        let roster = people::list(&ws, Some(self.secrets.as_ref())).map_err(engine)?;
+                .map_err(accounts::AccountsError::from)?;
+        let roster = people::list(&ws, Some(self.secrets.as_ref()))?;
         Ok(AccountRolesView {
             roles: map
                 .entries()
@@ -145,9 +135,11 @@ impl App {
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|n| people::authenticate(&ws, self.secrets.as_ref(), n).map_err(engine))
+                .map(|n| {
+                    people::authenticate(&ws, self.secrets.as_ref(), n).map_err(CommandError::from)
+                })
                 .transpose()?;
-            accounts::set(&ws, by.as_ref(), &changes, &self.ctx()).map_err(engine)?
+            accounts::set(&ws, by.as_ref(), &changes, &self.ctx())?
         };
         session.invalidate();
         let mut notes = Vec::new();
@@ -185,7 +177,7 @@ impl App {
         };
         let (from, to) = (day(&from)?, day(&to)?);
         self.read(|ws| {
-            let days = webhooks::health(ws, from, to).map_err(engine)?;
+            let days = webhooks::health(ws, from, to)?;
             Ok(days
                 .into_iter()
                 .map(|d| WebhookDayView {

@@ -544,7 +544,7 @@ impl App {
     ) -> Result<(String, Option<stripe::StripeKey>)> {
         if session.demo {
             let url = self.demo_simulator()?;
-            let key = stripe::StripeKey::parse(demo_stripe::KEY).map_err(Error::from)?;
+            let key = stripe::StripeKey::parse(demo_stripe::KEY)?;
             return Ok((url, Some(key)));
         }
         let base = stripe_api_base();
@@ -591,11 +591,11 @@ impl App {
             (stripe_api_base(), kind)
         };
         let ws = lock(&session.reader);
-        let status = stripe::status::status(&ws, 1).map_err(Error::from)?;
-        let thresholds = stripe::coverage::thresholds(&ws).map_err(Error::from)?;
-        let history = stripe::coverage::history(&ws, 60).map_err(Error::from)?;
+        let status = stripe::status::status(&ws, 1)?;
+        let thresholds = stripe::coverage::thresholds(&ws)?;
+        let history = stripe::coverage::history(&ws, 60)?;
         let money = |minor: i64, currency: &str| -> Result<AmountView> {
-            let unit = ws.units().lookup(currency).map_err(Error::from)?;
+            let unit = ws.units().lookup(currency)?;
             Ok(closebook_engine::money::Money::new(minor, unit).into())
         };
         let mut coverage_history = Vec::with_capacity(history.len());
@@ -699,7 +699,7 @@ impl App {
         };
         session.invalidate();
         self.end_operation(&op_id);
-        let r = result.map_err(Error::from)?;
+        let r = result?;
         Ok(SyncReportView {
             run_id: r.run_id,
             resumed: r.resumed,
@@ -717,8 +717,7 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            stripe::keys::store(&ws, self.secrets.as_ref(), &key, &self.ctx())
-                .map_err(Error::from)?;
+            stripe::keys::store(&ws, self.secrets.as_ref(), &key, &self.ctx())?;
         }
         self.stripe_overview()
     }
@@ -727,7 +726,7 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            stripe::keys::forget(&ws, self.secrets.as_ref(), &self.ctx()).map_err(Error::from)?;
+            stripe::keys::forget(&ws, self.secrets.as_ref(), &self.ctx())?;
         }
         self.stripe_overview()
     }
@@ -771,8 +770,7 @@ impl App {
                     before_seq: query.before_seq,
                     limit,
                 },
-            )
-            .map_err(|e| Error::Ledger(e.into()))?;
+            )?;
             let next = (rows.len() == limit as usize)
                 .then(|| rows.last().map(|r| r.seq))
                 .flatten()
@@ -798,7 +796,7 @@ impl App {
     /// Walks the whole chain; a broken one is a result to show, not a failed command.
     pub fn audit_verify(&self) -> Result<AuditVerifyView> {
         self.read(|ws| {
-            let v = audit::verify(ws.connection()).map_err(|e| Error::Ledger(e.into()))?;
+            let v = audit::verify(ws.connection())?;
             // A disagreement is a result to show, like a broken chain; a failure to read is not.
             let (ledger_postings, ledger_problem) = match ledger::prove_totals(ws) {
                 Ok(p) => (p.postings, None),
@@ -875,7 +873,7 @@ impl App {
         };
         session.invalidate();
         self.end_operation(&args.op_id);
-        Ok(result.map_err(Error::from)?.into())
+        Ok(result?.into())
     }
 }
 

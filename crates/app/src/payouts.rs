@@ -301,10 +301,6 @@ fn amount(minor: i64) -> AmountView {
     Money::new(minor, usd()).into()
 }
 
-fn pay(e: PayoutError) -> CommandError {
-    Error::from(e).into()
-}
-
 fn invalid(message: impl Into<String>) -> CommandError {
     CommandError::new(ErrorCode::InvalidInput, message)
 }
@@ -487,12 +483,12 @@ fn months(
         .prepare(
             "SELECT month, count(*) FROM platform_allocations GROUP BY month ORDER BY month DESC",
         )
-        .map_err(|e| pay(e.into()))?;
+        .map_err(PayoutError::from)?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .map_err(|e| pay(e.into()))?
+        .map_err(PayoutError::from)?
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| pay(e.into()))?;
+        .map_err(PayoutError::from)?;
     rows.into_iter()
         .map(|(month, n)| {
             let over = closebook_engine::payouts::parse_month(&month)
@@ -529,7 +525,7 @@ pub const DEMO_DUAL_APPROVAL_AT: i64 = 100_000;
 impl App {
     /// Gives a fresh demo workspace its roster and payout settings (once).
     pub(crate) fn ensure_demo_roster(&self, ws: &Workspace) -> Result<()> {
-        if !people::list(ws, None).map_err(pay)?.is_empty() {
+        if !people::list(ws, None)?.is_empty() {
             return Ok(());
         }
         let ctx = self.ctx();
@@ -538,10 +534,10 @@ impl App {
             dual_approval_at_minor: DEMO_DUAL_APPROVAL_AT,
             ..Params::default()
         };
-        batch::set_settings(ws, None, p, &ctx).map_err(pay)?;
+        batch::set_settings(ws, None, p, &ctx)?;
         for (name, role) in DEMO_PEOPLE {
-            let seed = people::fresh_seed().map_err(pay)?;
-            people::add(ws, self.secrets.as_ref(), name, role, seed, None, &ctx).map_err(pay)?;
+            let seed = people::fresh_seed()?;
+            people::add(ws, self.secrets.as_ref(), name, role, seed, None, &ctx)?;
         }
         Ok(())
     }
@@ -550,12 +546,9 @@ impl App {
         let now = (self.clock)();
         let secrets = self.secrets.clone();
         self.read(|ws| {
-            let list = batch::list(ws).map_err(pay)?;
-            let listed = people::list(ws, Some(secrets.as_ref())).map_err(pay)?;
-            let root = people::signed_roster(ws)
-                .map_err(pay)?
-                .root()
-                .map(String::from);
+            let list = batch::list(ws)?;
+            let listed = people::list(ws, Some(secrets.as_ref()))?;
+            let root = people::signed_roster(ws)?.root().map(String::from);
             Ok(PayoutsOverview {
                 roster_root_fingerprint: root
                     .as_ref()
@@ -566,7 +559,7 @@ impl App {
                 roles: Role::ALL.iter().map(|r| r.as_str().to_string()).collect(),
                 months: months(ws, now, &list)?,
                 batches: list.iter().map(|b| summary_view(ws, b)).collect(),
-                settings: settings_view(&batch::settings(ws).map_err(pay)?),
+                settings: settings_view(&batch::settings(ws)?),
             })
         })
     }
@@ -579,17 +572,17 @@ impl App {
     ) -> Result<Option<people::Signer>> {
         name.map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|n| people::authenticate(ws, self.secrets.as_ref(), n).map_err(pay))
+            .map(|n| people::authenticate(ws, self.secrets.as_ref(), n).map_err(Into::into))
             .transpose()
     }
 
     pub fn payouts_add_person(&self, args: AddPersonArgs) -> Result<PayoutsOverview> {
-        let role = Role::parse(args.role.trim()).map_err(pay)?;
+        let role = Role::parse(args.role.trim())?;
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
             let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
-            let seed = people::fresh_seed().map_err(pay)?;
+            let seed = people::fresh_seed()?;
             people::add(
                 &ws,
                 self.secrets.as_ref(),
@@ -598,8 +591,7 @@ impl App {
                 seed,
                 by.as_ref(),
                 &self.ctx(),
-            )
-            .map_err(pay)?;
+            )?;
         }
         self.payouts_overview()
     }
@@ -609,9 +601,8 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            let admin =
-                people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
-            people::vouch(&ws, &admin, &args.names, &self.ctx()).map_err(pay)?;
+            let admin = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
+            people::vouch(&ws, &admin, &args.names, &self.ctx())?;
         }
         self.payouts_overview()
     }
@@ -629,7 +620,7 @@ impl App {
         {
             let ws = lock(&session.writer);
             let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
-            batch::set_settings(&ws, by.as_ref(), p, &self.ctx()).map_err(pay)?;
+            batch::set_settings(&ws, by.as_ref(), p, &self.ctx())?;
         }
         self.payouts_overview()
     }
@@ -637,17 +628,16 @@ impl App {
     pub fn payouts_prepare(&self, args: PrepareArgs) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer =
-            people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
-        let b = batch::prepare(&ws, &signer, &args.month, None, &self.ctx()).map_err(pay)?;
-        let p = batch::preview(&ws, &b.id).map_err(pay)?;
+        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
+        let b = batch::prepare(&ws, &signer, &args.month, None, &self.ctx())?;
+        let p = batch::preview(&ws, &b.id)?;
         Ok(batch_view(&ws, &p))
     }
 
     /// A batch, proven on load, with everything needed to sign it off.
     pub fn payouts_batch(&self, id: String) -> Result<BatchView> {
         self.read(|ws| {
-            let p = batch::preview(ws, &id).map_err(pay)?;
+            let p = batch::preview(ws, &id)?;
             Ok(batch_view(ws, &p))
         })
     }
@@ -655,13 +645,13 @@ impl App {
     pub fn payouts_what_if(&self, args: WhatIfArgs) -> Result<WhatIfView> {
         let minimum = parse_minor(&args.minimum_minor, "minimum payout")?;
         self.read(|ws| {
-            let b = batch::load(ws, &args.batch_id).map_err(pay)?;
+            let b = batch::load(ws, &args.batch_id)?;
             let params = Params {
                 fee_bps: args.fee_bps,
                 minimum_minor: minimum,
                 ..b.params
             };
-            let c = batch::what_if(ws, &args.batch_id, params).map_err(pay)?;
+            let c = batch::what_if(ws, &args.batch_id, params)?;
             let newly = |from_paid: bool| {
                 b.lines
                     .iter()
@@ -684,8 +674,7 @@ impl App {
     fn decide(&self, args: &DecisionArgs, reject: bool) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer =
-            people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
+        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
         let ctx = self.ctx();
         let b = if reject {
             batch::reject(
@@ -697,10 +686,9 @@ impl App {
             )
         } else {
             batch::approve(&ws, &signer, &args.batch_id, &ctx)
-        }
-        .map_err(pay)?;
+        }?;
         session.invalidate();
-        let p = batch::preview(&ws, &b.id).map_err(pay)?;
+        let p = batch::preview(&ws, &b.id)?;
         Ok(batch_view(&ws, &p))
     }
 
@@ -731,27 +719,25 @@ impl App {
         }
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer =
-            people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
+        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
         let reason = args
             .reject_reason
             .as_deref()
             .map(str::trim)
             .filter(|r| !r.is_empty());
-        let file = batch::export_approval(&ws, &signer, &args.batch_id, reason, &self.ctx())
-            .map_err(pay)?;
+        let file = batch::export_approval(&ws, &signer, &args.batch_id, reason, &self.ctx())?;
         let text = serde_json::to_string_pretty(&file).expect("an approval serializes");
         write_whole(&path, &text)?;
         Ok(path.display().to_string())
     }
 
     pub fn payouts_import_approval(&self, path: String) -> Result<BatchView> {
-        let bytes = batch::read_approval_file(std::path::Path::new(path.trim())).map_err(pay)?;
+        let bytes = batch::read_approval_file(std::path::Path::new(path.trim()))?;
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let b = batch::import_approval(&ws, &bytes, &self.ctx()).map_err(pay)?;
+        let b = batch::import_approval(&ws, &bytes, &self.ctx())?;
         session.invalidate();
-        let p = batch::preview(&ws, &b.id).map_err(pay)?;
+        let p = batch::preview(&ws, &b.id)?;
         Ok(batch_view(&ws, &p))
     }
 
@@ -773,8 +759,8 @@ impl App {
             if session.demo {
                 options.limits = demo::sync_options(&api_base).limits;
             }
-            let signer =
-                people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay);
+            let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)
+                .map_err(Into::into);
             match signer {
                 Err(e) => Err(e),
                 Ok(signer) => {
@@ -802,7 +788,7 @@ impl App {
                         &self.ctx(),
                         &mut control,
                     )
-                    .map_err(pay)
+                    .map_err(CommandError::from)
                 }
             }
         };
@@ -825,11 +811,10 @@ impl App {
     pub fn payouts_retry(&self, args: RetryArgs) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer =
-            people::authenticate(&ws, self.secrets.as_ref(), &args.as_person).map_err(pay)?;
+        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
         let lines = (!args.lines.is_empty()).then_some(args.lines.as_slice());
-        execute::retry_failed(&ws, &signer, &args.batch_id, lines, &self.ctx()).map_err(pay)?;
-        let p = batch::preview(&ws, &args.batch_id).map_err(pay)?;
+        execute::retry_failed(&ws, &signer, &args.batch_id, lines, &self.ctx())?;
+        let p = batch::preview(&ws, &args.batch_id)?;
         Ok(batch_view(&ws, &p))
     }
 }

@@ -10,7 +10,7 @@ use closebook_engine::reconcile::snapshot::{
 };
 use closebook_engine::reconcile::{Kind, ReconcileError};
 use closebook_engine::workspace::Workspace;
-use closebook_engine::{Error, ErrorCode, money::Money};
+use closebook_engine::{ErrorCode, money::Money};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -249,7 +249,7 @@ pub struct ResolveArgs {
 }
 
 fn money(ws: &Workspace, minor: i64, currency: &str) -> Result<AmountView> {
-    let unit = ws.units().lookup(currency).map_err(Error::from)?;
+    let unit = ws.units().lookup(currency)?;
     Ok(Money::new(minor, unit).into())
 }
 
@@ -268,10 +268,6 @@ fn parse_day(day: &str) -> Result<Date> {
     day.trim()
         .parse::<Date>()
         .map_err(|_| invalid(format!("`{day}` is not a day: use YYYY-MM-DD")))
-}
-
-fn rec(e: ReconcileError) -> CommandError {
-    Error::from(e).into()
 }
 
 fn rules_view(r: &MatchRules) -> MatchRulesView {
@@ -451,19 +447,17 @@ impl App {
     pub fn recon_overview(&self) -> Result<ReconOverview> {
         let now = (self.clock)();
         self.read(|ws| {
-            let days = snapshot::history(ws).map_err(rec)?;
-            let open = exceptions::list(ws, &ExceptionFilter::default())
-                .map_err(rec)?
-                .len() as u64;
+            let days = snapshot::history(ws)?;
+            let open = exceptions::list(ws, &ExceptionFilter::default())?.len() as u64;
             Ok(ReconOverview {
-                last_day: snapshot::last_day(ws).map_err(rec)?.map(|d| d.to_string()),
+                last_day: snapshot::last_day(ws)?.map(|d| d.to_string()),
                 days: days
                     .iter()
                     .map(|d| day_view(ws, d))
                     .collect::<Result<_>>()?,
-                missing_days: snapshot::missing_days(ws, now).map_err(rec)?.len() as u64,
+                missing_days: snapshot::missing_days(ws, now)?.len() as u64,
                 open_exceptions: open,
-                rules: rules_view(&rules::rules(ws).map_err(|e| rec(e.into()))?),
+                rules: rules_view(&rules::rules(ws).map_err(ReconcileError::from)?),
                 kinds: Kind::ALL.iter().map(|k| k.name().to_string()).collect(),
                 resolutions: Resolution::ALL
                     .iter()
@@ -494,7 +488,7 @@ impl App {
             snapshot::catch_up(&ws, &self.ctx(), &mut progress, &cancel)
         };
         self.end_operation(&op_id);
-        let r = result.map_err(rec)?;
+        let r = result?;
         Ok(CatchUpView {
             days_added: r.days.len() as u64,
             last_day: r.last_day.map(|d| d.to_string()),
@@ -517,8 +511,7 @@ impl App {
             snapshot::compute(&ws, day, &self.ctx())
         } else {
             snapshot::take(&ws, day, &self.ctx())
-        }
-        .map_err(rec)?;
+        }?;
         snapshot_view(&ws, &s, args.dry_run)
     }
 
@@ -526,9 +519,8 @@ impl App {
     pub fn recon_day(&self, day: String) -> Result<SnapshotView> {
         let day = parse_day(&day)?;
         self.read(|ws| {
-            let s = snapshot::latest_of(ws, day)
-                .map_err(rec)?
-                .ok_or_else(|| rec(ReconcileError::NoSnapshot(day)))?;
+            let s = snapshot::latest_of(ws, day)?
+                .ok_or_else(|| CommandError::from(ReconcileError::NoSnapshot(day)))?;
             snapshot_view(ws, &s, false)
         })
     }
@@ -560,8 +552,7 @@ impl App {
             min_amount,
         };
         self.read(|ws| {
-            exceptions::list(ws, &filter)
-                .map_err(rec)?
+            exceptions::list(ws, &filter)?
                 .iter()
                 .map(|x| row_view(ws, x))
                 .collect()
@@ -570,8 +561,7 @@ impl App {
 
     pub fn recon_exception(&self, id: i32) -> Result<ExceptionDetailView> {
         self.read(|ws| {
-            let ExceptionDetail { row, history } =
-                exceptions::show(ws, i64::from(id)).map_err(rec)?;
+            let ExceptionDetail { row, history } = exceptions::show(ws, i64::from(id))?;
             let c = row.exception.currency.clone();
             Ok(ExceptionDetailView {
                 allowed: Resolution::ALL
@@ -602,8 +592,7 @@ impl App {
     ) -> Result<Vec<ProposedEntryView>> {
         let counter = non_blank(counter_account);
         self.read(|ws| {
-            let p = exceptions::propose_adjustment(ws, i64::from(id), counter.as_deref())
-                .map_err(rec)?;
+            let p = exceptions::propose_adjustment(ws, i64::from(id), counter.as_deref())?;
             proposal_view(ws, &p)
         })
     }
@@ -624,8 +613,7 @@ impl App {
                     counter_account: non_blank(args.counter_account),
                 },
                 &self.ctx(),
-            )
-            .map_err(rec)?;
+            )?;
             rows.iter()
                 .map(|x| row_view(&ws, x))
                 .collect::<Result<Vec<_>>>()?
@@ -649,6 +637,8 @@ impl App {
         let session = self.session()?;
         let ws = lock(&session.writer);
         rules::set_rules(&ws, &r, &self.ctx())?;
-        Ok(rules_view(&rules::rules(&ws).map_err(|e| rec(e.into()))?))
+        Ok(rules_view(
+            &rules::rules(&ws).map_err(ReconcileError::from)?,
+        ))
     }
 }

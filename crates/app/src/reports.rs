@@ -117,10 +117,6 @@ pub struct VerifyExportView {
     pub recorded: Option<bool>,
 }
 
-fn rep(e: reports::ReportError) -> CommandError {
-    Error::from(e).into()
-}
-
 fn invalid(message: impl Into<String>) -> CommandError {
     CommandError::new(ErrorCode::InvalidInput, message)
 }
@@ -290,7 +286,7 @@ impl App {
             )
         };
         self.end_operation(&args.op_id);
-        let r = result.map_err(rep)?;
+        let r = result?;
         Ok(ExportReportView {
             dir: r.dir.display().to_string(),
             title: r.manifest.report.title.clone(),
@@ -343,7 +339,7 @@ impl App {
                 &mut progress,
                 &cancel,
             )
-            .map_err(rep)
+            .map_err(CommandError::from)
         };
         self.end_operation(&args.op_id);
         let r = result?;
@@ -364,8 +360,7 @@ impl App {
                 reports::verify(&path, Some(&ws))
             }
             Err(_) => reports::verify(&path, None),
-        }
-        .map_err(rep)?;
+        }?;
         Ok(VerifyExportView {
             dir: v.dir.display().to_string(),
             ok: v.ok(),

@@ -100,6 +100,30 @@ impl CommandError {
     }
 }
 
+/// Every engine module's error becomes a command error the way `Error` does, so that `?`
+/// converts it (no hand-written mapping per call).
+macro_rules! command_error_from {
+    ($($t:ty),*) => {$(impl From<$t> for CommandError {
+        fn from(e: $t) -> CommandError {
+            Error::from(e).into()
+        }
+    })*};
+}
+command_error_from!(
+    closebook_engine::workspace::WorkspaceError,
+    closebook_engine::ingest::ImportError,
+    closebook_engine::ingest::postgres::PullError,
+    closebook_engine::ledger::LedgerError,
+    closebook_engine::secrets::SecretError,
+    closebook_engine::payouts::PayoutError,
+    closebook_engine::reconcile::ReconcileError,
+    closebook_engine::reports::ReportError,
+    closebook_engine::accounts::AccountsError,
+    closebook_engine::stripe::StripeError,
+    closebook_engine::money::MoneyError,
+    closebook_engine::audit::AuditError
+);
+
 impl From<Error> for CommandError {
     fn from(e: Error) -> CommandError {
         use closebook_engine::ingest::ImportError;
@@ -125,17 +149,6 @@ impl From<Error> for CommandError {
         }
     }
 }
-
-macro_rules! command_error_from {
-    ($($t:ty),*) => {$(impl From<$t> for CommandError { fn from(e: $t) -> CommandError { Error::from(e).into() } })*};
-}
-command_error_from!(
-    closebook_engine::workspace::WorkspaceError,
-    closebook_engine::ingest::ImportError,
-    closebook_engine::ledger::LedgerError,
-    closebook_engine::secrets::SecretError,
-    closebook_engine::payouts::PayoutError
-);
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ProblemView {

@@ -8,6 +8,16 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+/// What reading the audit log can fail with: a broken chain (named by its first broken
+/// record), or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("the audit log is broken at record {seq}: {reason}")]
+    Broken { seq: i64, reason: String },
+    #[error("database error in the audit log: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -113,7 +123,7 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 const COLUMNS: &str = "seq, at, actor, action, summary, payload_sha256, prev_hash, hash";
 
 /// The most recent records, newest first.
-pub fn recent(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<AuditRecord>> {
+pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditRecord>, AuditError> {
     list(
         conn,
         &AuditFilter {
@@ -139,7 +149,7 @@ pub struct AuditFilter {
 /// Largest page of audit records one query returns.
 pub const MAX_AUDIT_PAGE: u32 = 1_000;
 
-pub fn list(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditRecord>> {
+pub fn list(conn: &Connection, f: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
     let mut conds = Vec::new();
     let mut params: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
     if let Some(p) = &f.action_prefix {
@@ -171,7 +181,7 @@ pub fn list(conn: &Connection, f: &AuditFilter) -> rusqlite::Result<Vec<AuditRec
         rusqlite::params_from_iter(params.iter().map(|b| b.as_ref())),
         read_record,
     )?;
-    rows.collect()
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// What `verify` found.
@@ -209,7 +219,7 @@ pub struct Broken {
 /// point at the record before it (removed, inserted or reordered), or a gap in the
 /// sequence. Removing records from the end leaves a shorter intact chain: compare the
 /// head with one written down earlier (exports' manifests carry it).
-pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
+pub fn verify(conn: &Connection) -> Result<Verification, AuditError> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1i64;

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::accounts::AccountsError;
+use crate::audit::AuditError;
 use crate::ingest::ImportError;
 use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
@@ -42,8 +43,8 @@ pub enum Error {
     Reports(#[from] ReportError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
-    #[error("the audit log is broken at record {seq}: {reason}")]
-    AuditBroken { seq: i64, reason: String },
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     #[error("invalid input: {0}")]
     InvalidInput(String),
 }
@@ -208,7 +209,8 @@ impl Error {
                 AccountsError::Payouts(p) => payout_code(p),
                 AccountsError::Database(_) => ErrorCode::Internal,
             },
-            Error::AuditBroken { .. } => ErrorCode::AuditBroken,
+            Error::Audit(AuditError::Broken { .. }) => ErrorCode::AuditBroken,
+            Error::Audit(AuditError::Database(_)) => ErrorCode::Internal,
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
         }
