@@ -1,6 +1,5 @@
 //! A snapshot's digest: every row read from both sides, in order, each field length-prefixed.
 
-
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 

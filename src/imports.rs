@@ -1,0 +1,185 @@
+//! `import` of the platform's files, `pull postgres` and the PostgreSQL password.
+
+use super::*;
+use std::io::{IsTerminal, Read};
+use std::sync::atomic::AtomicBool;
+
+use closebook_engine::Error;
+use closebook_engine::ingest::postgres::{self, PullOptions};
+use closebook_engine::ingest::{self, Format, Kind};
+use closebook_engine::secrets::SecretStore;
+
+pub(super) fn cmd_import(
+    ctx: &Ctx,
+    kind: &str,
+    file: &std::path::Path,
+    format: Option<&str>,
+) -> Result<(), Failure> {
+    let kind = Kind::parse(kind).ok_or_else(|| {
+        Failure::Usage(format!(
+            "unknown import kind `{kind}`; use one of {}",
+            Kind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let format = format
+        .map(|f| {
+            Format::parse(f)
+                .ok_or_else(|| Failure::Usage(format!("--format is csv or jsonl, not {f}")))
+        })
+        .transpose()?;
+    let mut ws = ctx.open()?;
+    let cancel = AtomicBool::new(false);
+    let show = !ctx.json || std::io::stderr().is_terminal();
+    let mut progress = |p: ingest::ImportProgress| {
+        if show {
+            let stage = match p.stage {
+                ingest::ImportStage::Reading => "read",
+                ingest::ImportStage::Writing => "written",
+            };
+            match p.total {
+                Some(t) => eprintln!("import: {} of {t} rows {stage}", p.rows),
+                None => eprintln!("import: {} rows {stage}", p.rows),
+            }
+        }
+    };
+    let mut control = ingest::Control {
+        progress: &mut progress,
+        cancel: &cancel,
+    };
+    let report = ingest::import_file_with(&mut ws, kind, file, format, &ctx.op(), &mut control)?;
+    if ctx.json {
+        print_json(&report);
+    } else if let Some(previous) = report.already_imported_as {
+        println!(
+            "{} was already imported (import #{previous}); nothing changed.",
+            file.display()
+        );
+    } else {
+        println!(
+            "Imported {} ({}): {} rows read, {} added, {} updated, {} already present.",
+            file.display(),
+            kind,
+            report.rows_read,
+            report.rows_added,
+            report.rows_updated,
+            report.rows_unchanged
+        );
+        for gap in &report.role_gaps {
+            println!("warning: {}", gap.message);
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn postgres_password_entry(ws_id: &str) -> String {
+    closebook_engine::secrets::entries::postgres_password(ws_id)
+}
+
+pub(super) fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failure> {
+    let ws = ctx.open()?;
+    let name = postgres_password_entry(&ws.info().id);
+    if forget {
+        ctx.secrets.delete(&name)?;
+        println!(
+            "Removed the PostgreSQL password from {}.",
+            ctx.secrets.describe()
+        );
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() {
+        eprintln!("Type the PostgreSQL password and press Enter (it is not echoed to any log):");
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        Failure::Engine(Error::InvalidInput(format!(
+            "cannot read the password from stdin: {e}"
+        )))
+    })?;
+    let password = text.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(Failure::Usage("no password on stdin".into()));
+    }
+    ctx.secrets.set(&name, password)?;
+    println!(
+        "Stored the PostgreSQL password in {}.",
+        ctx.secrets.describe()
+    );
+    Ok(())
+}
+
+/// A libpq-style URL from the usual PG environment variables.
+pub(super) fn url_from_pg_env() -> Option<String> {
+    let host = std::env::var("PGHOST").ok()?;
+    let port = std::env::var("PGPORT").unwrap_or_else(|_| "5432".into());
+    let user = std::env::var("PGUSER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "postgres".into());
+    let db = std::env::var("PGDATABASE").unwrap_or_else(|_| user.clone());
+    Some(format!("host={host} port={port} user={user} dbname={db}"))
+}
+
+pub(super) fn cmd_pull_postgres(
+    ctx: &Ctx,
+    url: Option<String>,
+    page_size: i64,
+) -> Result<(), Failure> {
+    let mut ws = ctx.open()?;
+    let stored: Option<String> = ws
+        .connection()
+        .query_row(
+            "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    let url = url.or(stored).or_else(url_from_pg_env).ok_or_else(|| {
+        Failure::Usage("no PostgreSQL source: pass --url postgres://user@host/db (or set PGHOST, PGUSER, PGDATABASE)".into())
+    })?;
+    if !(1..=100_000).contains(&page_size) {
+        return Err(Failure::Usage(
+            "--page-size must be between 1 and 100000".into(),
+        ));
+    }
+    let password = match std::env::var("PGPASSWORD") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => ctx
+            .secrets
+            .get(&postgres_password_entry(&ws.info().id))
+            .unwrap_or(None),
+    };
+    let mut options = PullOptions::new(url, password);
+    options.page_size = page_size;
+    let cancel = AtomicBool::new(false);
+    let show = !ctx.json || std::io::stderr().is_terminal();
+    let mut last = String::new();
+    let report = postgres::pull(&mut ws, &options, &ctx.op(), &cancel, &mut |p| {
+        if show && p.table != last {
+            last = p.table.to_string();
+        }
+        if show {
+            eprintln!("pull: {} — page {}, {} rows read", p.table, p.pages, p.rows);
+        }
+    })?;
+    if ctx.json {
+        print_json(&report);
+    } else {
+        println!("Pulled from {}:", report.source);
+        for t in &report.tables {
+            println!(
+                "  {:<26} {:>9} read {:>9} added {:>9} updated {:>9} unchanged",
+                t.table, t.rows_read, t.added, t.updated, t.unchanged
+            );
+        }
+        if report.holes_open > 0 {
+            println!(
+                "  {} wallet_ledger id(s) skipped by the platform are watched in case a late transaction fills them.",
+                report.holes_open
+            );
+        }
+    }
+    Ok(())
+}
