@@ -18,13 +18,13 @@ use common::{env, measured, probe, secs};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use closebook_engine::generate::{self, PlatformSpec};
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::secrets::MemorySecrets;
 use closebook_engine::workspace::{
     FreshIdentity, InitOptions, KeySource, Mode, Workspace, pragmas, schema,
 };
 use closebook_engine::{OpContext, ledger};
+use closebook_generate::{self as generate, PlatformSpec};
 use jiff::Timestamp;
 
 fn ctx() -> OpContext {

@@ -13,11 +13,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use closebook_engine::OpContext;
-use closebook_engine::generate::StripeActivity;
 use closebook_engine::secrets::MemorySecrets;
 use closebook_engine::stripe::sync::ObjectType;
 use closebook_engine::stripe::{self, StripeKey, SyncControl, SyncOptions};
 use closebook_engine::workspace::{FreshIdentity, InitOptions, KeySource, Mode, Workspace};
+use closebook_generate::StripeActivity;
 use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
 use jiff::Timestamp;
 

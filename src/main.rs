@@ -37,7 +37,8 @@ use clap::Parser;
 use closebook_engine::ingest::{self, postgres};
 use closebook_engine::secrets::OsKeychain;
 use closebook_engine::workspace::{KeySource, Workspace};
-use closebook_engine::{Error, OpContext, generate};
+use closebook_engine::{Error, OpContext};
+use closebook_generate as generate;
 use jiff::Timestamp;
 use serde::Serialize;
 

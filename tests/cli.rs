@@ -475,7 +475,7 @@ fn snapshot_catch_up_exceptions_and_resolve_from_the_command_line() {
 /// account plays; the map is audited and reconciliation reads it.
 #[test]
 fn a_platform_with_its_own_chart_maps_its_accounts_at_init_or_later() {
-    use closebook_engine::generate::{self, Chart, PlatformSpec, Shape};
+    use closebook_generate::{self as generate, Chart, PlatformSpec, Shape};
     let mut spec = PlatformSpec::scale(2_000, 11);
     spec.shape = Shape {
         chart: Chart::Numbered,

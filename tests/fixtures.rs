@@ -5,11 +5,11 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use closebook_engine::generate::{self, PlatformSpec};
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::money::apply_bps_half_even;
 use closebook_engine::workspace::Mode;
 use closebook_engine::{demo, ledger};
+use closebook_generate::{self as generate, PlatformSpec};
 use common::{ctx, repo_root, workspace};
 use proptest::prelude::*;
 

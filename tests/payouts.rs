@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use closebook_engine::generate::StripeActivity;
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::ledger;
 use closebook_engine::payouts::batch::{self, BatchState};
@@ -17,6 +16,7 @@ use closebook_engine::payouts::{Held, LineKind, Params, PayoutError};
 use closebook_engine::stripe::{self, SyncControl};
 use closebook_engine::workspace::Mode;
 use closebook_engine::{ErrorCode, demo};
+use closebook_generate::StripeActivity;
 use closebook_stripe_sim::{FaultKind, FaultPlan, SimConfig, Simulator};
 use common::seed::{Seed, key, now, op, seed_dataset, signer, sync};
 use common::{TestWorkspace, count, repo_root, workspace};

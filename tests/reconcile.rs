@@ -3,7 +3,6 @@
 
 use std::sync::atomic::AtomicBool;
 
-use closebook_engine::generate::{PlatformSpec, generate};
 use closebook_engine::ledger;
 use closebook_engine::reconcile::exceptions::{self, Resolution, ResolveRequest};
 use closebook_engine::reconcile::{
@@ -13,6 +12,7 @@ use closebook_engine::secrets::MemorySecrets;
 use closebook_engine::stripe::{self, StripeKey, SyncControl};
 use closebook_engine::workspace::{KeySource, Workspace};
 use closebook_engine::{OpContext, demo};
+use closebook_generate::{PlatformSpec, generate};
 use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
 use jiff::Timestamp;
 use jiff::civil::date;

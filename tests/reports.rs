@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
-use closebook_engine::generate::{self, PlatformSpec};
 use closebook_engine::ingest::{self, Format as InFormat, Kind};
 use closebook_engine::payouts::batch;
 use closebook_engine::reconcile::snapshot;
 use closebook_engine::reports::{self, ExportControl, ExportProgress, Format, ReportSpec, journal};
 use closebook_engine::workspace::{Mode, Workspace};
 use closebook_engine::{ErrorCode, ledger};
+use closebook_generate::{self as generate, PlatformSpec};
 use common::seed::{Seed, now, op};
 use jiff::civil::date;
 

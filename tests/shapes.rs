@@ -16,13 +16,13 @@ use std::sync::atomic::AtomicBool;
 
 use closebook_engine::OpContext;
 use closebook_engine::accounts;
-use closebook_engine::generate::{
-    self, Chart, EntryIds, FeeLayout, Payouts, PlatformSpec, RefundEvents, Shape,
-};
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::reconcile::{self, ExceptionFilter, StateFilter, Status};
 use closebook_engine::stripe::{self, StripeKey, SyncControl, SyncOptions};
 use closebook_engine::workspace::Mode;
+use closebook_generate::{
+    self as generate, Chart, EntryIds, FeeLayout, Payouts, PlatformSpec, RefundEvents, Shape,
+};
 use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -71,7 +71,18 @@ fn set_up(spec: &PlatformSpec, after_all: bool) -> Setup {
     let platform = generate::generate(spec);
     let mut t = common::workspace_tz(Mode::Test, &spec.timezone);
     // The platform's own account names, mapped as a finance team would on day one.
-    let map = spec.shape.chart.assignments();
+    let map: Vec<(accounts::Role, String)> = spec
+        .shape
+        .chart
+        .assignments()
+        .into_iter()
+        .map(|(r, a)| {
+            (
+                accounts::Role::parse(r.name()).expect("BOOKING.md's roles"),
+                a,
+            )
+        })
+        .collect();
     if !map.is_empty() {
         accounts::set(&t.ws, None, &map, &common::ctx()).expect("the chart maps");
     }
@@ -374,7 +385,7 @@ fn a_platform_with_its_own_chart_is_paid_from_its_own_accounts() {
         "UTC",
     );
     let Setup { t, sim, ctx, .. } = set_up(&spec, true);
-    let creators = Chart::Numbered.account(accounts::Role::CreatorObligations);
+    let creators = Chart::Numbered.account(generate::Role::CreatorObligations);
     let owed_before: i64 = ledger::balances(&t.ws, None, Some(creators))
         .unwrap()
         .iter()

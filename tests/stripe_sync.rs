@@ -109,9 +109,7 @@ fn a_sync_mirrors_stripe_exactly_and_a_second_changes_nothing() {
     let s = sim(|c| c);
     let first = run(&mut ws, &s, &options(&s)).unwrap();
     assert!(!first.resumed);
-    let expected =
-        closebook_engine::generate::generate(&closebook_engine::generate::PlatformSpec::demo())
-            .stripe;
+    let expected = closebook_generate::generate(&closebook_generate::PlatformSpec::demo()).stripe;
     assert_eq!(
         count(&ws, "SELECT count(*) FROM stripe_balance_transactions"),
         expected.len() as i64,

@@ -4,7 +4,6 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use closebook_engine::generate::{AccountLine, StripeActivity};
 use closebook_engine::ingest::{self, Format, Kind};
 use closebook_engine::payouts::PayoutError;
 use closebook_engine::payouts::batch;
@@ -13,6 +12,7 @@ use closebook_engine::payouts::people::{self, Role, Signer};
 use closebook_engine::stripe::{self, StripeKey, SyncControl};
 use closebook_engine::workspace::Mode;
 use closebook_engine::{OpContext, demo};
+use closebook_generate::{AccountLine, StripeActivity};
 use closebook_stripe_sim::{Dataset, SimConfig, SimHandle, Simulator};
 use jiff::Timestamp;
 

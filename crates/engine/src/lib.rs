@@ -8,7 +8,6 @@ pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod files;
-pub mod generate;
 pub mod ingest;
 pub mod ledger;
 pub mod money;

@@ -1,6 +1,6 @@
 //! What the simulator serves: Stripe's side of a generated platform.
 
-use closebook_engine::generate::{AccountLine, Platform, PlatformSpec, StripeActivity, generate};
+use closebook_generate::{AccountLine, Platform, PlatformSpec, StripeActivity, generate};
 
 /// The clock of an empty dataset: 2026-01-01T00:00:00Z.
 const EMPTY_DATASET_NOW: i64 = 1_767_225_600;

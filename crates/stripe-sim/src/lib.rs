@@ -9,7 +9,7 @@
 //!
 //! ## Data
 //! A [`Dataset`] is Stripe's side of a platform made by the engine's deterministic generator
-//! (`closebook_engine::generate`): one line per balance transaction, plus the creators'
+//! (`closebook_generate`): one line per balance transaction, plus the creators'
 //! connected accounts. Charges, refunds, disputes, transfers, payouts and events are derived
 //! from the lines (see `store.rs` for the rules, including how refunds and disputes find
 //! their charge). Time-dependent fields follow the simulator's clock ([`SimConfig::now`],

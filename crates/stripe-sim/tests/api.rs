@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use closebook_engine::generate::{PlatformSpec, StripeActivity, generate};
+use closebook_generate::{PlatformSpec, StripeActivity, generate};
 use closebook_stripe_sim::{Dataset, Mode, SimConfig, SimError, SimHandle, Simulator};
 use common::{client, client_with_key, get, get_as, stripe_err};
 use futures_util::TryStreamExt;
@@ -907,7 +907,7 @@ async fn a_path_id_that_is_not_utf8_is_a_json_error() {
 /// about the Refund.
 #[test]
 fn automatic_payouts_list_what_they_settled_and_events_name_their_objects() {
-    use closebook_engine::generate::{Payouts, RefundEvents, Shape};
+    use closebook_generate::{Payouts, RefundEvents, Shape};
     let manual = SimHandle::spawn_thread(Dataset::demo(), SimConfig::test()).unwrap();
     let po = demo().1.into_iter().find(|l| l.kind == "payout").unwrap();
     let r = get(

@@ -12,8 +12,12 @@
 //! UUIDs, its own account names for each role, refunds announced by `charge.refunded` or
 //! `refund.created`, manual or automatic payouts, and webhooks lost for events of any type.
 //!
+//! It stands apart from the engine on purpose (principle 3: test against the world, not
+//! against ourselves): it reads the contracts itself — the roles and default accounts of
+//! `contracts/BOOKING.md`, Stripe's fee arithmetic — and shares no code with what it tests.
+//!
 //! Long: one generation is one pass over a platform's months, and splitting it would pass
-//! a dozen pieces of state between files (it leaves the engine with issue 19).
+//! a dozen pieces of state between files.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -27,8 +31,78 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::accounts::Role;
-use crate::money::apply_bps_half_even;
+/// The roles accounts play in the platform's books, as `contracts/BOOKING.md` names them
+/// (a workspace maps each with `--map NAME=ACCOUNT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    StripeAccounts,
+    StripeBalance,
+    Bank,
+    SubscriberFunds,
+    CreatorObligations,
+    StripeFees,
+    Disputes,
+    PlatformFees,
+    Unallocated,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::StripeAccounts,
+        Role::StripeBalance,
+        Role::Bank,
+        Role::SubscriberFunds,
+        Role::CreatorObligations,
+        Role::StripeFees,
+        Role::Disputes,
+        Role::PlatformFees,
+        Role::Unallocated,
+    ];
+
+    /// The role's name in BOOKING.md and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::StripeAccounts => "stripe_accounts",
+            Role::StripeBalance => "stripe_balance",
+            Role::Bank => "bank",
+            Role::SubscriberFunds => "subscriber_funds",
+            Role::CreatorObligations => "creator_obligations",
+            Role::StripeFees => "stripe_fees",
+            Role::Disputes => "disputes",
+            Role::PlatformFees => "platform_fees",
+            Role::Unallocated => "unallocated",
+        }
+    }
+
+    /// BOOKING.md's default account for the role.
+    pub fn default_account(self) -> &'static str {
+        match self {
+            Role::StripeAccounts => "assets:stripe",
+            Role::StripeBalance => "assets:stripe:payments",
+            Role::Bank => "assets:bank",
+            Role::SubscriberFunds => "liabilities:subscribers",
+            Role::CreatorObligations => "liabilities:creators",
+            Role::StripeFees => "expenses:stripe_fees",
+            Role::Disputes => "expenses:disputes",
+            Role::PlatformFees => "income:platform_fees",
+            Role::Unallocated => "income:unallocated",
+        }
+    }
+}
+
+/// `amount × basis_points / 10_000`, rounded half to even: how the seeds say Stripe's
+/// percentage fee and the platform's fee are rounded. Written here, not borrowed from the
+/// engine, so that the engine's own rounding is checked against an independent one.
+fn apply_bps_half_even(amount: i64, basis_points: u32) -> Option<i64> {
+    let product = i128::from(amount) * i128::from(basis_points);
+    let (q, r) = (product.div_euclid(10_000), product.rem_euclid(10_000));
+    let q = match r.cmp(&5_000) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    };
+    i64::try_from(q).ok()
+}
 
 /// Where a charge's (or a dispute's) Stripe fee is booked (`contracts/BOOKING.md` allows both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1391,4 +1465,33 @@ pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> std::io::Result<()>
         w.write_all(b"\n")?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basis_points_round_half_to_even_both_ways() {
+        // 7% of 50 cents is 3.5 → 4 (4 is even); of 150, 10.5 → 10; of -50, -3.5 → -4.
+        assert_eq!(apply_bps_half_even(50, 700), Some(4));
+        assert_eq!(apply_bps_half_even(150, 700), Some(10));
+        assert_eq!(apply_bps_half_even(-50, 700), Some(-4));
+        assert_eq!(apply_bps_half_even(-150, 700), Some(-10));
+        assert_eq!(apply_bps_half_even(999, 290), Some(29));
+        assert_eq!(apply_bps_half_even(1_001, 290), Some(29));
+        assert_eq!(apply_bps_half_even(i64::MAX, 10_000), Some(i64::MAX));
+        assert_eq!(apply_bps_half_even(i64::MAX, 20_000), None);
+    }
+
+    #[test]
+    fn the_same_spec_and_seed_give_the_same_platform() {
+        let spec = PlatformSpec::demo();
+        let (a, b) = (generate(&spec), generate(&spec));
+        assert!(!a.ledger.is_empty() && !a.stripe.is_empty());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        let mut other = spec.clone();
+        other.seed += 1;
+        assert_ne!(format!("{a:?}"), format!("{:?}", generate(&other)));
+    }
 }
