@@ -282,8 +282,11 @@ impl Money {
         })
     }
 
-    /// Reads a decimal amount written in major units (`1234.56`, `-0.5`, `1,234.56`) exactly.
-    /// More decimals than the unit has is an error, never a rounding.
+    /// Reads a decimal amount written in major units exactly, as a person types it:
+    /// `1234.56`, `-0.5`, `+3`, `1,234.56` (`,` grouping by three), `$1,234.56` or
+    /// `-$12` (the unit's own symbol, as [`Money::format_symbol`] shows it). More decimals than
+    /// the unit has is an error, never a rounding; so are spaces inside, other symbols and
+    /// exponents. The one parser of typed amounts: the desktop sends the text, this decides.
     pub fn parse(input: &str, unit: Unit) -> Result<Money> {
         parse_major(input, unit).map(|minor| Money { minor, unit })
     }
@@ -442,8 +445,15 @@ fn parse_major(input: &str, unit: Unit) -> Result<i64> {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
+    let s = match symbol(unit) {
+        Some(sym) => s.strip_prefix(sym).unwrap_or(s),
+        None => s,
+    };
     if s.is_empty() {
         return Err(err("no digits"));
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err(err("spaces inside an amount; group thousands with `,`"));
     }
     let (int_part, frac_part) = match s.split_once('.') {
         Some((i, f)) => (i, f),
@@ -453,7 +463,10 @@ fn parse_major(input: &str, unit: Unit) -> Result<i64> {
         return Err(err("a decimal point must be followed by digits"));
     }
     let int_digits: String = int_part.chars().filter(|c| *c != ',').collect();
-    if int_digits.is_empty() || !int_digits.bytes().all(|b| b.is_ascii_digit()) {
+    // `.5` is half a unit: the whole part may be left out when there is a fraction.
+    let bare_fraction = int_part.is_empty() && !frac_part.is_empty();
+    if (int_digits.is_empty() && !bare_fraction) || !int_digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(err(
             "expected digits, optionally grouped with `,`, and one `.`",
         ));

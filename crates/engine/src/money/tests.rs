@@ -69,6 +69,57 @@ fn parses_major_units_exactly_and_refuses_to_round() {
     assert!(Money::parse("99999999999999999999", usd()).is_err());
 }
 
+/// What a person types, one answer or one error for every front end (the desktop sends the
+/// text; the CLI's amount options are minor units, `parse_minor_units`).
+#[test]
+fn typed_amounts_have_one_reading() {
+    let jpy = Unit::iso("jpy").unwrap();
+    for (typed, minor) in [
+        ("25", 2500),
+        (" 25.5 ", 2550),
+        ("+3", 300),
+        ("-0.05", -5),
+        ("0", 0),
+        (".5", 50),
+        ("1,234.56", 123_456),
+        ("12,345,678.9", 1_234_567_890),
+        ("$1,250", 125_000),
+        ("-$12.00", -1200),
+        ("$0.01", 1),
+    ] {
+        assert_eq!(
+            Money::parse(typed, usd()).map(|m| m.minor()).ok(),
+            Some(minor),
+            "{typed:?}"
+        );
+    }
+    assert_eq!(Money::parse("¥1,235", jpy).unwrap().minor(), 1235);
+    for (bad, why) in [
+        ("12.345", "refusing to round"),
+        ("12.340", "refusing to round"),
+        ("1 250", "spaces inside"),
+        ("1,25", "group digits by three"),
+        ("12,3456.00", "group digits by three"),
+        ("€12", "expected digits"),
+        ("$-12", "expected digits"),
+        ("--5", "expected digits"),
+        ("1e3", "expected digits"),
+        ("12.", "followed by digits"),
+        ("", "no digits"),
+        ("$", "no digits"),
+        ("92,233,720,368,547,758.08", "too large"),
+    ] {
+        let e = Money::parse(bad, usd()).expect_err(bad).to_string();
+        assert!(e.contains(why), "{bad:?}: {e}");
+    }
+    assert!(
+        Money::parse("1.5", jpy)
+            .unwrap_err()
+            .to_string()
+            .contains("0 decimal")
+    );
+}
+
 #[test]
 fn strict_minor_units_refuse_decimals_and_exponents() {
     assert_eq!(parse_minor_units("1250"), Ok(1250));

@@ -399,7 +399,10 @@ pub fn match_items(
                 let tol = rules.amount_tolerance_minor;
                 let window = rules.window_us();
                 for (li, l) in ledger.iter().enumerate() {
-                    if l_done[li] {
+                    // Only an entry that names no Stripe object: one that names an object
+                    // Stripe does not have is a discrepancy of its own, never paired with
+                    // another object that happens to have its amount.
+                    if l_done[li] || l.object.is_some() {
                         continue;
                     }
                     let (_, _, net) = figures(&l.parts)?;

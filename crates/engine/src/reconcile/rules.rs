@@ -12,7 +12,8 @@ use crate::{OpContext, audit};
 pub enum Rule {
     /// The entry's `stripe_object_id` equals the balance transaction's source or id.
     ExactReference,
-    /// Same currency, net within the tolerance, dates within the window.
+    /// An entry that names no Stripe object: same currency, net within the tolerance, dates
+    /// within the window. (An entry naming an object Stripe lacks is missing in Stripe.)
     AmountDate,
     /// One ledger entry to several Stripe items: the transfers of one transfer group, or
     /// the balance transactions one payout settled.

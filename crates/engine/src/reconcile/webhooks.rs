@@ -30,20 +30,45 @@ fn subscribed(conn: &Connection) -> Result<Vec<String>, rusqlite::Error> {
     Ok(types)
 }
 
-/// The refund a `charge.refunded` event at `created` (seconds) announced: the charge's
-/// latest refund created by then (a minute's grace for clocks), if the mirror has it.
+/// A charge's `charge.refunded` events paired with its refunds: Stripe sends one such event
+/// per refund, so the events in time order announce the refunds in time order. They are
+/// paired from the latest back, because the oldest events may be past Stripe's 30 days of
+/// retention while every refund is mirrored. One pairing serves both directions (an event's
+/// refund, a refund's event), so an event and its refund are always reported together.
+fn refund_pairs(conn: &Connection, charge: &str) -> Result<Vec<(String, String)>, rusqlite::Error> {
+    let events: Vec<String> = conn
+        .prepare_cached(
+            "SELECT id FROM stripe_objects
+             WHERE event_object = ?1 AND object_type = 'event' AND event_type = 'charge.refunded'
+             ORDER BY created, id",
+        )?
+        .query_map([charge], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let refunds: Vec<String> = conn
+        .prepare_cached(
+            "SELECT id FROM stripe_objects
+             WHERE object_type = 'refund' AND json_extract(raw, '$.charge') = ?1
+             ORDER BY created, id",
+        )?
+        .query_map([charge], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(events
+        .into_iter()
+        .rev()
+        .zip(refunds.into_iter().rev())
+        .collect())
+}
+
+/// The refund a `charge.refunded` event announced, if the mirror has it.
 fn refund_of(
     conn: &Connection,
     charge: &str,
-    created: i64,
+    event: &str,
 ) -> Result<Option<String>, rusqlite::Error> {
-    conn.prepare_cached(
-        "SELECT id FROM stripe_objects
-         WHERE object_type = 'refund' AND created <= ?2 AND json_extract(raw, '$.charge') = ?1
-         ORDER BY created DESC, id DESC LIMIT 1",
-    )?
-    .query_row(params![charge, created + 60], |r| r.get(0))
-    .optional()
+    Ok(refund_pairs(conn, charge)?
+        .into_iter()
+        .find(|(e, _)| e == event)
+        .map(|(_, r)| r))
 }
 
 /// Every mirrored event created up to `end_us` of a subscribed type that the platform's
@@ -91,7 +116,7 @@ pub(crate) fn missed(
         }
         let object = object.unwrap_or_default();
         let concerned = if event_type == "charge.refunded" {
-            refund_of(conn, &object, created)?.unwrap_or_else(|| object.clone())
+            refund_of(conn, &object, &id)?.unwrap_or_else(|| object.clone())
         } else {
             object.clone()
         };
@@ -133,7 +158,7 @@ pub(crate) fn missed(
 }
 
 /// The first event about `object` (by time): one naming it as its object, or for a refund
-/// the `charge.refunded` event of its charge at its time.
+/// the `charge.refunded` event of its charge paired with it ([`refund_pairs`]).
 pub(crate) fn event_about(
     conn: &Connection,
     object: &str,
@@ -148,24 +173,26 @@ pub(crate) fn event_about(
     if direct.is_some() || !object.starts_with("re_") {
         return Ok(direct);
     }
-    let refund: Option<(Option<String>, i64)> = conn
+    let charge: Option<Option<String>> = conn
         .prepare_cached(
-            "SELECT json_extract(raw, '$.charge'), created FROM stripe_objects
+            "SELECT json_extract(raw, '$.charge') FROM stripe_objects
              WHERE object_type = 'refund' AND id = ?1",
         )?
-        .query_row([object], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([object], |r| r.get(0))
         .optional()?;
-    let Some((Some(charge), created)) = refund else {
+    let Some(Some(charge)) = charge else {
+        return Ok(None);
+    };
+    let Some((event, _)) = refund_pairs(conn, &charge)?
+        .into_iter()
+        .find(|(_, r)| r == object)
+    else {
         return Ok(None);
     };
     conn.prepare_cached(
-        "SELECT id, event_type, created FROM stripe_objects
-         WHERE event_object = ?1 AND object_type = 'event' AND event_type = 'charge.refunded'
-           AND created >= ?2 ORDER BY created, id LIMIT 1",
+        "SELECT id, event_type, created FROM stripe_objects WHERE object_type = 'event' AND id = ?1",
     )?
-    .query_row(params![charge, created - 60], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })
+    .query_row([event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
     .optional()
 }
 
