@@ -45,9 +45,9 @@ pub struct PayoutSettingsView {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct PayoutSettingsArgs {
     pub fee_bps: u32,
-    /// Minor units, digits only.
-    pub minimum_minor: String,
-    pub dual_approval_at_minor: String,
+    /// In dollars, as the person typed it ("25", "$1,250.00"): the engine reads it.
+    pub minimum: String,
+    pub dual_approval_at: String,
     /// The admin changing them, once the roster has one.
     pub as_person: Option<String>,
 }
@@ -230,8 +230,8 @@ pub struct PrepareArgs {
 pub struct WhatIfArgs {
     pub batch_id: String,
     pub fee_bps: u32,
-    /// Minor units, digits only.
-    pub minimum_minor: String,
+    /// In dollars, as the person typed it.
+    pub minimum: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -305,10 +305,9 @@ fn invalid(message: impl Into<String>) -> CommandError {
     CommandError::new(ErrorCode::InvalidInput, message)
 }
 
-fn parse_minor(s: &str, what: &str) -> Result<i64> {
-    s.trim()
-        .parse::<i64>()
-        .map_err(|_| invalid(format!("{what}: `{s}` is not a whole number of cents")))
+/// A dollar amount as the person typed it, read by the engine's one parser.
+fn dollars(typed: &str, what: &str) -> Result<i64> {
+    crate::views::typed_amount(typed, usd(), what)
 }
 
 fn person_view(ws: &Workspace, p: &Person) -> PersonView {
@@ -610,11 +609,8 @@ impl App {
     pub fn payouts_set_settings(&self, args: PayoutSettingsArgs) -> Result<PayoutsOverview> {
         let p = Params {
             fee_bps: args.fee_bps,
-            minimum_minor: parse_minor(&args.minimum_minor, "minimum payout")?,
-            dual_approval_at_minor: parse_minor(
-                &args.dual_approval_at_minor,
-                "two-approver threshold",
-            )?,
+            minimum_minor: dollars(&args.minimum, "The minimum payout")?,
+            dual_approval_at_minor: dollars(&args.dual_approval_at, "The two-approver threshold")?,
         };
         let session = self.session()?;
         {
@@ -643,7 +639,7 @@ impl App {
     }
 
     pub fn payouts_what_if(&self, args: WhatIfArgs) -> Result<WhatIfView> {
-        let minimum = parse_minor(&args.minimum_minor, "minimum payout")?;
+        let minimum = dollars(&args.minimum, "The minimum payout")?;
         self.read(|ws| {
             let b = batch::load(ws, &args.batch_id)?;
             let params = Params {

@@ -203,9 +203,9 @@ pub struct ExceptionQuery {
     /// "open" (default), "resolved" or "all".
     pub state: Option<String>,
     pub currency: Option<String>,
-    /// Only exceptions whose effect is at least this in minor units (absolute), as a
-    /// decimal string so that no JavaScript number rounds it.
-    pub min_amount_minor: Option<String>,
+    /// Only exceptions whose effect is at least this much (absolute), as the person typed
+    /// it in the chosen `currency`'s units ("12.50"): the engine reads it.
+    pub min_amount: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -538,20 +538,33 @@ impl App {
             Some("all") => StateFilter::All,
             Some(s) => return Err(invalid(format!("`{s}`: use open, resolved or all"))),
         };
-        let min_amount = match non_blank(query.min_amount_minor) {
-            Some(m) => Some(
-                m.parse::<i64>()
-                    .map_err(|_| invalid(format!("`{m}` is not a whole number of minor units")))?,
-            ),
-            None => None,
-        };
-        let filter = ExceptionFilter {
-            kind,
-            state,
-            currency: non_blank(query.currency).map(|c| c.to_lowercase()),
-            min_amount,
-        };
+        let currency = non_blank(query.currency).map(|c| c.to_lowercase());
+        let min_typed = non_blank(query.min_amount);
         self.read(|ws| {
+            let min_amount = match (&min_typed, &currency) {
+                (None, _) => None,
+                (Some(_), None) => {
+                    return Err(invalid(
+                        "choose a currency for the minimum amount: it is in that currency's units".into(),
+                    ));
+                }
+                (Some(typed), Some(c)) => {
+                    let unit = ws.units().lookup(c)?;
+                    let m = crate::views::typed_amount(typed, unit, "The minimum amount")?;
+                    if m < 0 {
+                        return Err(invalid(
+                            "The minimum amount: enter it without a sign; the filter compares sizes, whichever the direction".into(),
+                        ));
+                    }
+                    Some(m)
+                }
+            };
+            let filter = ExceptionFilter {
+                kind,
+                state,
+                currency: currency.clone(),
+                min_amount,
+            };
             exceptions::list(ws, &filter)?
                 .iter()
                 .map(|x| row_view(ws, x))

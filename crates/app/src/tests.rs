@@ -602,6 +602,40 @@ fn reconciliation_catches_up_shows_a_day_and_resolves_an_exception() {
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
+    // The minimum amount is typed in the chosen currency and read by the engine.
+    let all = app.recon_exceptions(ExceptionQuery::default()).unwrap();
+    let at_least = |typed: &str| {
+        app.recon_exceptions(ExceptionQuery {
+            currency: Some("usd".into()),
+            min_amount: Some(typed.into()),
+            ..Default::default()
+        })
+    };
+    let big = at_least("$1,000").unwrap();
+    assert!(big.len() < all.len(), "{} of {}", big.len(), all.len());
+    assert!(big.iter().all(|x| {
+        x.effect
+            .minor
+            .trim_start_matches('-')
+            .parse::<i64>()
+            .unwrap()
+            >= 100_000
+    }));
+    assert_eq!(at_least("1000.00").unwrap().len(), big.len());
+    for bad in ["5.001", "-5", "five"] {
+        assert_eq!(
+            at_least(bad).unwrap_err().code,
+            ErrorCode::InvalidInput,
+            "{bad}"
+        );
+    }
+    let e = app
+        .recon_exceptions(ExceptionQuery {
+            min_amount: Some("5".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(e.message.contains("choose a currency"), "{}", e.message);
     let err = app
         .recon_set_rules(MatchRulesArgs {
             order: vec!["exact_reference".into(), "exact_reference".into()],
@@ -707,7 +741,7 @@ fn the_demo_month_is_prepared_signed_off_by_two_and_paid_once() {
         .payouts_what_if(WhatIfArgs {
             batch_id: b.id.clone(),
             fee_bps: 500,
-            minimum_minor: "0".into(),
+            minimum: "0".into(),
         })
         .unwrap();
     assert!(w.fees_change.negative);
@@ -854,23 +888,31 @@ fn payout_and_report_arguments_are_validated_before_anything_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let (app, _) = demo_app(tmp.path());
     let before = audit_count(&app);
-    // Amounts are whole minor units: no decimals, no floats, no words.
-    for minimum in ["12.50", "1e3", "ten", ""] {
+    // Amounts are what the person typed, read by the engine: never rounded, never guessed.
+    for (minimum, why) in [
+        ("12.505", "refusing to round"),
+        ("1e3", "expected digits"),
+        ("ten", "expected digits"),
+        ("", "no digits"),
+        ("1 000", "spaces inside"),
+        ("-5", "between 0 and"),
+    ] {
         let e = app
             .payouts_set_settings(PayoutSettingsArgs {
                 fee_bps: 700,
-                minimum_minor: minimum.into(),
-                dual_approval_at_minor: "100000".into(),
-                as_person: None,
+                minimum: minimum.into(),
+                dual_approval_at: "1,000".into(),
+                as_person: Some("Morgan Blake".into()),
             })
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{minimum}");
+        assert!(e.message.contains(why), "{minimum}: {}", e.message);
     }
     let e = app
         .payouts_set_settings(PayoutSettingsArgs {
             fee_bps: 9_000,
-            minimum_minor: "2500".into(),
-            dual_approval_at_minor: "100000".into(),
+            minimum: "25".into(),
+            dual_approval_at: "1,000.00".into(),
             as_person: Some("Morgan Blake".into()),
         })
         .unwrap_err();

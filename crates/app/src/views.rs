@@ -32,6 +32,21 @@ pub struct AmountView {
     pub zero: bool,
 }
 
+/// An amount as a person typed it, in `unit`: read by the engine's one parser
+/// ([`Money::parse`]), its refusal said with what the amount is for.
+pub(crate) fn typed_amount(
+    typed: &str,
+    unit: closebook_engine::money::Unit,
+    what: &str,
+) -> Result<i64, CommandError> {
+    Money::parse(typed, unit).map(|m| m.minor()).map_err(|e| {
+        CommandError::new(
+            closebook_engine::ErrorCode::InvalidInput,
+            format!("{what}: {e}"),
+        )
+    })
+}
+
 impl From<Money> for AmountView {
     fn from(m: Money) -> AmountView {
         AmountView {

@@ -438,10 +438,10 @@ kind: string | null,
  */
 state: string | null, currency: string | null, 
 /**
- * Only exceptions whose effect is at least this in minor units (absolute), as a
- * decimal string so that no JavaScript number rounds it.
+ * Only exceptions whose effect is at least this much (absolute), as the person typed
+ * it in the chosen `currency`'s units ("12.50"): the engine reads it.
  */
-min_amount_minor: string | null, };
+min_amount: string | null, };
 
 export type AppearanceView = { day: string, version: number, effect: AmountView, };
 
@@ -484,9 +484,9 @@ minimum_minor: string, dual_approval_at_minor: string, minimum: AmountView, dual
 
 export type PayoutSettingsArgs = { fee_bps: number, 
 /**
- * Minor units, digits only.
+ * In dollars, as the person typed it ("25", "$1,250.00"): the engine reads it.
  */
-minimum_minor: string, dual_approval_at_minor: string, 
+minimum: string, dual_approval_at: string, 
 /**
  * The admin changing them, once the roster has one.
  */
@@ -583,9 +583,9 @@ export type PrepareArgs = { month: string, as_person: string, };
 
 export type WhatIfArgs = { batch_id: string, fee_bps: number, 
 /**
- * Minor units, digits only.
+ * In dollars, as the person typed it.
  */
-minimum_minor: string, };
+minimum: string, };
 
 export type WhatIfView = { fee_bps: number, minimum: AmountView, totals: BatchTotalsView, 
 /**

@@ -86,6 +86,8 @@ fn typed_amounts_have_one_reading() {
         ("$1,250", 125_000),
         ("-$12.00", -1200),
         ("$0.01", 1),
+        // No float would keep these digits.
+        ("90071992547409.93", 9_007_199_254_740_993),
     ] {
         assert_eq!(
             Money::parse(typed, usd()).map(|m| m.minor()).ok(),

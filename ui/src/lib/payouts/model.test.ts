@@ -7,7 +7,6 @@ import {
   approvalsText,
   bpsLabel,
   DEFAULT_QUERY,
-  dollarsToCents,
   executeBlockers,
   heldLabel,
   monthLocked,
@@ -21,39 +20,8 @@ import {
   type LineQuery,
 } from "./model";
 
-const cents = (input: string) => dollarsToCents(input);
 const q = (over: Partial<LineQuery>): LineQuery => ({ ...DEFAULT_QUERY, ...over });
 const nos = (ls: { line_no: number }[]) => ls.map((l) => l.line_no);
-
-describe("dollarsToCents", () => {
-  it("turns dollars into a string of integer cents, exactly", () => {
-    expect(cents("25.00")).toEqual({ ok: true, cents: "2500" });
-    expect(cents("25")).toEqual({ ok: true, cents: "2500" });
-    expect(cents("25.5")).toEqual({ ok: true, cents: "2550" });
-    expect(cents("0.07")).toEqual({ ok: true, cents: "7" });
-    expect(cents(".5")).toEqual({ ok: true, cents: "50" });
-    expect(cents("0")).toEqual({ ok: true, cents: "0" });
-    expect(cents(" $1,250.05 ")).toEqual({ ok: true, cents: "125005" });
-    // No float would keep these digits.
-    expect(cents("90071992547409.93")).toEqual({ ok: true, cents: "9007199254740993" });
-    expect(cents("0.29")).toEqual({ ok: true, cents: "29" });
-  });
-
-  it("refuses more than two decimals, even zeros", () => {
-    for (const input of ["12.345", "12.340", "0.001"]) {
-      const r = cents(input);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.message).toContain("at most 2 digits after the point");
-    }
-  });
-
-  it("refuses signs, words, empty input and amounts too large", () => {
-    const fails = ["-5", "+5", "−5", "abc", "1.2.3", "12,34", "", "  ", "1e3", "99999999999999999999"];
-    for (const input of fails) expect(cents(input).ok, input).toBe(false);
-    const r = dollarsToCents("-5", "The minimum payout");
-    expect(r.ok === false && r.message).toBe("The minimum payout: enter the amount without a sign.");
-  });
-});
 
 describe("parseBps", () => {
   it("takes whole basis points from 0 to 10000", () => {

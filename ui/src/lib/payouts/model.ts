@@ -1,4 +1,4 @@
-// The Payouts screen's plain logic: dollars typed by people as exact cents, basis points,
+// The Payouts screen's plain logic: basis points,
 // words for the engine's states and codes, the lines table's sorting and filtering, and who
 // may do what to a batch (said in words, so that a disabled button always says why). No
 // amount is computed for display: amounts stay the engine's AmountView; only sorting compares
@@ -6,28 +6,9 @@
 
 import type { AmountView, BatchLineView, BatchSummaryView, BatchView, ExecuteReportView, MonthView, PersonView } from "../bindings";
 import { formatBps, formatCount, plural } from "../format";
-import { toMinorUnits } from "../reconcile/model";
+import { minorOf as exactMinor } from "../reconcile/model";
 
-// ---- typed amounts ----
-
-export type CentsResult = { ok: true; cents: string } | { ok: false; message: string };
-
-/**
- * Dollars typed by a person ("25", "25.00", "$1,250.5") as a string of integer cents ("2500",
- * "125050"), by string arithmetic: no floating point ever touches it. A sign, more than two
- * decimals (even zeros: "12.340") and anything else are refused with a message.
- */
-export function dollarsToCents(input: string, what = "The amount"): CentsResult {
-  const text = input.trim().replace(/^\$/, "").trim();
-  if (text === "") return { ok: false, message: `${what}: enter an amount in dollars, e.g. 25.00.` };
-  if (/^[-−+]/.test(text)) return { ok: false, message: `${what}: enter the amount without a sign.` };
-  const decimals = /\.(\d*)$/.exec(text)?.[1] ?? "";
-  if (decimals.length > 2) {
-    return { ok: false, message: `${what}: dollars have 2 decimals (cents): enter at most 2 digits after the point, e.g. 12.34.` };
-  }
-  const r = toMinorUnits(text, 2, "USD");
-  return r.ok ? { ok: true, cents: r.minor } : { ok: false, message: `${what}: ${r.message}` };
-}
+// ---- basis points ----
 
 export type BpsResult = { ok: true; bps: number } | { ok: false; message: string };
 
@@ -146,12 +127,7 @@ export function lineMatchesStatus(line: BatchLineView, status: LineStatus): bool
 
 /** Minor units as an exact integer; null for anything the engine would never send. */
 function minorOf(amount: AmountView | null): bigint | null {
-  if (!amount) return null;
-  try {
-    return BigInt(amount.minor);
-  } catch {
-    return null;
-  }
+  return amount ? exactMinor(amount) : null;
 }
 
 function sortValue(line: BatchLineView, key: SortKey): bigint | string | null {

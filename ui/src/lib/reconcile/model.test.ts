@@ -9,7 +9,6 @@ import {
   monthGrid,
   sharedResolutions,
   todayIn,
-  toMinorUnits,
   waterfallGeometry,
   waterfallSteps,
   webhookTotals,
@@ -122,47 +121,6 @@ describe("waterfallSteps", () => {
     expect(bars[1]!.down).toBe(true);
     expect(bars[2]!.width).toBeCloseTo(12.5);
     expect(bars[3]!.width).toBeCloseTo(37.5);
-  });
-});
-
-describe("toMinorUnits", () => {
-  it("converts an amount in the currency's units to exact minor units", () => {
-    expect(toMinorUnits("12.5", 2)).toEqual({ ok: true, minor: "1250" });
-    expect(toMinorUnits("12.50", 2)).toEqual({ ok: true, minor: "1250" });
-    expect(toMinorUnits("12", 2)).toEqual({ ok: true, minor: "1200" });
-    expect(toMinorUnits(".5", 2)).toEqual({ ok: true, minor: "50" });
-    expect(toMinorUnits("0.01", 2)).toEqual({ ok: true, minor: "1" });
-    expect(toMinorUnits("0", 2)).toEqual({ ok: true, minor: "0" });
-    expect(toMinorUnits(" 1,250.75 ", 2)).toEqual({ ok: true, minor: "125075" });
-    expect(toMinorUnits("007.10", 2)).toEqual({ ok: true, minor: "710" });
-    expect(toMinorUnits("0.1250", 3)).toEqual({ ok: true, minor: "125" });
-    // Beyond what a double holds exactly: still exact.
-    expect(toMinorUnits("90071992547409.93", 2)).toEqual({ ok: true, minor: "9007199254740993" });
-  });
-
-  it("refuses more decimals than the currency has, unless they are zeros", () => {
-    const r = toMinorUnits("0.001", 2, "USD");
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toContain("USD has 2 decimals");
-    expect(toMinorUnits("0.010", 2)).toEqual({ ok: true, minor: "1" });
-  });
-
-  it("handles a currency without decimals (JPY)", () => {
-    expect(toMinorUnits("1200", 0, "JPY")).toEqual({ ok: true, minor: "1200" });
-    expect(toMinorUnits("1,200", 0, "JPY")).toEqual({ ok: true, minor: "1200" });
-    expect(toMinorUnits("1200.0", 0, "JPY")).toEqual({ ok: true, minor: "1200" });
-    const r = toMinorUnits("12.5", 0, "JPY");
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toContain("JPY has no decimals");
-  });
-
-  it("rejects what is not an amount, with a message", () => {
-    for (const bad of ["", "   ", "abc", "1.2.3", "1,25", "12e3", "-5", "+5", ".", "1 000x"]) {
-      const r = toMinorUnits(bad, 2);
-      expect(r.ok, bad).toBe(false);
-      if (!r.ok) expect(r.message.length).toBeGreaterThan(5);
-    }
-    expect(toMinorUnits("99999999999999999999", 2).ok).toBe(false);
   });
 });
 

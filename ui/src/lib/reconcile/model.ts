@@ -252,53 +252,6 @@ export function waterfallGeometry(steps: readonly WaterfallStep[]): WaterfallGeo
   return { bars, zero: cut ? null : pct(0n) };
 }
 
-// ---- the minimum-amount filter ----
-
-export type MinorResult = { ok: true; minor: string } | { ok: false; message: string };
-
-const I64_MAX = "9223372036854775807";
-
-/**
- * An amount typed in the currency's units ("12.5", "1,250.00") as exact minor units ("1250"
- * with exponent 2), by string arithmetic: no floating point ever touches it. More decimals
- * than the currency has are refused (unless they are zeros), as are signs and other text.
- */
-export function toMinorUnits(input: string, exponent: number, currency = ""): MinorResult {
-  const unit = currency ? ` ${currency}` : "";
-  const text = input.trim().replace(/[\s\u00a0\u202f]/g, "");
-  if (text === "") return { ok: false, message: "Enter an amount." };
-  if (/^[-−+]/.test(text)) return { ok: false, message: "Enter the amount without a sign: the filter compares sizes, whichever the direction." };
-  // Digits with optional comma grouping (1,250 / 1,250,000), then optionally a decimal point.
-  const m = /^(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d*))?$/.exec(text);
-  if (!m || (m[1] === "" && (m[2] ?? "") === "")) {
-    return { ok: false, message: `“${input.trim()}” is not an amount: use digits and a decimal point, e.g. 12.50.` };
-  }
-  const whole = (m[1] ?? "").replace(/,/g, "");
-  let fraction = m[2] ?? "";
-  if (!Number.isInteger(exponent) || exponent < 0 || exponent > 18) {
-    return { ok: false, message: `The currency's decimals are unknown${unit ? ` for${unit}` : ""}.` };
-  }
-  if (fraction.length > exponent) {
-    const extra = fraction.slice(exponent);
-    if (/[^0]/.test(extra)) {
-      return {
-        ok: false,
-        message:
-          exponent === 0
-            ? `${currency || "This currency"} has no decimals: enter a whole amount.`
-            : `${currency || "This currency"} has ${exponent} decimal${exponent === 1 ? "" : "s"}: enter at most ${exponent} digit${exponent === 1 ? "" : "s"} after the point.`,
-      };
-    }
-    fraction = fraction.slice(0, exponent);
-  }
-  const digits = (whole + fraction.padEnd(exponent, "0")).replace(/^0+(?=\d)/, "");
-  const minor = digits === "" ? "0" : digits;
-  if (minor.length > I64_MAX.length || (minor.length === I64_MAX.length && minor > I64_MAX)) {
-    return { ok: false, message: "That amount is too large." };
-  }
-  return { ok: true, minor };
-}
-
 // ---- days ----
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;

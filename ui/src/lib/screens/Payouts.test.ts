@@ -87,6 +87,7 @@ function servePayouts(engine: Engine = {}) {
           return setBatch(batch({ id: `pb_${a.month}_v1`, month: a.month, prepared_by: a.as_person }));
         }
         case "payouts_what_if":
+          fakeDollars((args["args"] as WhatIfArgs).minimum, "The minimum payout");
           return whatIf({ fee_bps: (args["args"] as WhatIfArgs).fee_bps });
         case "payouts_export_approval":
           return (args["args"] as ExportApprovalArgs).path;
@@ -112,6 +113,7 @@ function servePayouts(engine: Engine = {}) {
           return { ...ov, people: ov.people.map((p) => (a.names.includes(p.name) ? { ...p, vouched_by: a.as_person } : p)) };
         }
         case "payouts_set_settings":
+          fakeDollars((args["args"] as PayoutSettingsArgs).minimum, "The minimum payout");
           return overviewOf(state.batch);
         case "plugin:dialog|save":
           return "/home/fin/approval-ari.json";
@@ -135,6 +137,13 @@ function servePayouts(engine: Engine = {}) {
 
 function rowsOf(container: Element): HTMLElement[] {
   return Array.from(container.querySelectorAll<HTMLElement>('[data-testid^="payouts-line-row-"]'));
+}
+
+/** The fake engine's refusal of a typed dollar amount it would not read (the real one is `Money::parse`). */
+function fakeDollars(typed: string, what: string): void {
+  if (!/^\$?(\d{1,3}(,\d{3})*|\d+)?(\.\d{1,2})?$/.test(typed.trim())) {
+    throw commandError("invalid_input", `${what}: cannot read \`${typed}\` as an amount of USD: USD has 2 decimal place(s); refusing to round`);
+  }
 }
 
 async function renderLoaded(engine: Engine = {}, props: { pageSize?: number; mode?: string } = {}) {
@@ -285,7 +294,7 @@ describe("Payouts", () => {
     await type(q<HTMLInputElement>(container, "payouts-whatif-minimum"), "10.00");
     await fireEvent.click(q(container, "payouts-whatif-run"));
     await waitFor(() => expect(q(container, "payouts-whatif-result").textContent!.trim()).not.toBe(""));
-    expect(served.of("payouts_what_if")).toEqual([{ args: { batch_id: "pb_2026-10_v1", fee_bps: 500, minimum_minor: "1000" } }]);
+    expect(served.of("payouts_what_if")).toEqual([{ args: { batch_id: "pb_2026-10_v1", fee_bps: 500, minimum: "10.00" } }]);
 
     for (const [who, approvals] of [["Ari Chen", "1 of 2"], ["Sam Okafor", "2 of 2"]] as const) {
       await choose(q<HTMLSelectElement>(container, "payouts-acting-as"), who);
@@ -437,7 +446,7 @@ describe("Payouts", () => {
     expect(maybe(container, "error-banner")).toBeNull();
   });
 
-  it("runs a what-if with the fee in basis points and the minimum as exact cents, saving nothing", async () => {
+  it("runs a what-if with the fee in basis points and the minimum as typed (the engine reads it), saving nothing", async () => {
     const { container, of } = await renderLoaded();
     const fee = q<HTMLInputElement>(container, "payouts-whatif-fee");
     const minimum = q<HTMLInputElement>(container, "payouts-whatif-minimum");
@@ -445,18 +454,22 @@ describe("Payouts", () => {
     expect(minimum.value).toBe("25.00");
     expect(q(container, "payouts-whatif").textContent).toContain("Nothing is saved");
 
-    // More than two decimals: refused, nothing asked.
+    // More than two decimals: the engine refuses to round, and says so.
     await type(minimum, "12.345");
     await fireEvent.click(q(container, "payouts-whatif-run"));
-    expect(q(container, "payouts-whatif-error").textContent).toContain("at most 2 digits after the point");
+    await waitFor(() => expect(q(container, "error-banner").textContent).toContain("refusing to round"));
+    expect(of("payouts_what_if")).toEqual([{ args: { batch_id: "pb_2026-10_v1", fee_bps: 1000, minimum: "12.345" } }]);
+    // An empty field is not sent.
+    await type(minimum, " ");
+    await fireEvent.click(q(container, "payouts-whatif-run"));
+    expect(q(container, "payouts-whatif-error").textContent).toContain("Enter the minimum payout");
     expect(minimum.getAttribute("aria-invalid")).toBe("true");
-    await settle();
-    expect(of("payouts_what_if")).toEqual([]);
 
     await type(fee, "1500");
     await type(minimum, "25.00");
     await fireEvent.click(q(container, "payouts-whatif-run"));
-    await waitFor(() => expect(of("payouts_what_if")).toEqual([{ args: { batch_id: "pb_2026-10_v1", fee_bps: 1500, minimum_minor: "2500" } }]));
+    await waitFor(() => expect(of("payouts_what_if")).toHaveLength(2));
+    expect(of("payouts_what_if")[1]).toEqual({ args: { batch_id: "pb_2026-10_v1", fee_bps: 1500, minimum: "25.00" } });
     const result = await waitFor(() => q(container, "payouts-whatif-result"));
     expect(maybe(container, "payouts-whatif-error")).toBeNull();
     expect(result.textContent).toContain("Nothing is saved");
@@ -698,16 +711,15 @@ describe("Payouts", () => {
     await fireEvent.click(q(container, "payouts-settings-save"));
     await waitFor(() =>
       expect(of("payouts_set_settings")).toEqual([
-        { args: { fee_bps: 1200, minimum_minor: "3050", dual_approval_at_minor: "200000", as_person: "Ops Admin" } satisfies PayoutSettingsArgs },
+        { args: { fee_bps: 1200, minimum: "30.5", dual_approval_at: "2,000", as_person: "Ops Admin" } satisfies PayoutSettingsArgs },
       ]),
     );
 
-    // A bad amount is refused before asking.
+    // A bad amount goes as typed; the engine refuses it, and the refusal is shown.
     await type(q<HTMLInputElement>(container, "payouts-settings-minimum"), "1.999");
     await fireEvent.click(q(container, "payouts-settings-save"));
-    expect(q(container, "payouts-settings-error").textContent).toContain("The minimum payout");
-    await settle();
-    expect(of("payouts_set_settings")).toHaveLength(1);
+    await waitFor(() => expect(q(container, "error-banner").textContent).toContain("The minimum payout"));
+    expect(of("payouts_set_settings")).toHaveLength(2);
 
     // Once the roster has an admin, only an admin changes the settings: a preparer is told so.
     await type(q<HTMLInputElement>(container, "payouts-settings-minimum"), "25");
@@ -715,7 +727,7 @@ describe("Payouts", () => {
     await fireEvent.click(q(container, "payouts-settings-save"));
     expect(q(container, "payouts-settings-error").textContent).toContain("only an admin changes the payout settings");
     await settle();
-    expect(of("payouts_set_settings")).toHaveLength(1);
+    expect(of("payouts_set_settings")).toHaveLength(2);
   });
 
   it("adds the first person without an acting admin", async () => {
