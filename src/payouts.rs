@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
+use closebook_app::api;
+use closebook_app::api::payouts::SettingsChange;
 use closebook_engine::Workspace;
 use closebook_engine::money::{Money, Unit};
-use closebook_engine::payouts::batch::{self, Batch, Preview};
-use closebook_engine::payouts::execute::{self, ExecuteControl, ExecuteOptions, ExecuteProgress};
-use closebook_engine::payouts::people::{self, Role};
-use closebook_engine::payouts::{Params, PayoutError};
+use closebook_engine::payouts::batch::{Batch, Preview};
+use closebook_engine::payouts::execute::{ExecuteControl, ExecuteOptions, ExecuteProgress};
 
 use crate::render::local_time;
 use crate::{Ctx, Failure, print_json, stripe_key_from_env};
@@ -131,16 +131,6 @@ pub enum PayoutsCommand {
     },
 }
 
-/// The named person, proven by their key on this computer; nobody when no name is given.
-fn signer_if_named(
-    ws: &closebook_engine::Workspace,
-    ctx: &Ctx,
-    name: Option<String>,
-) -> Result<Option<people::Signer>, Failure> {
-    name.map(|n| people::authenticate(ws, &ctx.secrets, &n).map_err(Into::into))
-        .transpose()
-}
-
 fn usd(minor: i64) -> String {
     Money::new(minor, Unit::iso("usd").expect("usd is ISO 4217")).format_number()
 }
@@ -149,10 +139,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         PeopleCommand::Add { name, role, as_ } => {
-            let role = Role::parse(&role)?;
-            let by = signer_if_named(&ws, ctx, as_)?;
-            let seed = people::fresh_seed()?;
-            let p = people::add(&ws, &ctx.secrets, &name, role, seed, by.as_ref(), &ctx.op())?;
+            let p = api::people::add(&ws, &ctx.secrets, &name, &role, as_.as_deref(), &ctx.op())?;
             if ctx.json {
                 print_json(&p);
             } else {
@@ -165,7 +152,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
             }
         }
         PeopleCommand::List => {
-            let list = people::list(&ws, Some(&ctx.secrets))?;
+            let (list, root) = api::people::list(&ws, &ctx.secrets)?;
             if ctx.json {
                 print_json(&list);
             } else if list.is_empty() {
@@ -186,8 +173,7 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
                         p.public_key
                     );
                 }
-                let root = people::signed_roster(&ws)?;
-                match root.root().and_then(|r| list.iter().find(|p| p.name == r)) {
+                match root.and_then(|r| list.iter().find(|p| p.name == r)) {
                     Some(r) => println!(
                         "\nThe signed roster begins with {} (fingerprint {}): compare it with what your admin told you.",
                         r.name, r.fingerprint
@@ -199,14 +185,13 @@ pub fn cmd_people(ctx: &Ctx, cmd: PeopleCommand) -> Result<(), Failure> {
             }
         }
         PeopleCommand::Vouch { names, as_ } => {
-            let admin = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let done = people::vouch(&ws, &admin, &names, &ctx.op())?;
+            let (admin, done) = api::people::vouch(&ws, &ctx.secrets, &names, &as_, &ctx.op())?;
             if ctx.json {
                 print_json(&serde_json::json!({ "vouched": done }));
             } else if done.is_empty() {
                 println!("Nothing to do: everyone named is already vouched for.");
             } else {
-                println!("{} vouched for {}.", admin.person.name, done.join(", "));
+                println!("{admin} vouched for {}.", done.join(", "));
             }
         }
     }
@@ -223,14 +208,16 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             fee_bps,
             minimum,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let params = override_params(&ws, fee_bps, minimum)?;
-            let b = batch::prepare(&ws, &signer, &month, params, &op)?;
-            let p = batch::preview(&ws, &b.id)?;
+            let overrides = SettingsChange {
+                fee_bps,
+                minimum_minor: minimum,
+                ..SettingsChange::default()
+            };
+            let p = api::payouts::prepare(&ws, &ctx.secrets, &month, &as_, overrides, &op)?;
             show(&ws, ctx.json, &p);
         }
         PayoutsCommand::List => {
-            let list = batch::list(&ws)?;
+            let list = api::payouts::list(&ws)?;
             if ctx.json {
                 print_json(&list);
                 return Ok(());
@@ -255,7 +242,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Show { batch: id } => {
-            let p = batch::preview(&ws, &id)?;
+            let p = api::payouts::show(&ws, &id)?;
             show(&ws, ctx.json, &p);
         }
         PayoutsCommand::WhatIf {
@@ -263,13 +250,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             fee_bps,
             minimum,
         } => {
-            let b = batch::load(&ws, &id)?;
-            let params = Params {
-                fee_bps: fee_bps.unwrap_or(b.params.fee_bps),
-                minimum_minor: minimum.unwrap_or(b.params.minimum_minor),
-                ..b.params
-            };
-            let c = batch::what_if(&ws, &id, params)?;
+            let (b, params, c) = api::payouts::what_if(&ws, &id, fee_bps, minimum)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"batch": id, "params": params, "totals": c.totals, "lines": c.lines}),
@@ -291,8 +272,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Approve { batch: id, as_ } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let b = batch::approve(&ws, &signer, &id, &op)?;
+            let b = api::payouts::decide(&ws, &ctx.secrets, &id, &as_, None, &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::Reject {
@@ -300,8 +280,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             as_,
             reason,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let b = batch::reject(&ws, &signer, &id, &reason, &op)?;
+            let b = api::payouts::decide(&ws, &ctx.secrets, &id, &as_, Some(&reason), &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::ExportApproval {
@@ -310,10 +289,15 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             out,
             reject,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let file = batch::export_approval(&ws, &signer, &id, reject.as_deref(), &op)?;
-            let text = serde_json::to_string_pretty(&file).expect("approval serializes");
-            write_new(&out, &text)?;
+            let file = api::payouts::export_approval(
+                &ws,
+                &ctx.secrets,
+                &id,
+                &as_,
+                reject.as_deref(),
+                &out,
+                &op,
+            )?;
             if ctx.json {
                 print_json(&file);
             } else {
@@ -327,8 +311,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::ImportApproval { file } => {
-            let bytes = batch::read_approval_file(&file)?;
-            let b = batch::import_approval(&ws, &bytes, &op)?;
+            let b = api::payouts::import_approval(&ws, &file, &op)?;
             decided(ctx.json, &b);
         }
         PayoutsCommand::Execute {
@@ -337,7 +320,6 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             api_base,
             rate,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
             let key = closebook_engine::stripe::keys::load(
                 &ws,
                 &ctx.secrets,
@@ -376,7 +358,16 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
                 progress: &mut progress,
                 cancel: &cancel,
             };
-            let report = execute::execute(&ws, &signer, &key, &id, &options, &op, &mut control)?;
+            let report = api::payouts::execute(
+                &ws,
+                &ctx.secrets,
+                &id,
+                &as_,
+                &key,
+                &options,
+                &mut control,
+                &op,
+            )?;
             if ctx.json {
                 print_json(&report);
             } else if report.nothing_left {
@@ -404,7 +395,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             }
         }
         PayoutsCommand::Status { batch: id } => {
-            let b = batch::load(&ws, &id)?;
+            let b = api::payouts::status(&ws, &id)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"batch": b.id, "state": b.state, "lines": b.lines.iter().filter(|l| l.is_paid()).map(|l| {
@@ -435,9 +426,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             as_,
             line,
         } => {
-            let signer = people::authenticate(&ws, &ctx.secrets, &as_)?;
-            let lines = (!line.is_empty()).then_some(line.as_slice());
-            let done = execute::retry_failed(&ws, &signer, &id, lines, &op)?;
+            let done = api::payouts::retry(&ws, &ctx.secrets, &id, &as_, &line, &op)?;
             if ctx.json {
                 print_json(&serde_json::json!({"batch": id, "retry": done}));
             } else {
@@ -452,14 +441,12 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             dual_approval_at,
             as_,
         } => {
-            let mut p = batch::settings(&ws)?;
-            if fee_bps.is_some() || minimum.is_some() || dual_approval_at.is_some() {
-                p.fee_bps = fee_bps.unwrap_or(p.fee_bps);
-                p.minimum_minor = minimum.unwrap_or(p.minimum_minor);
-                p.dual_approval_at_minor = dual_approval_at.unwrap_or(p.dual_approval_at_minor);
-                let by = signer_if_named(&ws, ctx, as_)?;
-                batch::set_settings(&ws, by.as_ref(), p, &op)?;
-            }
+            let change = SettingsChange {
+                fee_bps,
+                minimum_minor: minimum,
+                dual_approval_at_minor: dual_approval_at,
+            };
+            let p = api::payouts::settings(&ws, &ctx.secrets, change, as_.as_deref(), &op)?;
             if ctx.json {
                 print_json(&p);
             } else {
@@ -473,26 +460,6 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn override_params(
-    ws: &Workspace,
-    fee_bps: Option<u32>,
-    minimum: Option<i64>,
-) -> Result<Option<Params>, Failure> {
-    if fee_bps.is_none() && minimum.is_none() {
-        return Ok(None);
-    }
-    let mut p = batch::settings(ws)?;
-    p.fee_bps = fee_bps.unwrap_or(p.fee_bps);
-    p.minimum_minor = minimum.unwrap_or(p.minimum_minor);
-    Ok(Some(p))
-}
-
-/// Writes a new file whole or not at all (never over an existing one).
-fn write_new(path: &std::path::Path, text: &str) -> Result<(), Failure> {
-    closebook_engine::files::write_new(path, text.as_bytes())
-        .map_err(|e| Failure::from(PayoutError::Io(path.display().to_string(), e.to_string())))
 }
 
 fn decided(json: bool, b: &Batch) {

@@ -20,6 +20,7 @@ use closebook_engine::{Error, ErrorCode, OpContext, audit, demo, stripe};
 use jiff::Timestamp;
 
 pub mod accounts;
+pub mod api;
 pub mod bindings;
 pub mod demo_stripe;
 pub mod payouts;

@@ -4,7 +4,7 @@
 
 use closebook_engine::money::{Money, Unit};
 use closebook_engine::payouts::batch::{self, Batch, BatchSummary, Preview};
-use closebook_engine::payouts::execute::{self, ExecuteControl, ExecuteOptions, ExecuteProgress};
+use closebook_engine::payouts::execute::{ExecuteControl, ExecuteOptions, ExecuteProgress};
 use closebook_engine::payouts::people::{self, Person, Role};
 use closebook_engine::payouts::{LineKind, Params, PayoutError, Totals};
 use closebook_engine::workspace::Workspace;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::views::{AmountView, ProgressEvent, TimeView};
-use crate::{App, CommandError, Result, lock};
+use crate::{App, CommandError, Result, api, lock};
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct PersonView {
@@ -563,32 +563,16 @@ impl App {
         })
     }
 
-    /// The named person, proven by their key on this computer; nobody for no (or a blank) name.
-    fn signer_if_named(
-        &self,
-        ws: &Workspace,
-        name: Option<&str>,
-    ) -> Result<Option<people::Signer>> {
-        name.map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|n| people::authenticate(ws, self.secrets.as_ref(), n).map_err(Into::into))
-            .transpose()
-    }
-
     pub fn payouts_add_person(&self, args: AddPersonArgs) -> Result<PayoutsOverview> {
-        let role = Role::parse(args.role.trim())?;
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
-            let seed = people::fresh_seed()?;
-            people::add(
+            api::people::add(
                 &ws,
                 self.secrets.as_ref(),
                 &args.name,
-                role,
-                seed,
-                by.as_ref(),
+                &args.role,
+                args.as_person.as_deref(),
                 &self.ctx(),
             )?;
         }
@@ -600,23 +584,36 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            let admin = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
-            people::vouch(&ws, &admin, &args.names, &self.ctx())?;
+            api::people::vouch(
+                &ws,
+                self.secrets.as_ref(),
+                &args.names,
+                &args.as_person,
+                &self.ctx(),
+            )?;
         }
         self.payouts_overview()
     }
 
     pub fn payouts_set_settings(&self, args: PayoutSettingsArgs) -> Result<PayoutsOverview> {
-        let p = Params {
-            fee_bps: args.fee_bps,
-            minimum_minor: dollars(&args.minimum, "The minimum payout")?,
-            dual_approval_at_minor: dollars(&args.dual_approval_at, "The two-approver threshold")?,
+        let change = api::payouts::SettingsChange {
+            fee_bps: Some(args.fee_bps),
+            minimum_minor: Some(dollars(&args.minimum, "The minimum payout")?),
+            dual_approval_at_minor: Some(dollars(
+                &args.dual_approval_at,
+                "The two-approver threshold",
+            )?),
         };
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            let by = self.signer_if_named(&ws, args.as_person.as_deref())?;
-            batch::set_settings(&ws, by.as_ref(), p, &self.ctx())?;
+            api::payouts::settings(
+                &ws,
+                self.secrets.as_ref(),
+                change,
+                args.as_person.as_deref(),
+                &self.ctx(),
+            )?;
         }
         self.payouts_overview()
     }
@@ -624,16 +621,21 @@ impl App {
     pub fn payouts_prepare(&self, args: PrepareArgs) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
-        let b = batch::prepare(&ws, &signer, &args.month, None, &self.ctx())?;
-        let p = batch::preview(&ws, &b.id)?;
+        let p = api::payouts::prepare(
+            &ws,
+            self.secrets.as_ref(),
+            &args.month,
+            &args.as_person,
+            api::payouts::SettingsChange::default(),
+            &self.ctx(),
+        )?;
         Ok(batch_view(&ws, &p))
     }
 
     /// A batch, proven on load, with everything needed to sign it off.
     pub fn payouts_batch(&self, id: String) -> Result<BatchView> {
         self.read(|ws| {
-            let p = batch::preview(ws, &id)?;
+            let p = api::payouts::show(ws, &id)?;
             Ok(batch_view(ws, &p))
         })
     }
@@ -641,13 +643,8 @@ impl App {
     pub fn payouts_what_if(&self, args: WhatIfArgs) -> Result<WhatIfView> {
         let minimum = dollars(&args.minimum, "The minimum payout")?;
         self.read(|ws| {
-            let b = batch::load(ws, &args.batch_id)?;
-            let params = Params {
-                fee_bps: args.fee_bps,
-                minimum_minor: minimum,
-                ..b.params
-            };
-            let c = batch::what_if(ws, &args.batch_id, params)?;
+            let (b, params, c) =
+                api::payouts::what_if(ws, &args.batch_id, Some(args.fee_bps), Some(minimum))?;
             let newly = |from_paid: bool| {
                 b.lines
                     .iter()
@@ -670,19 +667,15 @@ impl App {
     fn decide(&self, args: &DecisionArgs, reject: bool) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
-        let ctx = self.ctx();
-        let b = if reject {
-            batch::reject(
-                &ws,
-                &signer,
-                &args.batch_id,
-                args.reason.as_deref().unwrap_or(""),
-                &ctx,
-            )
-        } else {
-            batch::approve(&ws, &signer, &args.batch_id, &ctx)
-        }?;
+        let reason = reject.then(|| args.reason.as_deref().unwrap_or(""));
+        let b = api::payouts::decide(
+            &ws,
+            self.secrets.as_ref(),
+            &args.batch_id,
+            &args.as_person,
+            reason,
+            &self.ctx(),
+        )?;
         session.invalidate();
         let p = batch::preview(&ws, &b.id)?;
         Ok(batch_view(&ws, &p))
@@ -702,36 +695,24 @@ impl App {
         if args.path.trim().is_empty() {
             return Err(invalid("choose where to save the approval file"));
         }
-        // Never over an existing file (or through a symlink): checked before anything is
-        // signed, and again, atomically, when the file is written.
-        if std::fs::symlink_metadata(&path).is_ok() {
-            return Err(CommandError::new(
-                ErrorCode::InvalidInput,
-                format!(
-                    "{} already exists: choose another name (nothing was replaced)",
-                    path.display()
-                ),
-            ));
-        }
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
-        let reason = args
-            .reject_reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        let file = batch::export_approval(&ws, &signer, &args.batch_id, reason, &self.ctx())?;
-        let text = serde_json::to_string_pretty(&file).expect("an approval serializes");
-        write_whole(&path, &text)?;
+        api::payouts::export_approval(
+            &ws,
+            self.secrets.as_ref(),
+            &args.batch_id,
+            &args.as_person,
+            args.reject_reason.as_deref(),
+            &path,
+            &self.ctx(),
+        )?;
         Ok(path.display().to_string())
     }
 
     pub fn payouts_import_approval(&self, path: String) -> Result<BatchView> {
-        let bytes = batch::read_approval_file(std::path::Path::new(path.trim()))?;
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let b = batch::import_approval(&ws, &bytes, &self.ctx())?;
+        let b = api::payouts::import_approval(&ws, std::path::Path::new(path.trim()), &self.ctx())?;
         session.invalidate();
         let p = batch::preview(&ws, &b.id)?;
         Ok(batch_view(&ws, &p))
@@ -755,38 +736,32 @@ impl App {
             if session.demo {
                 options.limits = demo::sync_options(&api_base).limits;
             }
-            let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)
-                .map_err(Into::into);
-            match signer {
-                Err(e) => Err(e),
-                Ok(signer) => {
-                    let events = self.events.clone();
-                    let id = args.op_id.clone();
-                    let mut progress = |p: &ExecuteProgress| {
-                        events.progress(ProgressEvent {
-                            op_id: id.clone(),
-                            stage: p.phase.clone(),
-                            done: u64::from(p.lines_paid + p.lines_failed),
-                            total: Some(u64::from(p.lines_total)),
-                            sync: None,
-                        })
-                    };
-                    let mut control = ExecuteControl {
-                        progress: &mut progress,
-                        cancel: &cancel,
-                    };
-                    execute::execute(
-                        &ws,
-                        &signer,
-                        &key,
-                        &args.batch_id,
-                        &options,
-                        &self.ctx(),
-                        &mut control,
-                    )
-                    .map_err(CommandError::from)
-                }
-            }
+            let events = self.events.clone();
+            let id = args.op_id.clone();
+            let mut progress = |p: &ExecuteProgress| {
+                events.progress(ProgressEvent {
+                    op_id: id.clone(),
+                    stage: p.phase.clone(),
+                    done: u64::from(p.lines_paid + p.lines_failed),
+                    total: Some(u64::from(p.lines_total)),
+                    sync: None,
+                })
+            };
+            let mut control = ExecuteControl {
+                progress: &mut progress,
+                cancel: &cancel,
+            };
+            api::payouts::execute(
+                &ws,
+                self.secrets.as_ref(),
+                &args.batch_id,
+                &args.as_person,
+                &key,
+                &options,
+                &mut control,
+                &self.ctx(),
+            )
+            .map_err(CommandError::from)
         };
         session.invalidate();
         self.end_operation(&args.op_id);
@@ -807,21 +782,15 @@ impl App {
     pub fn payouts_retry(&self, args: RetryArgs) -> Result<BatchView> {
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let signer = people::authenticate(&ws, self.secrets.as_ref(), &args.as_person)?;
-        let lines = (!args.lines.is_empty()).then_some(args.lines.as_slice());
-        execute::retry_failed(&ws, &signer, &args.batch_id, lines, &self.ctx())?;
+        api::payouts::retry(
+            &ws,
+            self.secrets.as_ref(),
+            &args.batch_id,
+            &args.as_person,
+            &args.lines,
+            &self.ctx(),
+        )?;
         let p = batch::preview(&ws, &args.batch_id)?;
         Ok(batch_view(&ws, &p))
     }
-}
-
-/// Writes `text` to `path`, a new file, whole or not at all (`files::write_new`: never over
-/// an existing file or through a symlink, whatever path an IPC call names).
-fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
-    closebook_engine::files::write_new(path, text.as_bytes()).map_err(|e| {
-        CommandError::new(
-            ErrorCode::Io,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    })
 }
