@@ -10,14 +10,17 @@ pub(super) fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         AuditCommand::Verify => {
-            let v = audit::verify(ws.connection())?;
+            let checked = api::audit::verify(&ws)?;
+            let v = checked.chain;
             if let Some(b) = v.broken {
                 return Err(Failure::from(audit::AuditError::Broken {
                     seq: b.seq,
                     reason: b.reason,
                 }));
             }
-            let totals = ledger::prove_totals(&ws)?;
+            let totals = checked
+                .totals
+                .map_err(|problem| Failure::from(ledger::LedgerError::Invariant(problem)))?;
             if ctx.json {
                 #[derive(Serialize)]
                 struct Verified<'a> {
@@ -60,8 +63,8 @@ pub(super) fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
             limit,
             before,
         } => {
-            let records = audit::list(
-                ws.connection(),
+            let records = api::audit::log(
+                &ws,
                 &audit::AuditFilter {
                     action_prefix: action,
                     actor,

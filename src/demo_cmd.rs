@@ -7,38 +7,33 @@ use std::sync::atomic::AtomicBool;
 use closebook_engine::workspace::Workspace;
 use closebook_engine::{Error, demo, ledger};
 
-/// Syncs the demo workspace with the Stripe simulator serving the demo's Stripe side.
+/// Syncs the demo workspace with the Stripe simulator serving the demo's Stripe side, its
+/// clock at the demo's last activity (as the desktop's demo).
 pub(super) fn demo_stripe_sync(
     ws: &mut Workspace,
     ctx: &Ctx,
 ) -> Result<closebook_engine::stripe::SyncReport, Failure> {
-    use closebook_engine::stripe::{self, StripeKey, SyncControl};
-    use closebook_stripe_sim::{Dataset, SimConfig, Simulator};
-    let dataset = Dataset::demo();
-    // The simulator's clock at the demo's last activity, as the desktop's demo: Stripe keeps
-    // events for 30 days, and the demo's month is October 2026.
-    let now = dataset.suggested_now();
-    let sim = Simulator::spawn_thread(dataset, SimConfig::test().with_now(now)).map_err(|e| {
+    use closebook_engine::stripe::{self, SyncControl};
+    let sim = closebook_app::demo_stripe::start().map_err(|e| {
         Failure::Engine(Error::InvalidInput(format!(
             "cannot start the demo's Stripe simulator: {e}"
         )))
     })?;
-    let key = StripeKey::parse(closebook_stripe_sim::DEFAULT_TEST_KEY)?;
-    let options = demo::sync_options(&sim.url());
     let cancel = AtomicBool::new(false);
     let mut progress = |_: &stripe::SyncProgress| {};
     let mut control = SyncControl {
         progress: &mut progress,
         cancel: &cancel,
     };
-    let report = stripe::sync(ws, &key, &options, &ctx.op(), &mut control).map_err(Error::from);
+    let report = api::demo::sync(ws, &sim.url(), &ctx.op(), &mut control);
     sim.shutdown();
     Ok(report?)
 }
 
+/// The demo's folder in Closebook's data folder (`CLOSEBOOK_DATA_DIR`, as the desktop's).
 pub(super) fn default_demo_dir() -> Result<PathBuf, Failure> {
-    directories::ProjectDirs::from("app", "Closebook", "Closebook")
-        .map(|d| d.data_dir().join("demo"))
+    api::demo::data_dir()
+        .map(|d| api::demo::dir_in(&d))
         .ok_or_else(|| {
             Failure::Usage("cannot find a data folder for the demo: pass --workspace PATH".into())
         })
@@ -52,7 +47,7 @@ pub(super) fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
     if !ctx.json {
         eprintln!("demo: opening {} …", dir.display());
     }
-    let (mut ws, outcome) = demo::open_or_create(&dir, &ctx.key, &ctx.secrets, &ctx.op())?;
+    let (mut ws, outcome) = api::demo::open(&dir, &ctx.key, &ctx.secrets, &ctx.op())?;
     // Stripe's side of the demo comes from the Stripe simulator on a loopback port.
     if !ctx.json {
         eprintln!("demo: syncing with the demo's Stripe (the simulator on loopback) …");

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use closebook_engine::Error;
 use closebook_engine::ingest::postgres::{self, PullOptions};
-use closebook_engine::ingest::{self, Format, Kind};
+use closebook_engine::ingest::{self};
 use closebook_engine::secrets::SecretStore;
 
 pub(super) fn cmd_import(
@@ -15,22 +15,8 @@ pub(super) fn cmd_import(
     file: &std::path::Path,
     format: Option<&str>,
 ) -> Result<(), Failure> {
-    let kind = Kind::parse(kind).ok_or_else(|| {
-        Failure::Usage(format!(
-            "unknown import kind `{kind}`; use one of {}",
-            Kind::ALL
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let format = format
-        .map(|f| {
-            Format::parse(f)
-                .ok_or_else(|| Failure::Usage(format!("--format is csv or jsonl, not {f}")))
-        })
-        .transpose()?;
+    let kind = api::import::kind(kind).map_err(usage)?;
+    let format = api::import::format(format).map_err(usage)?;
     let mut ws = ctx.open()?;
     let cancel = AtomicBool::new(false);
     let show = !ctx.json || std::io::stderr().is_terminal();
@@ -50,7 +36,7 @@ pub(super) fn cmd_import(
         progress: &mut progress,
         cancel: &cancel,
     };
-    let report = ingest::import_file_with(&mut ws, kind, file, format, &ctx.op(), &mut control)?;
+    let report = api::import::file(&mut ws, kind, file, format, &ctx.op(), &mut control)?;
     if ctx.json {
         print_json(&report);
     } else if let Some(previous) = report.already_imported_as {

@@ -34,6 +34,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use closebook_app::api;
 use closebook_engine::ingest::{self, postgres};
 use closebook_engine::secrets::OsKeychain;
 use closebook_engine::workspace::{KeySource, Workspace};
@@ -46,6 +47,15 @@ use serde::Serialize;
 enum Failure {
     Usage(String),
     Engine(Error),
+}
+
+/// An argument the API refused (`Error::InvalidInput`: a kind, a mode, a confirmation):
+/// a usage error, exit 2; anything else fails as the engine's error.
+fn usage(e: Error) -> Failure {
+    match e {
+        Error::InvalidInput(m) => Failure::Usage(m),
+        e => Failure::Engine(e),
+    }
 }
 
 impl From<Error> for Failure {
@@ -206,7 +216,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             description,
         } => {
             let mut ws = ctx.open()?;
-            let unit = ws.declare_unit(&code, exponent, &description, &ctx.op())?;
+            let unit =
+                api::workspace::declare_unit(&mut ws, &code, exponent, &description, &ctx.op())?;
             if ctx.json {
                 print_json(&serde_json::json!({"code": unit.code(), "exponent": unit.exponent()}));
             } else {

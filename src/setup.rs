@@ -2,9 +2,7 @@
 
 use super::*;
 
-use closebook_engine::ledger;
 use closebook_engine::secrets::SecretStore;
-use closebook_engine::workspace::{FreshIdentity, InitOptions, Mode, Workspace};
 
 pub(super) fn cmd_init(
     ctx: &Ctx,
@@ -13,36 +11,19 @@ pub(super) fn cmd_init(
     name: Option<String>,
     map: &[String],
 ) -> Result<(), Failure> {
-    use closebook_engine::accounts;
     let dir = ctx.dir()?;
-    let mode = Mode::parse(mode)
-        .ok_or_else(|| Failure::Usage(format!("--mode must be test or live, not {mode}")))?;
-    // The map is checked before anything is created: a bad one leaves no workspace behind.
-    let changes = map
-        .iter()
-        .map(|m| accounts::parse_assignment(m))
-        .collect::<Result<Vec<_>, _>>()?;
-    accounts::apply(&accounts::RoleMap::default(), &changes)?;
+    api::workspace::mode(mode).map_err(usage)?;
     let name = name.unwrap_or_else(|| {
         dir.file_name()
             .map_or("Workspace".into(), |n| n.to_string_lossy().into_owned())
     });
-    let ws = Workspace::init(
-        dir,
-        InitOptions {
-            name,
-            mode,
-            timezone: timezone.to_string(),
-            demo: false,
-        },
-        &ctx.key,
-        &ctx.secrets,
-        FreshIdentity::generate()?,
-        &ctx.op(),
-    )?;
-    if !changes.is_empty() {
-        accounts::set(&ws, None, &changes, &ctx.op())?;
-    }
+    let new = api::workspace::NewWorkspace {
+        name,
+        mode,
+        timezone,
+        map,
+    };
+    let ws = api::workspace::create(dir, new, &ctx.key, &ctx.secrets, &ctx.op())?;
     if ctx.json {
         print_json(ws.info());
     } else {
@@ -66,8 +47,7 @@ pub(super) fn cmd_init(
 
 pub(super) fn cmd_status(ctx: &Ctx) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let summary = ledger::summary(&ws)?;
-    let recent = closebook_engine::audit::recent(ws.connection(), 5)?;
+    let (summary, recent) = api::workspace::status(&ws, 5)?;
     if ctx.json {
         print_json(
             &serde_json::json!({"workspace": ws.info(), "mirror": summary, "recent_activity": recent}),
@@ -93,14 +73,7 @@ pub(super) fn cmd_status(ctx: &Ctx) -> Result<(), Failure> {
 
 pub(super) fn cmd_delete_workspace(ctx: &Ctx, confirm: &str) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let info = ws.info().clone();
-    if confirm != info.id {
-        return Err(Failure::Usage(format!(
-            "--confirm must be this workspace's id ({}): nothing was deleted",
-            info.id
-        )));
-    }
-    ws.destroy(&ctx.key, &ctx.secrets)?;
+    let info = api::workspace::delete(ws, confirm, &ctx.key, &ctx.secrets).map_err(usage)?;
     if ctx.json {
         print_json(&serde_json::json!({ "deleted": info.id, "path": info.path }));
     } else {

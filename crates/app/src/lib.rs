@@ -10,12 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use closebook_engine::ingest::{self, Format, Kind};
+use closebook_engine::ingest::{self, Kind};
 use closebook_engine::ledger::{self, PostingFilter};
 use closebook_engine::secrets::SecretStore;
-use closebook_engine::workspace::{
-    self, FreshIdentity, InitOptions, KeySource, Mode, Workspace, WorkspaceError,
-};
+use closebook_engine::workspace::{self, KeySource, Workspace, WorkspaceError};
 use closebook_engine::{Error, ErrorCode, OpContext, audit, demo, stripe};
 use jiff::Timestamp;
 
@@ -111,13 +109,9 @@ impl App {
     }
 
     /// The app's data folder for this OS user (`CLOSEBOOK_DATA_DIR` overrides it, for tests
-    /// and portable installs).
+    /// and portable installs): [`api::demo::data_dir`], the CLI's too.
     pub fn default_data_dir() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("CLOSEBOOK_DATA_DIR") {
-            return Some(PathBuf::from(dir));
-        }
-        directories::ProjectDirs::from("app", "Closebook", "Closebook")
-            .map(|d| d.data_dir().to_path_buf())
+        api::demo::data_dir()
     }
 
     fn ctx(&self) -> OpContext {
@@ -140,7 +134,7 @@ impl App {
     }
 
     fn demo_path(&self) -> PathBuf {
-        self.data_dir.join("demo")
+        api::demo::dir_in(&self.data_dir)
     }
 
     // ---- operations (progress and cancel) ----
@@ -255,17 +249,16 @@ impl App {
                 total: Some(demo::FILES.len() as u64),
                 sync: None,
             });
-            let (ws, _outcome) = demo::open_or_create(
+            let (ws, _outcome) = api::demo::open(
                 &dir,
                 &KeySource::Keychain,
                 self.secrets.as_ref(),
                 &self.ctx(),
             )?;
+            drop(ws);
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::from(ingest::ImportError::Cancelled).into());
             }
-            self.ensure_demo_roster(&ws)?;
-            drop(ws);
             self.events.progress(ProgressEvent {
                 op_id: op_id.clone(),
                 stage: "opened".into(),
@@ -286,23 +279,14 @@ impl App {
 
     pub fn create_workspace(&self, args: CreateArgs) -> Result<WorkspaceView> {
         let path = non_empty_path(&args.path, "workspace folder")?;
-        let mode = Mode::parse(&args.mode).ok_or_else(|| {
-            CommandError::new(ErrorCode::InvalidInput, "the mode is either test or live")
-        })?;
         let key = key_source(args.key_file.as_deref());
-        let ws = Workspace::init(
-            &path,
-            InitOptions {
-                name: args.name,
-                mode,
-                timezone: args.timezone,
-                demo: false,
-            },
-            &key,
-            self.secrets.as_ref(),
-            FreshIdentity::generate()?,
-            &self.ctx(),
-        )?;
+        let new = api::workspace::NewWorkspace {
+            name: args.name,
+            mode: &args.mode,
+            timezone: &args.timezone,
+            map: &[],
+        };
+        let ws = api::workspace::create(&path, new, &key, self.secrets.as_ref(), &self.ctx())?;
         drop(ws);
         self.attach(&path, key)
     }
@@ -762,8 +746,8 @@ impl App {
                 .limit
                 .unwrap_or(DEFAULT_PAGE)
                 .clamp(1, audit::MAX_AUDIT_PAGE);
-            let rows = audit::list(
-                ws.connection(),
+            let rows = api::audit::log(
+                ws,
                 &audit::AuditFilter {
                     action_prefix: non_blank(query.action_prefix),
                     actor: non_blank(query.actor),
@@ -797,12 +781,11 @@ impl App {
     /// Walks the whole chain; a broken one is a result to show, not a failed command.
     pub fn audit_verify(&self) -> Result<AuditVerifyView> {
         self.read(|ws| {
-            let v = audit::verify(ws.connection())?;
-            // A disagreement is a result to show, like a broken chain; a failure to read is not.
-            let (ledger_postings, ledger_problem) = match ledger::prove_totals(ws) {
+            let checked = api::audit::verify(ws)?;
+            let v = checked.chain;
+            let (ledger_postings, ledger_problem) = match checked.totals {
                 Ok(p) => (p.postings, None),
-                Err(ledger::LedgerError::Invariant(problem)) => (0, Some(problem)),
-                Err(e) => return Err(e.into()),
+                Err(problem) => (0, Some(problem)),
             };
             Ok(AuditVerifyView {
                 intact: v.intact(),
@@ -824,22 +807,8 @@ impl App {
     }
 
     pub fn import_file(&self, args: ImportArgs) -> Result<ImportReportView> {
-        let kind = Kind::parse(&args.kind).ok_or_else(|| {
-            CommandError::new(
-                ErrorCode::InvalidInput,
-                format!(
-                    "unknown import kind `{}`; use one of {}",
-                    args.kind,
-                    Kind::ALL.map(|k| k.name()).join(", ")
-                ),
-            )
-        })?;
-        let format = match args.format.as_deref().filter(|f| !f.is_empty()) {
-            None => None,
-            Some(f) => Some(Format::parse(f).ok_or_else(|| {
-                CommandError::new(ErrorCode::InvalidInput, "the format is csv or jsonl")
-            })?),
-        };
+        let kind = api::import::kind(&args.kind)?;
+        let format = api::import::format(args.format.as_deref())?;
         let path = non_empty_path(&args.path, "file")?;
         let session = self.session()?;
         let cancel = self.begin_operation(&args.op_id)?;
@@ -870,7 +839,7 @@ impl App {
                 progress: &mut progress,
                 cancel: &cancel,
             };
-            ingest::import_file_with(&mut ws, kind, &path, format, &self.ctx(), &mut control)
+            api::import::file(&mut ws, kind, &path, format, &self.ctx(), &mut control)
         };
         session.invalidate();
         self.end_operation(&args.op_id);

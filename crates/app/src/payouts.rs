@@ -507,40 +507,9 @@ fn months(
         .collect()
 }
 
-/// People the demo workspace comes with, so that its payouts can be signed off on one
-/// computer (their private keys go to this computer's keychain). The admin comes last: their
-/// own record roots the signed roster and vouches for the others.
-pub const DEMO_PEOPLE: [(&str, Role); 5] = [
-    ("Dana Reyes", Role::Preparer),
-    ("Ari Chen", Role::Approver),
-    ("Sam Okafor", Role::Approver),
-    ("Lee Park", Role::Auditor),
-    ("Morgan Blake", Role::Admin),
-];
-
-/// The demo asks for two approvers from $1,000.00, so that its batch shows both signatures.
-pub const DEMO_DUAL_APPROVAL_AT: i64 = 100_000;
+pub use crate::api::demo::{DEMO_DUAL_APPROVAL_AT, DEMO_PEOPLE};
 
 impl App {
-    /// Gives a fresh demo workspace its roster and payout settings (once).
-    pub(crate) fn ensure_demo_roster(&self, ws: &Workspace) -> Result<()> {
-        if !people::list(ws, None)?.is_empty() {
-            return Ok(());
-        }
-        let ctx = self.ctx();
-        // Settings first: once the admin is on the roster, only the admin changes them.
-        let p = Params {
-            dual_approval_at_minor: DEMO_DUAL_APPROVAL_AT,
-            ..Params::default()
-        };
-        batch::set_settings(ws, None, p, &ctx)?;
-        for (name, role) in DEMO_PEOPLE {
-            let seed = people::fresh_seed()?;
-            people::add(ws, self.secrets.as_ref(), name, role, seed, None, &ctx)?;
-        }
-        Ok(())
-    }
-
     pub fn payouts_overview(&self) -> Result<PayoutsOverview> {
         let now = (self.clock)();
         let secrets = self.secrets.clone();

@@ -6,8 +6,12 @@
 //! a second time. Results are the engine's types; errors are the engine's `Error`, which each
 //! front end turns into its own `{code, message}`.
 
+pub mod audit;
+pub mod demo;
+pub mod import;
 pub mod payouts;
 pub mod people;
+pub mod workspace;
 
 use closebook_engine::Error;
 
