@@ -6,28 +6,14 @@ use closebook_engine::ledger;
 use closebook_engine::workspace::Workspace;
 use jiff::Timestamp;
 
-/// Parses `--as-of` / `--from` / `--to`: a date means a whole day in the workspace's time
-/// zone (its start for `from`, its end for `to` and `as_of`); otherwise an RFC 3339 instant.
+/// Reads `--as-of` / `--from` / `--to` (the API's one reading of days and instants); a
+/// value it refuses is a usage error.
 pub(super) fn parse_when(
     ws: &Workspace,
     text: &str,
     end_of_day: bool,
 ) -> Result<Timestamp, Failure> {
-    if let Ok(date) = text.parse::<jiff::civil::Date>()
-        && !text.contains('T')
-    {
-        let bound = if end_of_day {
-            ws.end_of_day(date)
-        } else {
-            ws.start_of_day(date)
-        };
-        return bound.map_err(|e| Failure::Usage(format!("{text}: {e}")));
-    }
-    text.parse::<Timestamp>().map_err(|_| {
-        Failure::Usage(format!(
-            "`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant (2026-10-31T23:59:59Z)"
-        ))
-    })
+    api::ledger::instant(ws, text, end_of_day).map_err(usage)
 }
 
 pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
@@ -39,7 +25,7 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
             flat,
         } => {
             let as_of = as_of.as_of.map(|t| parse_when(&ws, &t, true)).transpose()?;
-            let leaves = ledger::balances(&ws, as_of, account.as_deref())?;
+            let (leaves, tree) = api::ledger::balances(&ws, as_of, account.as_deref())?;
             if flat {
                 if ctx.json {
                     print_json(&serde_json::json!({"as_of": as_of, "balances": leaves}));
@@ -47,7 +33,6 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
                     render::flat_balances(&leaves);
                 }
             } else {
-                let tree = ledger::account_tree(&leaves)?;
                 if ctx.json {
                     print_json(&serde_json::json!({"as_of": as_of, "accounts": tree}));
                 } else {
@@ -58,7 +43,7 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
         }
         LedgerCommand::TrialBalance { as_of } => {
             let as_of = as_of.as_of.map(|t| parse_when(&ws, &t, true)).transpose()?;
-            let tb = ledger::trial_balance(&ws, as_of)?;
+            let tb = api::ledger::trial_balance(&ws, as_of)?;
             if ctx.json {
                 print_json(&tb);
             } else {
@@ -78,15 +63,7 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
             after,
         } => {
             let after = after
-                .map(|a| {
-                    a.split_once('/')
-                        .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
-                        .ok_or_else(|| {
-                            Failure::Usage(format!(
-                                "--after `{a}` is not a cursor printed by a previous page"
-                            ))
-                        })
-                })
+                .map(|a| api::ledger::cursor(&a).map_err(usage))
                 .transpose()?;
             let filter = ledger::PostingFilter {
                 account,
@@ -99,7 +76,7 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
                 after,
                 limit,
             };
-            let page = ledger::postings(&ws, &filter)?;
+            let page = api::ledger::postings(&ws, &filter)?;
             if ctx.json {
                 print_json(&page);
             } else {
@@ -114,7 +91,7 @@ pub(super) fn cmd_ledger(ctx: &Ctx, cmd: LedgerCommand) -> Result<(), Failure> {
         } => {
             let from = from.map(|t| parse_when(&ws, &t, false)).transpose()?;
             let to = to.map(|t| parse_when(&ws, &t, true)).transpose()?;
-            let gl = ledger::general_ledger(&ws, &account, from, to, limit)?;
+            let gl = api::ledger::general_ledger(&ws, &account, from, to, limit)?;
             if ctx.json {
                 print_json(&gl);
             } else {

@@ -320,11 +320,7 @@ pub fn cmd_payouts(ctx: &Ctx, cmd: PayoutsCommand) -> Result<(), Failure> {
             api_base,
             rate,
         } => {
-            let key = closebook_engine::stripe::keys::load(
-                &ws,
-                &ctx.secrets,
-                stripe_key_from_env().as_deref(),
-            )?;
+            let key = api::stripe::key(&ws, &ctx.secrets, stripe_key_from_env().as_deref())?;
             let mut options = ExecuteOptions::new(&api_base, ws.info().mode.is_live());
             if let Some(r) = rate {
                 if !(1..=100).contains(&r) {

@@ -5,9 +5,7 @@ use std::io::Read;
 use std::sync::atomic::AtomicBool;
 
 pub(crate) fn stripe_key_from_env() -> Option<String> {
-    std::env::var("STRIPE_API_KEY")
-        .ok()
-        .filter(|k| !k.trim().is_empty())
+    api::stripe::key_from_env()
 }
 
 pub(super) fn cmd_sync_stripe(
@@ -20,7 +18,7 @@ pub(super) fn cmd_sync_stripe(
 ) -> Result<(), Failure> {
     use closebook_engine::stripe::{self, SyncControl, SyncOptions};
     let mut ws = ctx.open()?;
-    let key = stripe::keys::load(&ws, &ctx.secrets, stripe_key_from_env().as_deref())?;
+    let key = api::stripe::key(&ws, &ctx.secrets, stripe_key_from_env().as_deref())?;
     let mut options = SyncOptions::new(api_base, ws.info().mode.is_live());
     if let Some(s) = since {
         options.since = Some(parse_when(&ws, s, false)?);
@@ -68,7 +66,7 @@ pub(super) fn cmd_sync_stripe(
         progress: &mut progress,
         cancel: &cancel,
     };
-    let report = stripe::sync(&mut ws, &key, &options, &ctx.op(), &mut control)?;
+    let report = api::stripe::sync(&mut ws, &key, &options, &ctx.op(), &mut control)?;
     if ctx.json {
         print_json(&report);
         return Ok(());
@@ -97,7 +95,6 @@ pub(super) fn cmd_sync_stripe(
 }
 
 pub(super) fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
-    use closebook_engine::stripe;
     let ws = ctx.open()?;
     match cmd {
         StripeCommand::SetKey => {
@@ -105,7 +102,7 @@ pub(super) fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::Usage(format!("cannot read the key from stdin: {e}")))?;
-            let key = stripe::keys::store(&ws, &ctx.secrets, &text, &ctx.op())?;
+            let key = api::stripe::set_key(&ws, &ctx.secrets, &text, &ctx.op())?;
             println!(
                 "Stored the {} key in the OS keychain for this workspace{}.",
                 key.kind_prefix(),
@@ -117,16 +114,12 @@ pub(super) fn cmd_stripe(ctx: &Ctx, cmd: StripeCommand) -> Result<(), Failure> {
             );
         }
         StripeCommand::ForgetKey => {
-            stripe::keys::forget(&ws, &ctx.secrets, &ctx.op())?;
+            api::stripe::forget_key(&ws, &ctx.secrets, &ctx.op())?;
             println!("Removed this workspace's Stripe key from the OS keychain.");
         }
         StripeCommand::Status => {
-            let status = stripe::status::status(&ws, 10)?;
-            let source = stripe::keys::source(
-                &ws.info().id,
-                &ctx.secrets,
-                stripe_key_from_env().as_deref(),
-            );
+            let (status, source) =
+                api::stripe::status(&ws, &ctx.secrets, stripe_key_from_env().as_deref(), 10)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"key": source.kind(), "key_source": source, "mirror": status}),
@@ -146,18 +139,11 @@ pub(super) fn cmd_coverage(
 ) -> Result<(), Failure> {
     use closebook_engine::stripe::coverage;
     let ws = ctx.open()?;
-    if let Some((low, medium)) = set {
-        coverage::set_thresholds(
-            &ws,
-            coverage::Thresholds {
-                low_min_bps: low,
-                medium_min_bps: medium,
-            },
-            &ctx.op(),
-        )?;
-    }
-    let thresholds = coverage::thresholds(&ws)?;
-    let lines = coverage::history(&ws, history)?;
+    let set = set.map(|(low, medium)| coverage::Thresholds {
+        low_min_bps: low,
+        medium_min_bps: medium,
+    });
+    let (thresholds, lines) = api::stripe::coverage(&ws, set, history, &ctx.op())?;
     if ctx.json {
         print_json(&serde_json::json!({"thresholds": thresholds, "history": lines}));
         return Ok(());

@@ -424,11 +424,10 @@ impl App {
         self.read(|ws| {
             let as_of = as_of.filter(|s| !s.trim().is_empty());
             let at = match &as_of {
-                Some(d) => Some(ws.end_of_day(parse_date(d)?)?),
+                Some(d) => Some(api::ledger::instant(ws, &day_text(d)?, true)?),
                 None => None,
             };
-            let leaves = ledger::balances(ws, at, None)?;
-            let nodes = ledger::account_tree(&leaves)?;
+            let (_, nodes) = api::ledger::balances(ws, at, None)?;
             Ok(LedgerTreeView {
                 as_of_label: match &as_of {
                     Some(d) => format!("End of {d}, {}", ws.info().timezone),
@@ -445,11 +444,11 @@ impl App {
             let filter = PostingFilter {
                 account: non_blank(query.account),
                 from: match non_blank(query.from) {
-                    Some(d) => Some(ws.start_of_day(parse_date(&d)?)?),
+                    Some(d) => Some(api::ledger::instant(ws, &day_text(&d)?, false)?),
                     None => None,
                 },
                 to: match non_blank(query.to) {
-                    Some(d) => Some(ws.end_of_day(parse_date(&d)?)?),
+                    Some(d) => Some(api::ledger::instant(ws, &day_text(&d)?, true)?),
                     None => None,
                 },
                 entry_type: non_blank(query.entry_type),
@@ -457,12 +456,12 @@ impl App {
                 stripe_object_id: non_blank(query.stripe_id),
                 text: non_blank(query.text),
                 after: match non_blank(query.after) {
-                    Some(c) => Some(parse_cursor(&c)?),
+                    Some(c) => Some(api::ledger::cursor(&c)?),
                     None => None,
                 },
                 limit: query.limit.unwrap_or(DEFAULT_PAGE),
             };
-            let page = ledger::postings(ws, &filter)?;
+            let page = api::ledger::postings(ws, &filter)?;
             Ok(PostingPageView {
                 rows: page
                     .postings
@@ -532,13 +531,8 @@ impl App {
             let key = stripe::StripeKey::parse(demo_stripe::KEY)?;
             return Ok((url, Some(key)));
         }
-        let base = stripe_api_base();
-        let key = match stripe::keys::load(ws, self.secrets.as_ref(), None) {
-            Ok(k) => Some(k),
-            Err(stripe::StripeError::NoKey) => None,
-            Err(e) => return Err(Error::from(e).into()),
-        };
-        Ok((base, key))
+        let key = api::stripe::key_if_any(ws, self.secrets.as_ref(), None)?;
+        Ok((api::stripe::api_base_from_env(), key))
     }
 
     fn demo_simulator(&self) -> Result<String> {
@@ -573,12 +567,11 @@ impl App {
             let kind = stripe::keys::source(&id, self.secrets.as_ref(), None)
                 .kind()
                 .map(str::to_string);
-            (stripe_api_base(), kind)
+            (api::stripe::api_base_from_env(), kind)
         };
         let ws = lock(&session.reader);
         let status = stripe::status::status(&ws, 1)?;
-        let thresholds = stripe::coverage::thresholds(&ws)?;
-        let history = stripe::coverage::history(&ws, 60)?;
+        let (thresholds, history) = api::stripe::coverage(&ws, None, 60, &self.ctx())?;
         let money = |minor: i64, currency: &str| -> Result<AmountView> {
             let unit = ws.units().lookup(currency)?;
             Ok(closebook_engine::money::Money::new(minor, unit).into())
@@ -680,7 +673,7 @@ impl App {
                 progress: &mut progress,
                 cancel: &cancel,
             };
-            stripe::sync(&mut ws, &key, &options, &self.ctx(), &mut control)
+            api::stripe::sync(&mut ws, &key, &options, &self.ctx(), &mut control)
         };
         session.invalidate();
         self.end_operation(&op_id);
@@ -702,7 +695,7 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            stripe::keys::store(&ws, self.secrets.as_ref(), &key, &self.ctx())?;
+            api::stripe::set_key(&ws, self.secrets.as_ref(), &key, &self.ctx())?;
         }
         self.stripe_overview()
     }
@@ -711,7 +704,7 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            stripe::keys::forget(&ws, self.secrets.as_ref(), &self.ctx())?;
+            api::stripe::forget_key(&ws, self.secrets.as_ref(), &self.ctx())?;
         }
         self.stripe_overview()
     }
@@ -726,14 +719,11 @@ impl App {
         let session = self.session()?;
         {
             let ws = lock(&session.writer);
-            stripe::coverage::set_thresholds(
-                &ws,
-                stripe::coverage::Thresholds {
-                    low_min_bps: i64::from(low_min_bps),
-                    medium_min_bps: i64::from(medium_min_bps),
-                },
-                &self.ctx(),
-            )?;
+            let t = stripe::coverage::Thresholds {
+                low_min_bps: i64::from(low_min_bps),
+                medium_min_bps: i64::from(medium_min_bps),
+            };
+            api::stripe::coverage(&ws, Some(t), 0, &self.ctx())?;
         }
         self.stripe_overview()
     }
@@ -847,13 +837,6 @@ impl App {
     }
 }
 
-/// Stripe, or the API `CLOSEBOOK_STRIPE_API_BASE` names (a simulator, a proxy), the same
-/// variable the CLI reads.
-fn stripe_api_base() -> String {
-    std::env::var("CLOSEBOOK_STRIPE_API_BASE")
-        .unwrap_or_else(|_| stripe::STRIPE_API_BASE.to_string())
-}
-
 fn io_error(path: &Path, e: std::io::Error) -> CommandError {
     Error::from(WorkspaceError::Io {
         path: path.to_path_buf(),
@@ -891,20 +874,16 @@ fn non_blank(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn parse_date(text: &str) -> Result<jiff::civil::Date> {
-    text.trim().parse::<jiff::civil::Date>().map_err(|_| {
-        CommandError::new(
-            ErrorCode::InvalidInput,
-            format!("`{text}` is not a date; write it as YYYY-MM-DD"),
-        )
-    })
-}
-
-fn parse_cursor(text: &str) -> Result<(i64, i64)> {
-    text.split_once('.')
-        .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
-        .ok_or_else(|| {
-            CommandError::new(ErrorCode::InvalidInput, format!("bad page cursor `{text}`"))
+/// The desktop's date fields hold days only: an instant typed there is refused.
+fn day_text(text: &str) -> Result<String> {
+    let t = text.trim();
+    t.parse::<jiff::civil::Date>()
+        .map(|_| t.to_string())
+        .map_err(|_| {
+            CommandError::new(
+                ErrorCode::InvalidInput,
+                format!("`{text}` is not a date; write it as YYYY-MM-DD"),
+            )
         })
 }
 

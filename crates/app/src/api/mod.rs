@@ -9,8 +9,10 @@
 pub mod audit;
 pub mod demo;
 pub mod import;
+pub mod ledger;
 pub mod payouts;
 pub mod people;
+pub mod stripe;
 pub mod workspace;
 
 use closebook_engine::Error;
