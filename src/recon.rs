@@ -6,15 +6,13 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
 use closebook_engine::Workspace;
-use closebook_engine::reconcile::exceptions::{
-    self, ExceptionFilter, ExceptionRow, Resolution, ResolveRequest, StateFilter,
-};
-use closebook_engine::reconcile::rules::{self, MatchRules, Rule};
-use closebook_engine::reconcile::snapshot::{self, Snapshot, SnapshotException};
-use closebook_engine::reconcile::{Kind, ReconcileError};
+use closebook_engine::reconcile::exceptions::{ExceptionFilter, ExceptionRow, ResolveRequest};
+use closebook_engine::reconcile::rules::MatchRules;
+use closebook_engine::reconcile::snapshot::{Snapshot, SnapshotException};
 
 use crate::render::{local_time, money};
-use crate::{Ctx, Failure, print_json};
+use crate::{Ctx, Failure, print_json, usage};
+use closebook_app::api;
 
 #[derive(Subcommand)]
 pub enum ExceptionsCommand {
@@ -61,11 +59,6 @@ pub enum ExceptionsCommand {
     },
 }
 
-fn parse_day(s: &str) -> Result<jiff::civil::Date, Failure> {
-    s.parse()
-        .map_err(|_| Failure::Usage(format!("`{s}` is not a day: use YYYY-MM-DD")))
-}
-
 pub fn cmd_snapshot(
     ctx: &Ctx,
     date: Option<String>,
@@ -76,7 +69,7 @@ pub fn cmd_snapshot(
     let ws = ctx.open()?;
     let op = ctx.op();
     if list {
-        let days = snapshot::history(&ws)?;
+        let days = api::reconcile::history(&ws)?;
         if ctx.json {
             print_json(&days);
         } else if days.is_empty() {
@@ -107,14 +100,12 @@ pub fn cmd_snapshot(
         return Ok(());
     }
     if catch_up {
-        let days = snapshot::missing_days(&ws, op.now)?;
+        let (days, last) = api::reconcile::missing(&ws, &op)?;
         if !ctx.json {
             if days.is_empty() {
                 println!(
                     "Nothing to catch up: every day up to yesterday is reconciled{}.",
-                    snapshot::last_day(&ws)?
-                        .map(|d| format!(" (last: {d})"))
-                        .unwrap_or_default()
+                    last.map(|d| format!(" (last: {d})")).unwrap_or_default()
                 );
                 return Ok(());
             }
@@ -126,7 +117,7 @@ pub fn cmd_snapshot(
             );
         }
         let cancel = AtomicBool::new(false);
-        let report = snapshot::catch_up(&ws, &op, &mut |_| {}, &cancel)?;
+        let report = api::reconcile::catch_up(&ws, &op, &mut |_| {}, &cancel)?;
         if ctx.json {
             print_json(&report);
         } else {
@@ -165,19 +156,8 @@ pub fn cmd_snapshot(
             "give --date YYYY-MM-DD, --catch-up or --list".into(),
         ));
     };
-    let day = parse_day(&date)?;
-    let today = op.now.to_zoned(ws.time_zone().clone()).date();
-    if day > today {
-        return Err(Failure::Usage(format!(
-            "{day} has not happened yet in {} (today is {today})",
-            ws.info().timezone
-        )));
-    }
-    let s = if dry_run {
-        snapshot::compute(&ws, day, &op)
-    } else {
-        snapshot::take(&ws, day, &op)
-    }?;
+    let day = api::reconcile::day(&date).map_err(usage)?;
+    let s = api::reconcile::snapshot(&ws, day, dry_run, &op).map_err(usage)?;
     if ctx.json {
         print_json(&s);
     } else {
@@ -282,20 +262,10 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             min_amount,
         } => {
             let kind = kind
-                .map(|k| {
-                    Kind::parse(&k).ok_or_else(|| {
-                        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-                        Failure::Usage(format!("no kind `{k}`: use one of {}", all.join(", ")))
-                    })
-                })
+                .map(|k| api::reconcile::kind(&k).map_err(usage))
                 .transpose()?;
-            let state = match state.as_str() {
-                "open" => StateFilter::Open,
-                "resolved" => StateFilter::Resolved,
-                "all" => StateFilter::All,
-                s => return Err(Failure::Usage(format!("`{s}`: use open, resolved or all"))),
-            };
-            let rows = exceptions::list(
+            let state = api::reconcile::state(Some(&state)).map_err(usage)?;
+            let rows = api::reconcile::exceptions(
                 &ws,
                 &ExceptionFilter {
                     kind,
@@ -320,7 +290,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             }
         }
         ExceptionsCommand::Show { id } => {
-            let d = exceptions::show(&ws, id)?;
+            let d = api::reconcile::exception(&ws, id)?;
             if ctx.json {
                 print_json(&d);
             } else {
@@ -358,22 +328,9 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             counter_account,
             propose,
         } => {
-            let resolution = Resolution::parse(&resolution).ok_or_else(|| {
-                let all: Vec<&str> = Resolution::ALL.iter().map(|r| r.name()).collect();
-                Failure::Usage(format!(
-                    "no resolution `{resolution}`: use one of {}",
-                    all.join(", ")
-                ))
-            })?;
+            let resolution = api::reconcile::resolution(&resolution).map_err(usage)?;
             if propose {
-                let mut all = Vec::new();
-                for id in &ids {
-                    all.extend(exceptions::propose_adjustment(
-                        &ws,
-                        *id,
-                        counter_account.as_deref(),
-                    )?);
-                }
+                let all = api::reconcile::propose(&ws, &ids, counter_account.as_deref())?;
                 if ctx.json {
                     print_json(&all);
                 } else {
@@ -390,7 +347,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
                 }
                 return Ok(());
             }
-            let rows = exceptions::resolve(
+            let rows = api::reconcile::resolve(
                 &ws,
                 &ResolveRequest {
                     ids,
@@ -418,7 +375,7 @@ pub fn cmd_exceptions(ctx: &Ctx, cmd: ExceptionsCommand) -> Result<(), Failure> 
             }
         }
         ExceptionsCommand::ExportAdjustments { out } => {
-            let n = exceptions::export_adjustments(&ws, &out)?;
+            let n = api::reconcile::export_adjustments(&ws, &out)?;
             if ctx.json {
                 print_json(&serde_json::json!({"out": out, "postings": n}));
             } else {
@@ -506,28 +463,21 @@ pub fn cmd_match_rules(
     window_days: Option<u32>,
 ) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let mut r = rules::rules(&ws).map_err(ReconcileError::from)?;
-    if order.is_some() || tolerance.is_some() || window_days.is_some() {
-        if let Some(order) = order {
-            r.order = order
+    let order = order
+        .map(|order| {
+            order
                 .iter()
                 .filter(|s| !s.is_empty() && s.as_str() != "none")
-                .map(|s| {
-                    Rule::parse(s).ok_or_else(|| {
-                        let all: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
-                        Failure::Usage(format!("no rule `{s}`: use {}", all.join(", ")))
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(t) = tolerance {
-            r.amount_tolerance_minor = t;
-        }
-        if let Some(w) = window_days {
-            r.date_window_days = w;
-        }
-        rules::set_rules(&ws, &r, &ctx.op())?;
-    }
+                .map(|s| api::reconcile::rule(s).map_err(usage))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let change = api::reconcile::RulesChange {
+        order,
+        amount_tolerance_minor: tolerance,
+        date_window_days: window_days,
+    };
+    let r = api::reconcile::rules(&ws, change, &ctx.op())?;
     if ctx.json {
         print_json(&r);
     } else {

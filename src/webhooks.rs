@@ -1,13 +1,10 @@
 //! `closebook webhooks`: what Stripe sent per day and event type, and what the platform's
 //! webhook table says of it.
 
-use closebook_engine::reconcile::webhooks;
-
 use crate::{Ctx, Failure, print_json};
 
 fn day(s: &str) -> Result<jiff::civil::Date, Failure> {
-    s.parse()
-        .map_err(|_| Failure::Usage(format!("`{s}` is not a day: use YYYY-MM-DD")))
+    closebook_app::api::reconcile::day(s).map_err(crate::usage)
 }
 
 pub fn cmd_webhooks(ctx: &Ctx, from: Option<String>, to: Option<String>) -> Result<(), Failure> {
@@ -18,7 +15,7 @@ pub fn cmd_webhooks(ctx: &Ctx, from: Option<String>, to: Option<String>) -> Resu
         Some(f) => day(f)?,
         None => to.saturating_sub(jiff::Span::new().days(29)),
     };
-    let days = webhooks::health(&ws, from, to)?;
+    let days = closebook_app::api::reconcile::webhooks(&ws, from, to)?;
     if ctx.json {
         print_json(&days);
         return Ok(());

@@ -3,7 +3,6 @@
 
 use closebook_engine::accounts::{self, Role, RoleShape};
 use closebook_engine::payouts::people;
-use closebook_engine::reconcile::webhooks;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -167,17 +166,12 @@ impl App {
 
     /// Webhook health from `from` to `to` (YYYY-MM-DD, the workspace's time zone).
     pub fn recon_webhooks(&self, from: String, to: String) -> Result<Vec<WebhookDayView>> {
-        let day = |s: &str| -> Result<jiff::civil::Date> {
-            s.trim().parse().map_err(|_| {
-                CommandError::new(
-                    closebook_engine::ErrorCode::InvalidInput,
-                    format!("`{s}` is not a day: use YYYY-MM-DD"),
-                )
-            })
-        };
-        let (from, to) = (day(&from)?, day(&to)?);
+        let (from, to) = (
+            crate::api::reconcile::day(&from)?,
+            crate::api::reconcile::day(&to)?,
+        );
         self.read(|ws| {
-            let days = webhooks::health(ws, from, to)?;
+            let days = crate::api::reconcile::webhooks(ws, from, to)?;
             Ok(days
                 .into_iter()
                 .map(|d| WebhookDayView {

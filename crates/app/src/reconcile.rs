@@ -1,23 +1,22 @@
 //! The Reconciliation screen's commands and transport types.
 
+use closebook_engine::reconcile::Kind;
 use closebook_engine::reconcile::exceptions::{
     self, Appearance, ExceptionDetail, ExceptionFilter, ExceptionRow, ProposedEntry, Resolution,
-    ResolveRequest, StateFilter,
+    ResolveRequest,
 };
-use closebook_engine::reconcile::rules::{self, MatchRules, Rule};
+use closebook_engine::reconcile::rules::{MatchRules, Rule};
 use closebook_engine::reconcile::snapshot::{
     self, CurrencyLine, DaySummary, ResolutionRecord, Snapshot, SnapshotException,
 };
-use closebook_engine::reconcile::{Kind, ReconcileError};
 use closebook_engine::workspace::Workspace;
 use closebook_engine::{ErrorCode, money::Money};
 use jiff::Timestamp;
-use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::views::{AmountView, ProgressEvent, TimeView};
-use crate::{App, CommandError, Result, lock};
+use crate::{App, CommandError, Result, api, lock};
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct MatchRulesView {
@@ -264,12 +263,6 @@ fn invalid(message: String) -> CommandError {
     CommandError::new(ErrorCode::InvalidInput, message)
 }
 
-fn parse_day(day: &str) -> Result<Date> {
-    day.trim()
-        .parse::<Date>()
-        .map_err(|_| invalid(format!("`{day}` is not a day: use YYYY-MM-DD")))
-}
-
 fn rules_view(r: &MatchRules) -> MatchRulesView {
     MatchRulesView {
         order: r.order.iter().map(|r| r.name().to_string()).collect(),
@@ -447,7 +440,7 @@ impl App {
     pub fn recon_overview(&self) -> Result<ReconOverview> {
         let now = (self.clock)();
         self.read(|ws| {
-            let days = snapshot::history(ws)?;
+            let days = api::reconcile::history(ws)?;
             let open = exceptions::list(ws, &ExceptionFilter::default())?.len() as u64;
             Ok(ReconOverview {
                 last_day: snapshot::last_day(ws)?.map(|d| d.to_string()),
@@ -457,7 +450,11 @@ impl App {
                     .collect::<Result<_>>()?,
                 missing_days: snapshot::missing_days(ws, now)?.len() as u64,
                 open_exceptions: open,
-                rules: rules_view(&rules::rules(ws).map_err(ReconcileError::from)?),
+                rules: rules_view(&api::reconcile::rules(
+                    ws,
+                    api::reconcile::RulesChange::default(),
+                    &self.ctx(),
+                )?),
                 kinds: Kind::ALL.iter().map(|k| k.name().to_string()).collect(),
                 resolutions: Resolution::ALL
                     .iter()
@@ -485,7 +482,7 @@ impl App {
                     sync: None,
                 })
             };
-            snapshot::catch_up(&ws, &self.ctx(), &mut progress, &cancel)
+            api::reconcile::catch_up(&ws, &self.ctx(), &mut progress, &cancel)
         };
         self.end_operation(&op_id);
         let r = result?;
@@ -498,46 +495,27 @@ impl App {
 
     /// Reconciles one day (saved), or shows the result without saving (`dry_run`).
     pub fn recon_snapshot(&self, args: SnapshotArgs) -> Result<SnapshotView> {
-        let day = parse_day(&args.day)?;
+        let day = api::reconcile::day(&args.day)?;
         let session = self.session()?;
         let ws = lock(&session.writer);
-        let today = (self.clock)().to_zoned(ws.time_zone().clone()).date();
-        if day > today {
-            return Err(invalid(format!(
-                "{day} has not happened yet: reconcile a day up to today ({today})"
-            )));
-        }
-        let s = if args.dry_run {
-            snapshot::compute(&ws, day, &self.ctx())
-        } else {
-            snapshot::take(&ws, day, &self.ctx())
-        }?;
+        let s = api::reconcile::snapshot(&ws, day, args.dry_run, &self.ctx())?;
         snapshot_view(&ws, &s, args.dry_run)
     }
 
     /// The saved snapshot of a day (its latest version).
     pub fn recon_day(&self, day: String) -> Result<SnapshotView> {
-        let day = parse_day(&day)?;
+        let day = api::reconcile::day(&day)?;
         self.read(|ws| {
-            let s = snapshot::latest_of(ws, day)?
-                .ok_or_else(|| CommandError::from(ReconcileError::NoSnapshot(day)))?;
+            let s = api::reconcile::saved_day(ws, day)?;
             snapshot_view(ws, &s, false)
         })
     }
 
     pub fn recon_exceptions(&self, query: ExceptionQuery) -> Result<Vec<ExceptionView>> {
-        let kind = match non_blank(query.kind) {
-            Some(k) => {
-                Some(Kind::parse(&k).ok_or_else(|| invalid(format!("no exception kind `{k}`")))?)
-            }
-            None => None,
-        };
-        let state = match non_blank(query.state).as_deref() {
-            None | Some("open") => StateFilter::Open,
-            Some("resolved") => StateFilter::Resolved,
-            Some("all") => StateFilter::All,
-            Some(s) => return Err(invalid(format!("`{s}`: use open, resolved or all"))),
-        };
+        let kind = non_blank(query.kind)
+            .map(|k| api::reconcile::kind(&k))
+            .transpose()?;
+        let state = api::reconcile::state(query.state.as_deref())?;
         let currency = non_blank(query.currency).map(|c| c.to_lowercase());
         let min_typed = non_blank(query.min_amount);
         self.read(|ws| {
@@ -565,7 +543,7 @@ impl App {
                 currency: currency.clone(),
                 min_amount,
             };
-            exceptions::list(ws, &filter)?
+            api::reconcile::exceptions(ws, &filter)?
                 .iter()
                 .map(|x| row_view(ws, x))
                 .collect()
@@ -574,7 +552,7 @@ impl App {
 
     pub fn recon_exception(&self, id: i32) -> Result<ExceptionDetailView> {
         self.read(|ws| {
-            let ExceptionDetail { row, history } = exceptions::show(ws, i64::from(id))?;
+            let ExceptionDetail { row, history } = api::reconcile::exception(ws, i64::from(id))?;
             let c = row.exception.currency.clone();
             Ok(ExceptionDetailView {
                 allowed: Resolution::ALL
@@ -605,19 +583,18 @@ impl App {
     ) -> Result<Vec<ProposedEntryView>> {
         let counter = non_blank(counter_account);
         self.read(|ws| {
-            let p = exceptions::propose_adjustment(ws, i64::from(id), counter.as_deref())?;
+            let p = api::reconcile::propose(ws, &[i64::from(id)], counter.as_deref())?;
             proposal_view(ws, &p)
         })
     }
 
     /// Resolves one or more exceptions (all or none), booking the adjustment if asked.
     pub fn recon_resolve(&self, args: ResolveArgs) -> Result<Vec<ExceptionView>> {
-        let resolution = Resolution::parse(args.resolution.trim())
-            .ok_or_else(|| invalid(format!("no resolution `{}`", args.resolution)))?;
+        let resolution = api::reconcile::resolution(&args.resolution)?;
         let session = self.session()?;
         let rows = {
             let ws = lock(&session.writer);
-            let rows = exceptions::resolve(
+            let rows = api::reconcile::resolve(
                 &ws,
                 &ResolveRequest {
                     ids: args.ids,
@@ -636,22 +613,22 @@ impl App {
     }
 
     pub fn recon_set_rules(&self, args: MatchRulesArgs) -> Result<MatchRulesView> {
-        let mut order = Vec::with_capacity(args.order.len());
-        for name in &args.order {
-            order.push(
-                Rule::parse(name).ok_or_else(|| invalid(format!("no matching rule `{name}`")))?,
-            );
-        }
-        let r = MatchRules {
-            order,
-            amount_tolerance_minor: args.amount_tolerance_minor,
-            date_window_days: args.date_window_days,
+        let order = args
+            .order
+            .iter()
+            .map(|name| api::reconcile::rule(name))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let change = api::reconcile::RulesChange {
+            order: Some(order),
+            amount_tolerance_minor: Some(args.amount_tolerance_minor),
+            date_window_days: Some(args.date_window_days),
         };
         let session = self.session()?;
         let ws = lock(&session.writer);
-        rules::set_rules(&ws, &r, &self.ctx())?;
-        Ok(rules_view(
-            &rules::rules(&ws).map_err(ReconcileError::from)?,
-        ))
+        Ok(rules_view(&api::reconcile::rules(
+            &ws,
+            change,
+            &self.ctx(),
+        )?))
     }
 }

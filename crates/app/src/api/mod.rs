@@ -12,6 +12,7 @@ pub mod import;
 pub mod ledger;
 pub mod payouts;
 pub mod people;
+pub mod reconcile;
 pub mod stripe;
 pub mod workspace;
 
