@@ -6,9 +6,10 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
 use closebook_engine::Error;
-use closebook_engine::reports::{self, ExportControl, ExportProgress, Format, ReportSpec, journal};
+use closebook_engine::reports::{ExportControl, ExportProgress};
 
-use crate::{Ctx, Failure, print_json};
+use crate::{Ctx, Failure, print_json, usage};
+use closebook_app::api;
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
@@ -51,14 +52,6 @@ pub enum ExportCommand {
     },
 }
 
-fn day(s: Option<String>, what: &str) -> Result<Option<jiff::civil::Date>, Failure> {
-    s.map(|s| {
-        s.parse()
-            .map_err(|_| Failure::Usage(format!("{what} `{s}` is not a day: use YYYY-MM-DD")))
-    })
-    .transpose()
-}
-
 pub fn cmd_export(ctx: &Ctx, cmd: ExportCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     let cancel = AtomicBool::new(false);
@@ -75,36 +68,18 @@ pub fn cmd_export(ctx: &Ctx, cmd: ExportCommand) -> Result<(), Failure> {
             to,
             account,
         } => {
-            let spec = match kind.as_str() {
-                "reconciliation_snapshot" | "snapshot" => ReportSpec::Snapshot {
-                    day: day(d, "--day")?
-                        .ok_or_else(|| Failure::Usage("a snapshot report needs --day".into()))?,
-                },
-                "exceptions" => ReportSpec::Exceptions,
-                "payout_batch" => ReportSpec::PayoutBatch {
-                    batch: batch.ok_or_else(|| {
-                        Failure::Usage("a payout batch report needs --batch".into())
-                    })?,
-                },
-                "monthly_financials" => ReportSpec::MonthlyFinancials,
-                "trial_balance" => ReportSpec::TrialBalance {
-                    as_of: day(as_of, "--as-of")?,
-                },
-                "general_ledger" => ReportSpec::GeneralLedger {
-                    from: day(from, "--from")?,
-                    to: day(to, "--to")?,
-                    account,
-                },
-                "audit_log" => ReportSpec::AuditLog,
-                other => {
-                    return Err(Failure::Usage(format!(
-                        "no report `{other}`: use one of {}",
-                        ReportSpec::NAMES.join(", ")
-                    )));
-                }
-            };
-            let format = Format::parse(&format).expect("clap checked the format");
-            let r = reports::export(
+            let spec = api::reports::spec(&api::reports::ReportRequest {
+                kind: &kind,
+                day: d.as_deref(),
+                batch: batch.as_deref(),
+                as_of: as_of.as_deref(),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                account: account.as_deref(),
+            })
+            .map_err(usage)?;
+            let format = api::reports::format(&format).map_err(usage)?;
+            let r = api::reports::export(
                 &ws,
                 &spec,
                 format,
@@ -134,11 +109,15 @@ pub fn cmd_export(ctx: &Ctx, cmd: ExportCommand) -> Result<(), Failure> {
             }
         }
         ExportCommand::Journal { out, as_of } => {
-            let as_of = day(as_of, "--as-of")?
-                .map(|d| ws.end_of_day(d))
-                .transpose()
-                .map_err(|e| Failure::Usage(e.to_string()))?;
-            let r = journal::export(&ws, &out, as_of, &ctx.op(), &mut progress, &cancel)?;
+            let r = api::reports::journal(
+                &ws,
+                &out,
+                as_of.as_deref(),
+                &ctx.op(),
+                &mut progress,
+                &cancel,
+            )
+            .map_err(usage)?;
             if ctx.json {
                 print_json(&r);
             } else {
@@ -158,7 +137,7 @@ pub fn cmd_verify_export(ctx: &Ctx, dir: PathBuf) -> Result<(), Failure> {
         Some(_) => Some(ctx.open()?),
         None => None,
     };
-    let v = reports::verify(&dir, ws.as_ref())?;
+    let v = api::reports::verify(&dir, ws.as_ref())?;
     if ctx.json {
         print_json(&v);
     } else if v.ok() {

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use closebook_engine::payouts::batch as pbatch;
 use closebook_engine::reconcile::snapshot;
-use closebook_engine::reports::{self, ExportControl, ExportProgress, Format, ReportSpec, journal};
+use closebook_engine::reports::{ExportControl, ExportProgress, ReportSpec};
 use closebook_engine::{Error, ErrorCode, audit};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::views::{ProgressEvent, TimeView};
-use crate::{App, CommandError, Result, lock};
+use crate::{App, CommandError, Result, api, lock};
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ReportKindView {
@@ -117,20 +117,6 @@ pub struct VerifyExportView {
     pub recorded: Option<bool>,
 }
 
-fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError::new(ErrorCode::InvalidInput, message)
-}
-
-fn day(s: &Option<String>, what: &str) -> Result<Option<jiff::civil::Date>> {
-    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(d) => d
-            .parse()
-            .map(Some)
-            .map_err(|_| invalid(format!("{what} `{d}` is not a day: use YYYY-MM-DD"))),
-    }
-}
-
 fn kind_view(name: &str) -> ReportKindView {
     let (title, description, needs) = match name {
         "reconciliation_snapshot" => (
@@ -224,39 +210,16 @@ impl App {
 
     /// Exports a report into a new folder, with progress; cancelling leaves nothing.
     pub fn export_report(&self, args: ExportReportArgs) -> Result<ExportReportView> {
-        let spec = match args.kind.as_str() {
-            "reconciliation_snapshot" => ReportSpec::Snapshot {
-                day: day(&args.day, "day")?.ok_or_else(|| invalid("choose the reconciled day"))?,
-            },
-            "exceptions" => ReportSpec::Exceptions,
-            "payout_batch" => ReportSpec::PayoutBatch {
-                batch: args
-                    .batch
-                    .clone()
-                    .filter(|b| !b.trim().is_empty())
-                    .ok_or_else(|| invalid("choose the payout batch"))?,
-            },
-            "monthly_financials" => ReportSpec::MonthlyFinancials,
-            "trial_balance" => ReportSpec::TrialBalance {
-                as_of: day(&args.as_of, "as of")?,
-            },
-            "general_ledger" => ReportSpec::GeneralLedger {
-                from: day(&args.from, "from")?,
-                to: day(&args.to, "to")?,
-                account: args
-                    .account
-                    .clone()
-                    .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty()),
-            },
-            "audit_log" => ReportSpec::AuditLog,
-            other => return Err(invalid(format!("no report `{other}`"))),
-        };
-        let format = Format::parse(args.format.trim())
-            .ok_or_else(|| invalid("the format is xlsx or csv"))?;
-        if args.dest.trim().is_empty() {
-            return Err(invalid("choose where to save the export"));
-        }
+        let spec = api::reports::spec(&api::reports::ReportRequest {
+            kind: &args.kind,
+            day: args.day.as_deref(),
+            batch: args.batch.as_deref(),
+            as_of: args.as_of.as_deref(),
+            from: args.from.as_deref(),
+            to: args.to.as_deref(),
+            account: args.account.as_deref(),
+        })?;
+        let format = api::reports::format(&args.format)?;
         let dest = PathBuf::from(args.dest.trim());
         let session = self.session()?;
         let cancel = self.begin_operation(&args.op_id)?;
@@ -273,7 +236,7 @@ impl App {
                     sync: None,
                 })
             };
-            reports::export(
+            api::reports::export(
                 &ws,
                 &spec,
                 format,
@@ -308,18 +271,10 @@ impl App {
     }
 
     pub fn export_journal(&self, args: ExportJournalArgs) -> Result<JournalView> {
-        if args.dest.trim().is_empty() {
-            return Err(invalid("choose where to save the journal"));
-        }
-        let as_of_day = day(&args.as_of, "as of")?;
         let session = self.session()?;
         let cancel = self.begin_operation(&args.op_id)?;
         let result = {
             let ws = lock(&session.writer);
-            let as_of = match as_of_day {
-                Some(d) => Some(ws.end_of_day(d).map_err(|e| invalid(e.to_string()))?),
-                None => None,
-            };
             let events = self.events.clone();
             let id = args.op_id.clone();
             let mut progress = |p: &ExportProgress| {
@@ -331,10 +286,10 @@ impl App {
                     sync: None,
                 })
             };
-            journal::export(
+            api::reports::journal(
                 &ws,
                 std::path::Path::new(args.dest.trim()),
-                as_of,
+                args.as_of.as_deref(),
                 &self.ctx(),
                 &mut progress,
                 &cancel,
@@ -357,9 +312,9 @@ impl App {
         let v = match self.session() {
             Ok(session) => {
                 let ws = lock(&session.reader);
-                reports::verify(&path, Some(&ws))
+                api::reports::verify(&path, Some(&ws))
             }
-            Err(_) => reports::verify(&path, None),
+            Err(_) => api::reports::verify(&path, None),
         }?;
         Ok(VerifyExportView {
             dir: v.dir.display().to_string(),

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod payouts;
 pub mod people;
 pub mod reconcile;
+pub mod reports;
 pub mod stripe;
 pub mod workspace;
 
