@@ -1,10 +1,10 @@
 //! `closebook accounts`: the workspace's accounts for each role of `contracts/BOOKING.md`.
 
 use clap::{Args, Subcommand};
-use closebook_engine::accounts::{self, Role, RoleMap};
-use closebook_engine::payouts::people;
+use closebook_engine::accounts::{Role, RoleMap};
 
-use crate::{Ctx, Failure, print_json};
+use crate::{Ctx, Failure, print_json, usage};
+use closebook_app::api;
 
 #[derive(Subcommand)]
 pub enum AccountsCommand {
@@ -90,8 +90,7 @@ pub fn cmd_accounts(ctx: &Ctx, cmd: AccountsCommand) -> Result<(), Failure> {
     let ws = ctx.open()?;
     match cmd {
         AccountsCommand::Show => {
-            let map = accounts::load(ws.connection()).map_err(accounts::AccountsError::from)?;
-            let gaps = accounts::gaps(ws.connection()).map_err(accounts::AccountsError::from)?;
+            let (map, gaps) = api::accounts::show(&ws)?;
             if ctx.json {
                 let roles: Vec<serde_json::Value> = map
                     .entries()
@@ -110,16 +109,8 @@ pub fn cmd_accounts(ctx: &Ctx, cmd: AccountsCommand) -> Result<(), Failure> {
         }
         AccountsCommand::Map { roles, as_ } => {
             let changes = (*roles).changes();
-            if changes.is_empty() {
-                return Err(Failure::Usage(
-                    "name at least one role to map, e.g. --stripe-balance \"1010 Stripe Balance\" (closebook accounts map --help)".into(),
-                ));
-            }
-            let signer = match as_ {
-                Some(name) => Some(people::authenticate(&ws, &ctx.secrets, &name)?),
-                None => None,
-            };
-            let change = accounts::set(&ws, signer.as_ref(), &changes, &ctx.op())?;
+            let change = api::accounts::map(&ws, &ctx.secrets, &changes, as_.as_deref(), &ctx.op())
+                .map_err(usage)?;
             if ctx.json {
                 print_json(&change);
             } else if change.changed.is_empty() {

@@ -53,8 +53,8 @@ pub(super) fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
         eprintln!("demo: syncing with the demo's Stripe (the simulator on loopback) …");
     }
     let sync = demo_stripe_sync(&mut ws, ctx)?;
-    let summary = ledger::summary(&ws)?;
-    let tree = ledger::account_tree(&ledger::balances(&ws, None, None)?)?;
+    let (summary, _) = api::workspace::status(&ws, 0)?;
+    let (_, tree) = api::ledger::balances(&ws, None, None)?;
     let anomalies: serde_json::Value = serde_json::from_slice(demo::ANOMALIES).unwrap_or_default();
     if ctx.json {
         print_json(&serde_json::json!({
@@ -88,7 +88,7 @@ pub(super) fn cmd_demo(ctx: &Ctx) -> Result<(), Failure> {
     println!("Account tree (top two levels), all time:");
     let top: Vec<ledger::TreeNode> = tree.into_iter().filter(|n| n.depth <= 1).collect();
     render::tree(&top);
-    let tb = ledger::trial_balance(&ws, None)?;
+    let tb = api::ledger::trial_balance(&ws, None)?;
     for t in &tb.totals {
         println!(
             "Trial balance {}: debits {} = credits {} — balanced.",

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use std::sync::atomic::AtomicBool;
 
 use closebook_engine::Error;
-use closebook_engine::ingest::postgres::{self, PullOptions};
+use closebook_engine::ingest::postgres::{self};
 use closebook_engine::ingest::{self};
 use closebook_engine::secrets::SecretStore;
 
@@ -61,15 +61,10 @@ pub(super) fn cmd_import(
     Ok(())
 }
 
-pub(super) fn postgres_password_entry(ws_id: &str) -> String {
-    closebook_engine::secrets::entries::postgres_password(ws_id)
-}
-
 pub(super) fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failure> {
     let ws = ctx.open()?;
-    let name = postgres_password_entry(&ws.info().id);
     if forget {
-        ctx.secrets.delete(&name)?;
+        api::pull::forget_password(&ws, &ctx.secrets)?;
         println!(
             "Removed the PostgreSQL password from {}.",
             ctx.secrets.describe()
@@ -86,26 +81,12 @@ pub(super) fn cmd_postgres_password(ctx: &Ctx, forget: bool) -> Result<(), Failu
         )))
     })?;
     let password = text.trim_end_matches(['\n', '\r']);
-    if password.is_empty() {
-        return Err(Failure::Usage("no password on stdin".into()));
-    }
-    ctx.secrets.set(&name, password)?;
+    api::pull::set_password(&ws, &ctx.secrets, password).map_err(usage)?;
     println!(
         "Stored the PostgreSQL password in {}.",
         ctx.secrets.describe()
     );
     Ok(())
-}
-
-/// A libpq-style URL from the usual PG environment variables.
-pub(super) fn url_from_pg_env() -> Option<String> {
-    let host = std::env::var("PGHOST").ok()?;
-    let port = std::env::var("PGPORT").unwrap_or_else(|_| "5432".into());
-    let user = std::env::var("PGUSER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "postgres".into());
-    let db = std::env::var("PGDATABASE").unwrap_or_else(|_| user.clone());
-    Some(format!("host={host} port={port} user={user} dbname={db}"))
 }
 
 pub(super) fn cmd_pull_postgres(
@@ -114,42 +95,23 @@ pub(super) fn cmd_pull_postgres(
     page_size: i64,
 ) -> Result<(), Failure> {
     let mut ws = ctx.open()?;
-    let stored: Option<String> = ws
-        .connection()
-        .query_row(
-            "SELECT value FROM workspace_meta WHERE key = 'postgres_url'",
-            [],
-            |r| r.get(0),
-        )
-        .ok();
-    let url = url.or(stored).or_else(url_from_pg_env).ok_or_else(|| {
-        Failure::Usage("no PostgreSQL source: pass --url postgres://user@host/db (or set PGHOST, PGUSER, PGDATABASE)".into())
-    })?;
-    if !(1..=100_000).contains(&page_size) {
-        return Err(Failure::Usage(
-            "--page-size must be between 1 and 100000".into(),
-        ));
-    }
-    let password = match std::env::var("PGPASSWORD") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => ctx
-            .secrets
-            .get(&postgres_password_entry(&ws.info().id))
-            .unwrap_or(None),
-    };
-    let mut options = PullOptions::new(url, password);
-    options.page_size = page_size;
     let cancel = AtomicBool::new(false);
     let show = !ctx.json || std::io::stderr().is_terminal();
-    let mut last = String::new();
-    let report = postgres::pull(&mut ws, &options, &ctx.op(), &cancel, &mut |p| {
-        if show && p.table != last {
-            last = p.table.to_string();
-        }
+    let mut progress = |p: &postgres::PullProgress| {
         if show {
             eprintln!("pull: {} — page {}, {} rows read", p.table, p.pages, p.rows);
         }
-    })?;
+    };
+    let report = api::pull::postgres(
+        &mut ws,
+        &ctx.secrets,
+        url,
+        page_size,
+        &ctx.op(),
+        &cancel,
+        &mut progress,
+    )
+    .map_err(usage)?;
     if ctx.json {
         print_json(&report);
     } else {

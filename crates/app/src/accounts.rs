@@ -6,7 +6,7 @@ use closebook_engine::payouts::people;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{App, CommandError, Result, lock};
+use crate::{App, Result, lock};
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AccountRoleView {
@@ -84,8 +84,7 @@ impl App {
     pub fn account_roles(&self) -> Result<AccountRolesView> {
         let session = self.session()?;
         let ws = lock(&session.reader);
-        let map = accounts::load(ws.connection()).map_err(accounts::AccountsError::from)?;
-        let gaps = accounts::gaps(ws.connection()).map_err(accounts::AccountsError::from)?;
+        let (map, gaps) = crate::api::accounts::show(&ws)?;
         let ledger_accounts =
             accounts::ledger_accounts(ws.connection(), Some(MAX_ACCOUNTS_OFFERED))
                 .map_err(accounts::AccountsError::from)?;
@@ -118,27 +117,19 @@ impl App {
     pub fn set_account_roles(&self, args: AccountRolesArgs) -> Result<AccountMapResultView> {
         let mut changes = Vec::with_capacity(args.changes.len());
         for c in &args.changes {
-            let role = Role::parse(&c.role).ok_or_else(|| {
-                CommandError::new(
-                    closebook_engine::ErrorCode::InvalidInput,
-                    format!("no account role `{}`", c.role),
-                )
-            })?;
+            let role = crate::api::accounts::role(&c.role)?;
             changes.push((role, c.account.clone()));
         }
         let session = self.session()?;
         let change = {
             let ws = lock(&session.writer);
-            let by = args
-                .as_person
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|n| {
-                    people::authenticate(&ws, self.secrets.as_ref(), n).map_err(CommandError::from)
-                })
-                .transpose()?;
-            accounts::set(&ws, by.as_ref(), &changes, &self.ctx())?
+            crate::api::accounts::map(
+                &ws,
+                self.secrets.as_ref(),
+                &changes,
+                args.as_person.as_deref(),
+                &self.ctx(),
+            )?
         };
         session.invalidate();
         let mut notes = Vec::new();

@@ -6,12 +6,14 @@
 //! a second time. Results are the engine's types; errors are the engine's `Error`, which each
 //! front end turns into its own `{code, message}`.
 
+pub mod accounts;
 pub mod audit;
 pub mod demo;
 pub mod import;
 pub mod ledger;
 pub mod payouts;
 pub mod people;
+pub mod pull;
 pub mod reconcile;
 pub mod reports;
 pub mod stripe;
