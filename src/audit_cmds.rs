@@ -13,14 +13,14 @@ pub(super) fn cmd_audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), Failure> {
             let checked = api::audit::verify(&ws)?;
             let v = checked.chain;
             if let Some(b) = v.broken {
-                return Err(Failure::from(audit::AuditError::Broken {
+                return Err(Failure::from(Error::from(audit::AuditError::Broken {
                     seq: b.seq,
                     reason: b.reason,
-                }));
+                })));
             }
-            let totals = checked
-                .totals
-                .map_err(|problem| Failure::from(ledger::LedgerError::Invariant(problem)))?;
+            let totals = checked.totals.map_err(|problem| {
+                Failure::from(Error::from(ledger::LedgerError::Invariant(problem)))
+            })?;
             if ctx.json {
                 #[derive(Serialize)]
                 struct Verified<'a> {

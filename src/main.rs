@@ -64,24 +64,6 @@ impl From<Error> for Failure {
     }
 }
 
-macro_rules! engine_from {
-    ($($t:ty),*) => {$(impl From<$t> for Failure { fn from(e: $t) -> Failure { Failure::Engine(e.into()) } })*};
-}
-engine_from!(
-    closebook_engine::workspace::WorkspaceError,
-    closebook_engine::ingest::ImportError,
-    closebook_engine::ingest::postgres::PullError,
-    closebook_engine::ledger::LedgerError,
-    closebook_engine::secrets::SecretError,
-    closebook_engine::payouts::PayoutError,
-    closebook_engine::reconcile::ReconcileError,
-    closebook_engine::reports::ReportError,
-    closebook_engine::accounts::AccountsError,
-    closebook_engine::stripe::StripeError,
-    closebook_engine::money::MoneyError,
-    closebook_engine::audit::AuditError
-);
-
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
@@ -170,7 +152,7 @@ impl Ctx {
     }
 
     fn open(&self) -> Result<Workspace, Failure> {
-        Ok(Workspace::open(self.dir()?, &self.key, &self.secrets)?)
+        Ok(api::workspace::open(self.dir()?, &self.key, &self.secrets)?)
     }
 
     fn op(&self) -> OpContext {

@@ -335,8 +335,8 @@ impl App {
     /// Opens `dir` twice (reader and writer) and makes it the open workspace. Whether it is
     /// the demo is what its encrypted database says, never its plaintext manifest.
     fn attach_session(&self, dir: &Path, key: KeySource) -> Result<Arc<Session>> {
-        let reader = Workspace::open(dir, &key, self.secrets.as_ref())?;
-        let writer = Workspace::open(dir, &key, self.secrets.as_ref())?;
+        let reader = api::workspace::open(dir, &key, self.secrets.as_ref())?;
+        let writer = api::workspace::open(dir, &key, self.secrets.as_ref())?;
         let demo = reader.info().demo;
         let session = Arc::new(Session {
             reader: Mutex::new(reader),

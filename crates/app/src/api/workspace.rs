@@ -24,6 +24,11 @@ pub struct NewWorkspace<'a> {
     pub map: &'a [String],
 }
 
+/// Opens an existing workspace, its key proven before anything is written.
+pub fn open(dir: &Path, key: &KeySource, secrets: &dyn SecretStore) -> Result<Workspace> {
+    Ok(Workspace::open(dir, key, secrets)?)
+}
+
 /// Reads a mode: `test` or `live`.
 pub fn mode(text: &str) -> Result<Mode> {
     Mode::parse(text.trim()).ok_or_else(|| {
