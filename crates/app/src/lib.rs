@@ -3,6 +3,10 @@
 //! converting its results to transport types (`views`). No window toolkit here: the Tauri
 //! shell (`src-tauri/`) only forwards IPC calls to these methods off the UI thread, and the
 //! tests call them directly.
+//!
+//! Long: the running app's state (sessions, operations, recent workspaces) and the commands
+//! of the workspace, ledger, Stripe, audit and import screens, which share it; the other
+//! screens' commands are files of their own (`accounts`, `reconcile`, `payouts`, `reports`).
 
 use std::collections::HashMap;
 use std::fs;

@@ -1,4 +1,6 @@
 //! The desktop API without a window: the same calls the Tauri shell forwards.
+//!
+//! Long: one test per screen flow, on the demo workspace and its fixtures, which they share.
 
 use std::sync::{Arc, Mutex};
 

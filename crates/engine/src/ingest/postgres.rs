@@ -11,6 +11,9 @@
 //!   each pull re-reads a lag window before the cursor to catch late commits.
 //! - Each page is one SQLite transaction holding its rows and its cursor: killing the
 //!   process at any moment and pulling again gives exactly what a clean pull gives.
+//!
+//! Long: one pull's protocol — connect read-only, page each table with its cursor, watch the
+//! wallet ledger's id holes — over the options, progress and error types every step shares.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,6 +4,10 @@
 //! Pure: the items come in, the exceptions come out; what matching needs to know beyond
 //! the day (later bookings, events, groups) it asks through [`Lookup`], so tests drive it
 //! with plain data and snapshots with the workspace.
+//!
+//! Long: one pure matching pass — the rules in order, each pair compared, each leftover
+//! explained — over the item and finding types every step shares; the property tests drive
+//! it whole.
 
 use std::collections::BTreeMap;
 

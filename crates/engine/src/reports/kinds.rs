@@ -1,4 +1,7 @@
 //! What each report holds, section by section, streamed into a [`Sink`].
+//!
+//! Long: one short function per report kind (seven), sharing the cell helpers at the top;
+//! this file is the one list of what each report holds.
 
 use std::collections::BTreeMap;
 

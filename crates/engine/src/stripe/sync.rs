@@ -7,6 +7,11 @@
 //! from the last committed page of each window: no gaps, no duplicates (rows are keyed by
 //! Stripe id). Objects whose state changes (payout and dispute status, account
 //! capabilities…) are refreshed because each run re-lists a look-back period per type.
+//!
+//! Long: one sync run is one protocol — plan the windows, fetch their pages concurrently,
+//! parse each, write it with its window's cursor in one transaction, finish the run — and
+//! every step shares the run's types (windows, rows, pages); split, each file would import
+//! all the others.
 
 use std::collections::HashMap;
 use std::sync::Arc;
