@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use closebook_app::accounts::*;
 use closebook_app::bindings::PROGRESS_EVENT;
+use closebook_app::ledger_reports::*;
 use closebook_app::payouts::*;
+use closebook_app::pull::*;
 use closebook_app::reconcile::*;
 use closebook_app::reports::*;
 use closebook_app::views::*;

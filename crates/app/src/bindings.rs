@@ -8,7 +8,9 @@
 use ts_rs::{Config, TS};
 
 use crate::accounts::*;
+use crate::ledger_reports::*;
 use crate::payouts::*;
+use crate::pull::*;
 use crate::reconcile::*;
 use crate::reports::*;
 use crate::views::*;
@@ -28,12 +30,20 @@ macro_rules! for_each_command {
             close_workspace() -> AppOverview;
             forget_recent(path: String) -> AppOverview;
             settings() -> SettingsView;
+            declare_unit(args: DeclareUnitArgs) -> SettingsView;
+            delete_workspace(confirm: String) -> DeletedView;
             ledger_tree(as_of: Option<String>) -> LedgerTreeView;
             ledger_postings(query: PostingQuery) -> PostingPageView;
             ledger_entry(entry_id: String) -> EntryView;
             entry_types() -> Vec<String>;
+            ledger_trial_balance(as_of: Option<String>) -> TrialBalanceView;
+            ledger_general_ledger(args: GeneralLedgerArgs) -> GeneralLedgerView;
             import_kinds() -> Vec<ImportKindView>;
             import_file(args: ImportArgs) -> ImportReportView;
+            pull_source() -> PullSourceView;
+            pull_postgres(args: PullArgs) -> PullReportView;
+            set_postgres_password(password: String) -> PullSourceView;
+            forget_postgres_password() -> PullSourceView;
             cancel_operation(op_id: String) -> bool;
             stripe_overview() -> StripeOverview;
             sync_stripe(op_id: String) -> SyncReportView;
@@ -51,6 +61,7 @@ macro_rules! for_each_command {
             recon_propose_adjustment(id: i32, counter_account: Option<String>) -> Vec<ProposedEntryView>;
             recon_resolve(args: ResolveArgs) -> Vec<ExceptionView>;
             recon_set_rules(args: MatchRulesArgs) -> MatchRulesView;
+            recon_export_adjustments(dest: String) -> AdjustmentsExportView;
             recon_webhooks(from: String, to: String) -> Vec<WebhookDayView>;
             account_roles() -> AccountRolesView;
             set_account_roles(args: AccountRolesArgs) -> AccountMapResultView;
@@ -127,6 +138,20 @@ fn declarations(cfg: &Config) -> Vec<String> {
         ImportReportView,
         ProgressEvent,
         SettingsView,
+        UnitView,
+        DeclareUnitArgs,
+        DeletedView,
+        AdjustmentsExportView,
+        TrialBalanceRowView,
+        CurrencyTotalsView,
+        TrialBalanceView,
+        GeneralLedgerArgs,
+        GeneralLedgerLineView,
+        GeneralLedgerView,
+        PullArgs,
+        PullTableView,
+        PullReportView,
+        PullSourceView,
         PragmaView,
         SyncProgressView,
         BalanceView,

@@ -25,7 +25,9 @@ pub mod accounts;
 pub mod api;
 pub mod bindings;
 pub mod demo_stripe;
+pub mod ledger_reports;
 pub mod payouts;
+pub mod pull;
 pub mod reconcile;
 pub mod reports;
 pub mod views;
@@ -419,6 +421,71 @@ impl App {
                 })
                 .collect(),
             data_dir: self.data_dir.display().to_string(),
+            units: {
+                let ws = lock(&session.reader);
+                ws.units()
+                    .declared()
+                    .iter()
+                    .map(|u| UnitView {
+                        code: u.code().to_uppercase(),
+                        exponent: u.exponent(),
+                    })
+                    .collect()
+            },
+        })
+    }
+
+    /// Declares a non-money unit (credits) with its exponent; the reader learns it too.
+    pub fn declare_unit(&self, args: DeclareUnitArgs) -> Result<SettingsView> {
+        let session = self.session()?;
+        {
+            let mut ws = lock(&session.writer);
+            api::workspace::declare_unit(
+                &mut ws,
+                args.code.trim(),
+                args.exponent,
+                args.description.trim(),
+                &self.ctx(),
+            )?;
+        }
+        lock(&session.reader).reload_units()?;
+        self.settings()
+    }
+
+    /// Deletes the open workspace — its files and every keychain entry it owns — once
+    /// `confirm` is its id, typed out; the app is left with no workspace open.
+    pub fn delete_workspace(&self, confirm: String) -> Result<DeletedView> {
+        let session = self.session()?;
+        let (path, key) = {
+            let ws = lock(&session.reader);
+            if confirm.trim() != ws.info().id {
+                return Err(CommandError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "to delete it, type this workspace's id ({}): nothing was deleted",
+                        ws.info().id
+                    ),
+                ));
+            }
+            (ws.info().path.clone(), session.key.clone())
+        };
+        if !lock(&self.operations).is_empty() {
+            return Err(CommandError::new(
+                ErrorCode::InvalidState,
+                "an import, sync or export is running in this workspace: wait for it (or cancel it), then delete",
+            ));
+        }
+        // Close the session (both connections), then open the workspace once more, alone,
+        // and delete it with everything it owns.
+        *lock(&self.session) = None;
+        drop(session);
+        let ws = api::workspace::open(&path, &key, self.secrets.as_ref())?;
+        let info = api::workspace::delete(ws, &confirm, &key, self.secrets.as_ref())?;
+        self.forget_recent(info.path.display().to_string())?;
+        Ok(DeletedView {
+            id: info.id,
+            name: info.name,
+            path: info.path.display().to_string(),
         })
     }
 
@@ -879,7 +946,7 @@ fn non_blank(s: Option<String>) -> Option<String> {
 }
 
 /// The desktop's date fields hold days only: an instant typed there is refused.
-fn day_text(text: &str) -> Result<String> {
+pub(crate) fn day_text(text: &str) -> Result<String> {
     let t = text.trim();
     t.parse::<jiff::civil::Date>()
         .map(|_| t.to_string())

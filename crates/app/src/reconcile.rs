@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::views::AdjustmentsExportView;
 use crate::views::{AmountView, ProgressEvent, TimeView};
 use crate::{App, CommandError, Result, api, lock};
 
@@ -610,6 +611,20 @@ impl App {
         };
         session.invalidate();
         Ok(rows)
+    }
+
+    /// Writes Closebook's adjustment entries in the platform's ledger file format, to a new
+    /// file the person chose (never over an existing one).
+    pub fn recon_export_adjustments(&self, dest: String) -> Result<AdjustmentsExportView> {
+        let path = std::path::PathBuf::from(dest.trim());
+        if dest.trim().is_empty() {
+            return Err(invalid("choose where to save the adjustments".into()));
+        }
+        let postings = self.read(|ws| Ok(api::reconcile::export_adjustments(ws, &path)?))?;
+        Ok(AdjustmentsExportView {
+            path: path.display().to_string(),
+            postings,
+        })
     }
 
     pub fn recon_set_rules(&self, args: MatchRulesArgs) -> Result<MatchRulesView> {

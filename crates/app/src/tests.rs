@@ -576,6 +576,22 @@ fn reconciliation_catches_up_shows_a_day_and_resolves_an_exception() {
         Some(format!("cb-adj-{id}").as_str())
     );
     assert_eq!(app.recon_overview().unwrap().open_exceptions, 7);
+    // The adjustment leaves for the platform in its own ledger format: a new file only.
+    let adj = tmp.path().join("adjustments.csv");
+    let written = app
+        .recon_export_adjustments(adj.display().to_string())
+        .unwrap();
+    assert_eq!(written.postings, 2);
+    let text = std::fs::read_to_string(&adj).unwrap();
+    assert!(text.contains(&format!("cb-adj-{id}")), "{text}");
+    let again = app
+        .recon_export_adjustments(adj.display().to_string())
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::Io, "{}", again.message);
+    assert_eq!(
+        app.recon_export_adjustments("  ".into()).unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
     // Bad input is a clear error.
     for (day, code) in [
         ("31/10/2026", ErrorCode::InvalidInput),
@@ -1150,4 +1166,110 @@ fn webhook_health_reaches_the_desktop() {
         .recon_webhooks("2026-10-31".into(), "yesterday".into())
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
+}
+
+/// Settings › Units: a unit is declared once (the same declaration again changes nothing),
+/// an ISO code or a different exponent is refused, and the reader knows it at once.
+#[test]
+fn units_are_declared_from_the_desktop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    assert!(app.settings().unwrap().units.is_empty());
+    let declare = |code: &str, exponent: u8| {
+        app.declare_unit(DeclareUnitArgs {
+            code: code.into(),
+            exponent,
+            description: "AI credits".into(),
+        })
+    };
+    let s = declare("ai_credit", 3).unwrap();
+    assert_eq!(s.units.len(), 1);
+    assert_eq!(s.units[0].code, "AI_CREDIT");
+    assert_eq!(s.units[0].exponent, 3);
+    let records = audit_count(&app);
+    assert_eq!(declare("ai_credit", 3).unwrap().units.len(), 1);
+    assert_eq!(
+        audit_count(&app),
+        records,
+        "the same declaration again writes nothing"
+    );
+    for (code, exponent) in [("usd", 2), ("ai_credit", 2), ("", 0)] {
+        let e = declare(code, exponent).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{code}: {}", e.message);
+    }
+    // The reader connection formats the new unit (it reads units again after a declaration).
+    let session = app.session().unwrap();
+    assert!(lock(&session.reader).units().lookup("ai_credit").is_ok());
+}
+
+/// Settings › Delete: refused unless the id is typed, then the folder and every keychain
+/// entry the workspace owned are gone, and nothing is open.
+#[test]
+fn a_workspace_is_deleted_from_the_desktop_after_typing_its_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecrets::new());
+    let now = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+    let app = App::new(
+        tmp.path().join("data"),
+        secrets.clone(),
+        Arc::new(NoEvents),
+        Arc::new(move || now),
+    );
+    let dir = tmp.path().join("books");
+    let ws = app
+        .create_workspace(CreateArgs {
+            path: dir.display().to_string(),
+            name: "Books".into(),
+            mode: "test".into(),
+            timezone: "UTC".into(),
+            key_file: None,
+        })
+        .unwrap();
+    let entry = format!("workspace:{}:database-key", ws.id);
+    assert!(secrets.get(&entry).unwrap().is_some());
+    let e = app.delete_workspace("ws_not_this_one".into()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("nothing was deleted"), "{}", e.message);
+    assert!(dir.join("closebook.db").exists());
+    let deleted = app.delete_workspace(format!(" {} ", ws.id)).unwrap();
+    assert_eq!(deleted.id, ws.id);
+    assert!(!dir.join("closebook.db").exists());
+    assert!(
+        secrets.get(&entry).unwrap().is_none(),
+        "the key went with it"
+    );
+    assert!(app.app_overview().unwrap().open.is_none());
+    assert_eq!(
+        app.settings().unwrap_err().code,
+        ErrorCode::WorkspaceNotFound
+    );
+}
+
+/// The Ledger's pull from PostgreSQL: the password kept in (and forgotten from) the
+/// keychain, never shown; a source that cannot be reached is a clear error naming no secret.
+#[test]
+fn the_desktop_pulls_from_postgres_and_keeps_its_password_in_the_keychain() {
+    use crate::pull::PullArgs;
+    let tmp = tempfile::tempdir().unwrap();
+    let (app, _) = demo_app(tmp.path());
+    let s = app.pull_source().unwrap();
+    assert!(s.last_source.is_none() && !s.password_stored);
+    assert!(
+        app.set_postgres_password("pg-Desk-Secret".into())
+            .unwrap()
+            .password_stored
+    );
+    assert_eq!(
+        app.set_postgres_password(String::new()).unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
+    let e = app
+        .pull_postgres(PullArgs {
+            url: Some("postgres://reader@127.0.0.1:1/platform?connect_timeout=2".into()),
+            op_id: "op-pull".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::SourceUnreachable, "{}", e.message);
+    assert!(!e.message.contains("pg-Desk-Secret"), "{}", e.message);
+    assert!(!app.forget_postgres_password().unwrap().password_stored);
 }

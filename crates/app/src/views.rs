@@ -661,6 +661,38 @@ pub struct SettingsView {
     pub keychain: KeychainStatus,
     pub pragmas: Vec<PragmaView>,
     pub data_dir: String,
+    /// Units declared in this workspace (credits and the like), beside ISO currencies.
+    pub units: Vec<UnitView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UnitView {
+    /// Upper-case, as amounts show it.
+    pub code: String,
+    pub exponent: u8,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DeclareUnitArgs {
+    pub code: String,
+    pub exponent: u8,
+    pub description: String,
+}
+
+/// What deleting a workspace did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeletedView {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// Closebook's adjustment entries written in the platform's ledger file format.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AdjustmentsExportView {
+    pub path: String,
+    #[ts(type = "number")]
+    pub postings: u64,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -243,7 +243,93 @@ stage: string, done: number, total: number | null,
  */
 sync: SyncProgressView | null, };
 
-export type SettingsView = { workspace: WorkspaceView, keychain: KeychainStatus, pragmas: Array<PragmaView>, data_dir: string, };
+export type SettingsView = { workspace: WorkspaceView, keychain: KeychainStatus, pragmas: Array<PragmaView>, data_dir: string, 
+/**
+ * Units declared in this workspace (credits and the like), beside ISO currencies.
+ */
+units: Array<UnitView>, };
+
+export type UnitView = { 
+/**
+ * Upper-case, as amounts show it.
+ */
+code: string, exponent: number, };
+
+export type DeclareUnitArgs = { code: string, exponent: number, description: string, };
+
+export type DeletedView = { id: string, name: string, path: string, };
+
+export type AdjustmentsExportView = { path: string, postings: number, };
+
+export type TrialBalanceRowView = { account: string, debit: AmountView, credit: AmountView, balance: AmountView, };
+
+export type CurrencyTotalsView = { currency: string, debits: AmountView, credits: AmountView, };
+
+export type TrialBalanceView = { 
+/**
+ * The day it is at the end of (`None`: every posting).
+ */
+as_of: string | null, rows: Array<TrialBalanceRowView>, 
+/**
+ * Debits equal credits in every currency (the engine refuses to report otherwise).
+ */
+totals: Array<CurrencyTotalsView>, };
+
+export type GeneralLedgerArgs = { 
+/**
+ * The account, and every account below it.
+ */
+account: string, 
+/**
+ * Days (YYYY-MM-DD) in the workspace's time zone; none: from the first, to the last.
+ */
+from: string | null, to: string | null, 
+/**
+ * Lines at most (the export has them all).
+ */
+limit: number | null, };
+
+export type GeneralLedgerLineView = { posting: PostingView, 
+/**
+ * The account's balance after this posting.
+ */
+running: AmountView, };
+
+export type GeneralLedgerView = { account: string, opening: Array<AmountView>, lines: Array<GeneralLedgerLineView>, closing: Array<AmountView>, 
+/**
+ * More lines than the limit: the export has them all.
+ */
+truncated: boolean, };
+
+export type PullArgs = { 
+/**
+ * `postgres://user@host/db` or libpq's `host=… dbname=…`; none or blank: the source
+ * last pulled from, else libpq's environment. A password written here is used once and
+ * never stored: keep it in the keychain (`closebook postgres-password`) or PGPASSWORD.
+ */
+url: string | null, op_id: string, };
+
+export type PullTableView = { table: string, rows_read: number, added: number, updated: number, unchanged: number, };
+
+export type PullReportView = { 
+/**
+ * The source, rebuilt from the driver's settings (no password).
+ */
+source: string, tables: Array<PullTableView>, 
+/**
+ * Ids the platform's wallet ledger skipped, watched in case a late row fills them.
+ */
+holes_open: number, };
+
+export type PullSourceView = { 
+/**
+ * The source last pulled from (no password), if any.
+ */
+last_source: string | null, 
+/**
+ * This computer's keychain holds the database password for this workspace.
+ */
+password_stored: boolean, };
 
 export type PragmaView = { name: string, value: string, reason: string, };
 
@@ -735,12 +821,20 @@ export const commands = {
   close_workspace: (): Promise<AppOverview> => invoke<AppOverview>("close_workspace"),
   forget_recent: (path: string): Promise<AppOverview> => invoke<AppOverview>("forget_recent", { path }),
   settings: (): Promise<SettingsView> => invoke<SettingsView>("settings"),
+  declare_unit: (args: DeclareUnitArgs): Promise<SettingsView> => invoke<SettingsView>("declare_unit", { args }),
+  delete_workspace: (confirm: string): Promise<DeletedView> => invoke<DeletedView>("delete_workspace", { confirm }),
   ledger_tree: (as_of: string | null): Promise<LedgerTreeView> => invoke<LedgerTreeView>("ledger_tree", { as_of }),
   ledger_postings: (query: PostingQuery): Promise<PostingPageView> => invoke<PostingPageView>("ledger_postings", { query }),
   ledger_entry: (entry_id: string): Promise<EntryView> => invoke<EntryView>("ledger_entry", { entry_id }),
   entry_types: (): Promise<Array<string>> => invoke<Array<string>>("entry_types"),
+  ledger_trial_balance: (as_of: string | null): Promise<TrialBalanceView> => invoke<TrialBalanceView>("ledger_trial_balance", { as_of }),
+  ledger_general_ledger: (args: GeneralLedgerArgs): Promise<GeneralLedgerView> => invoke<GeneralLedgerView>("ledger_general_ledger", { args }),
   import_kinds: (): Promise<Array<ImportKindView>> => invoke<Array<ImportKindView>>("import_kinds"),
   import_file: (args: ImportArgs): Promise<ImportReportView> => invoke<ImportReportView>("import_file", { args }),
+  pull_source: (): Promise<PullSourceView> => invoke<PullSourceView>("pull_source"),
+  pull_postgres: (args: PullArgs): Promise<PullReportView> => invoke<PullReportView>("pull_postgres", { args }),
+  set_postgres_password: (password: string): Promise<PullSourceView> => invoke<PullSourceView>("set_postgres_password", { password }),
+  forget_postgres_password: (): Promise<PullSourceView> => invoke<PullSourceView>("forget_postgres_password"),
   cancel_operation: (op_id: string): Promise<boolean> => invoke<boolean>("cancel_operation", { op_id }),
   stripe_overview: (): Promise<StripeOverview> => invoke<StripeOverview>("stripe_overview"),
   sync_stripe: (op_id: string): Promise<SyncReportView> => invoke<SyncReportView>("sync_stripe", { op_id }),
@@ -758,6 +852,7 @@ export const commands = {
   recon_propose_adjustment: (id: number, counter_account: string | null): Promise<Array<ProposedEntryView>> => invoke<Array<ProposedEntryView>>("recon_propose_adjustment", { id, counter_account }),
   recon_resolve: (args: ResolveArgs): Promise<Array<ExceptionView>> => invoke<Array<ExceptionView>>("recon_resolve", { args }),
   recon_set_rules: (args: MatchRulesArgs): Promise<MatchRulesView> => invoke<MatchRulesView>("recon_set_rules", { args }),
+  recon_export_adjustments: (dest: string): Promise<AdjustmentsExportView> => invoke<AdjustmentsExportView>("recon_export_adjustments", { dest }),
   recon_webhooks: (from: string, to: string): Promise<Array<WebhookDayView>> => invoke<Array<WebhookDayView>>("recon_webhooks", { from, to }),
   account_roles: (): Promise<AccountRolesView> => invoke<AccountRolesView>("account_roles"),
   set_account_roles: (args: AccountRolesArgs): Promise<AccountMapResultView> => invoke<AccountMapResultView>("set_account_roles", { args }),

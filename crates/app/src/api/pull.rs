@@ -77,6 +77,16 @@ pub fn set_password(ws: &Workspace, secrets: &dyn SecretStore, password: &str) -
     Ok(secrets.set(&entries::postgres_password(&ws.info().id), password)?)
 }
 
+/// Whether this computer's keychain holds the password (a keychain that cannot be asked
+/// holds none here).
+pub fn password_stored(ws: &Workspace, secrets: &dyn SecretStore) -> bool {
+    secrets
+        .get(&entries::postgres_password(&ws.info().id))
+        .ok()
+        .flatten()
+        .is_some()
+}
+
 pub fn forget_password(ws: &Workspace, secrets: &dyn SecretStore) -> Result<()> {
     Ok(secrets.delete(&entries::postgres_password(&ws.info().id))?)
 }

@@ -428,7 +428,9 @@ impl Workspace {
         })
     }
 
-    fn reload_units(&mut self) -> Result<(), WorkspaceError> {
+    /// Reads the declared units again (another connection to the same workspace declared
+    /// one: the desktop's reader after its writer).
+    pub fn reload_units(&mut self) -> Result<(), WorkspaceError> {
         let mut stmt = self
             .conn
             .prepare("SELECT code, exponent FROM units ORDER BY code")?;

@@ -18,6 +18,25 @@ function serveLedger(total: number) {
           return { as_of: args["as_of"] ?? null, as_of_label: args["as_of"] ? `End of ${String(args["as_of"])}, America/New_York` : "All postings", nodes: chart() };
         case "entry_types":
           return ["stripe_fee", "subscription_payment"];
+        case "ledger_trial_balance":
+          return {
+            as_of: args["as_of"] ?? null,
+            rows: [
+              { account: "assets:stripe:payments", debit: amount("1,250.00"), credit: amount("0.00"), balance: amount("1,250.00") },
+              { account: "liabilities:creators:cr_1", debit: amount("0.00"), credit: amount("-1,250.00"), balance: amount("-1,250.00") },
+            ],
+            totals: [{ currency: "USD", debits: amount("1,250.00"), credits: amount("-1,250.00") }],
+          };
+        case "ledger_general_ledger": {
+          const a = args["args"] as { account: string };
+          return {
+            account: a.account,
+            opening: [amount("100.00")],
+            lines: [{ posting: posting(0, { account: a.account }), running: amount("112.50") }],
+            closing: [amount("112.50")],
+            truncated: false,
+          };
+        }
         case "ledger_postings": {
           const q = args["query"] as PostingQuery;
           queries.push(q);
@@ -178,6 +197,28 @@ describe("Ledger", () => {
       expect(queries[queries.length - 1]).toMatchObject({ from: null, to: null, entry_type: null, text: null, stripe_id: null, account: "assets:stripe" }),
     );
     expect(text.value).toBe("");
+  });
+
+  it("shows the trial balance at the tree's date, and the chosen account's general ledger", async () => {
+    const { calls } = serveLedger(10);
+    const { container } = render(Ledger, { viewportHeight: 640 });
+    await waitFor(() => expect(container.querySelectorAll('[data-testid="tree-node"]').length).toBeGreaterThan(0));
+
+    await fireEvent.click(container.querySelector('[data-testid="ledger-view-trial"]')!);
+    await waitFor(() => expect(container.querySelectorAll('[data-testid="ledger-tb-row"]')).toHaveLength(2));
+    expect(container.querySelector('[data-testid="ledger-tb-total"]')!.textContent).toContain("1,250.00");
+    expect(container.querySelector('[data-testid="entries-table"]')).toBeNull();
+
+    await fireEvent.click(container.querySelector('[data-testid="ledger-view-gl"]')!);
+    expect(container.querySelector('[data-testid="ledger-gl-choose"]')!.textContent).toContain("Choose an account");
+    const node = container.querySelector<HTMLElement>('[data-testid="tree-node"][data-account="assets:stripe"]')!;
+    await fireEvent.click(node.querySelector(".name")!);
+    await waitFor(() => expect(container.querySelectorAll('[data-testid="ledger-gl-line"]')).toHaveLength(1));
+    expect(container.querySelector('[data-testid="ledger-gl-closing"]')!.textContent).toContain("112.50");
+    expect(calls).toContain("ledger_general_ledger");
+
+    await fireEvent.click(container.querySelector('[data-testid="ledger-view-postings"]')!);
+    await waitFor(() => expect(container.querySelector('[data-testid="entries-table"]')).not.toBeNull());
   });
 
   it("asks the tree for the as-of date and shows its label", async () => {

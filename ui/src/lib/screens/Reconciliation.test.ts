@@ -130,6 +130,11 @@ function serveRecon(engine: Engine = {}) {
           return { days_added: 0, last_day: null, cancelled: false };
         case "cancel_operation":
           return true;
+        case "plugin:dialog|save":
+          return "/home/fin/closebook-adjustments.csv";
+        case "recon_export_adjustments":
+          if (args["dest"] !== "/home/fin/closebook-adjustments.csv") throw commandError("io", "cannot write it");
+          return { path: args["dest"], postings: 4 };
         case "recon_webhooks":
           if (args["from"] === "2026-13-01") throw commandError("invalid_input", "`2026-13-01` is not a day: use YYYY-MM-DD");
           return [
@@ -235,6 +240,14 @@ describe("Reconciliation", () => {
     expect(trend.querySelectorAll("circle")).toHaveLength(3);
     expect(trend.querySelector("desc")!.textContent).toContain("over 3 reconciled days");
     expect(trend.querySelector("desc")!.textContent).toContain("latest 125.00 USD on 2026-10-31");
+  });
+
+  it("exports Closebook's adjustment entries to the file chosen in the save dialog", async () => {
+    const { container, of } = await renderLoaded();
+    await fireEvent.click(q(container, "recon-export-adjustments"));
+    await waitFor(() => expect(q(container, "recon-adjustments-written").textContent).toContain("4 adjustment postings"));
+    expect(q(container, "recon-adjustments-written").textContent).toContain("/home/fin/closebook-adjustments.csv");
+    expect(of("recon_export_adjustments")).toEqual([{ dest: "/home/fin/closebook-adjustments.csv" }]);
   });
 
   it("loads a day when it is clicked", async () => {

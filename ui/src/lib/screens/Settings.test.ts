@@ -18,6 +18,7 @@ const SETTINGS: SettingsView = {
   keychain: { backend: "Secret Service", available: true, detail: "answers" },
   pragmas: [{ name: "journal_mode", value: "wal", reason: "readers never wait for the writer" }],
   data_dir: "/home/fin/.local/share/closebook",
+  units: [],
 };
 
 const ROLES: AccountRolesView = {
@@ -52,6 +53,7 @@ function serve(
 ) {
   let ov = initial;
   let map = roles;
+  let units: SettingsView["units"] = [];
   const calls: [string, unknown][] = [];
   mockIPC(
     (cmd, payload) => {
@@ -61,7 +63,17 @@ function serve(
       const args = (payload ?? {}) as Record<string, unknown>;
       switch (cmd) {
         case "settings":
-          return SETTINGS;
+          return { ...SETTINGS, units };
+        case "declare_unit": {
+          const a = args["args"] as { code: string; exponent: number };
+          units = [...units, { code: a.code.toUpperCase(), exponent: a.exponent }];
+          return { ...SETTINGS, units };
+        }
+        case "delete_workspace": {
+          const confirm = String(args["confirm"]);
+          if (confirm !== SETTINGS.workspace.id) throw commandError("invalid_input", "to delete it, type this workspace's id: nothing was deleted");
+          return { id: SETTINGS.workspace.id, name: SETTINGS.workspace.name, path: SETTINGS.workspace.path };
+        }
         case "stripe_overview":
           return ov;
         case "set_stripe_key":
@@ -259,5 +271,35 @@ describe("Settings: accounts", () => {
     await fireEvent.click(q(container, "account-roles-save"));
     const banner = await waitFor(() => within(q(container, "account-roles")).getByText(/lies within the accounts/));
     expect(banner).toBeTruthy();
+  });
+});
+
+describe("Settings: units and deleting the workspace", () => {
+  it("declares a unit with its decimals and lists it; an empty code is refused before asking", async () => {
+    const calls = serve(stripeOverview());
+    const { container } = render(Settings);
+    await waitFor(() => expect(q(container, "settings-units-none").textContent).toContain("No unit declared"));
+    await fireEvent.click(q(container, "settings-unit-declare"));
+    expect(q(container, "settings-unit-error").textContent).toContain("Enter the unit's code");
+    await typeInto(q<HTMLInputElement>(container, "settings-unit-code"), "ai_credit");
+    await typeInto(q<HTMLInputElement>(container, "settings-unit-exponent"), "3");
+    await fireEvent.click(q(container, "settings-unit-declare"));
+    await waitFor(() => expect(container.querySelector('[data-testid="settings-unit"][data-code="AI_CREDIT"]')).not.toBeNull());
+    expect(calls.filter(([c]) => c === "declare_unit")).toEqual([["declare_unit", { args: { code: "ai_credit", exponent: 3, description: "" } }]]);
+  });
+
+  it("deletes the workspace only once its id is typed, and says so to the app", async () => {
+    const calls = serve(stripeOverview());
+    const deleted: unknown[] = [];
+    const { container } = render(Settings, { onDeleted: (d: unknown) => deleted.push(d) });
+    const button = await waitFor(() => q<HTMLButtonElement>(container, "settings-delete-button"));
+    expect(button.disabled).toBe(true);
+    await typeInto(q<HTMLInputElement>(container, "settings-delete-confirm"), "ws_wrong");
+    expect(button.disabled).toBe(true);
+    await typeInto(q<HTMLInputElement>(container, "settings-delete-confirm"), SETTINGS.workspace.id);
+    expect(button.disabled).toBe(false);
+    await fireEvent.click(button);
+    await waitFor(() => expect(deleted).toHaveLength(1));
+    expect(calls.filter(([c]) => c === "delete_workspace")).toEqual([["delete_workspace", { confirm: SETTINGS.workspace.id }]]);
   });
 });
