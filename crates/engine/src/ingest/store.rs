@@ -3,6 +3,9 @@
 //! - a row of the platform's other tables is replaced only by a newer version of itself
 //!   (a later `updated_at`, or a status change), never by different content under the
 //!   same version.
+//!
+//! Long: the one writer of every import kind's rows (insert, newer version, unchanged or
+//! refused), each kind a short function sharing the transaction and the kept totals.
 
 use std::collections::HashMap;
 

@@ -4,6 +4,9 @@
 //! - `workspace.json` — plaintext, holds only the format version and the workspace id (the
 //!   id names the key in the keychain, so it must be readable before the key is known);
 //! - `closebook.db` (+ `-wal`, `-shm`) — the SQLCipher database holding everything else.
+//!
+//! Long: a workspace's whole life — create, open (key proven first), migrate, declare units,
+//! destroy with every keychain entry — over the one struct they share.
 
 use std::fs;
 use std::path::{Path, PathBuf};
