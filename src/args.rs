@@ -155,6 +155,9 @@ pub(super) enum Command {
     /// The roster: the people who prepare, approve, audit and administer payouts.
     #[command(subcommand)]
     People(payouts::PeopleCommand),
+    /// Your identities on this device: made here, their private keys never leave it.
+    #[command(subcommand)]
+    Identity(identity_cmds::IdentityCommand),
     /// Month-end payout batches: prepare, show, approve, execute.
     #[command(subcommand)]
     Payouts(payouts::PayoutsCommand),

@@ -12,6 +12,7 @@ mod accounts;
 mod args;
 mod audit_cmds;
 mod demo_cmd;
+mod identity_cmds;
 mod imports;
 mod ledger_cmds;
 mod payouts;
@@ -238,6 +239,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Exceptions(cmd) => recon::cmd_exceptions(&ctx, cmd),
         Command::Webhooks { from, to } => webhooks::cmd_webhooks(&ctx, from, to),
         Command::People(cmd) => payouts::cmd_people(&ctx, cmd),
+        Command::Identity(cmd) => identity_cmds::cmd_identity(&ctx, cmd),
         Command::Export(cmd) => reports::cmd_export(&ctx, cmd),
         Command::VerifyExport { dir } => reports::cmd_verify_export(&ctx, dir),
         Command::Payouts(cmd) => payouts::cmd_payouts(&ctx, cmd),

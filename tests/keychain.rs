@@ -196,3 +196,94 @@ fn the_cli_keeps_every_secret_in_the_keychain_and_delete_workspace_removes_them_
         assert_eq!(OsKeychain.get(e).unwrap(), None, "{e} is removed");
     }
 }
+
+/// `closebook identity`: an identity made on this device keeps its private key in the OS
+/// keychain only — the card and every file in the data folder hold the public half — and its
+/// card travels to an admin as a file that verifies on its own.
+#[test]
+fn an_identity_is_made_here_and_only_its_card_leaves() {
+    if !keychain_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_closebook"))
+            .args(args)
+            .env("CLOSEBOOK_DATA_DIR", &data)
+            .env_remove("CLOSEBOOK_WORKSPACE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let card: serde_json::Value = serde_json::from_slice(&run(&[
+        "--json", "identity", "create", "--name", "Ari Chen",
+    ]))
+    .unwrap();
+    let public_key = card["public_key"].as_str().unwrap().to_string();
+    let seed = OsKeychain
+        .get(&closebook_engine::secrets::entries::identity_key(
+            &public_key,
+        ))
+        .unwrap()
+        .expect("the private key is in the keychain");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(&["--json", "identity", "list"])).unwrap();
+    assert_eq!(listed["identities"][0]["card"]["name"], "Ari Chen");
+    assert_eq!(listed["identities"][0]["key_here"], true);
+    let out = tmp.path().join("ari.card");
+    run(&[
+        "identity",
+        "export-card",
+        "Ari Chen",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let exported = closebook_engine::identity::read_card(&out).unwrap();
+    assert_eq!(exported.public_key, public_key);
+    // Byte for byte: no file the CLI wrote holds the private key.
+    for f in walk(tmp.path()) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&seed),
+            "{} holds the private key",
+            f.display()
+        );
+    }
+    // A second card to the same file is refused; nothing is replaced.
+    let again = Command::new(env!("CARGO_BIN_EXE_closebook"))
+        .args([
+            "identity",
+            "export-card",
+            "Ari Chen",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("CLOSEBOOK_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    OsKeychain
+        .delete(&closebook_engine::secrets::entries::identity_key(
+            &public_key,
+        ))
+        .unwrap();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

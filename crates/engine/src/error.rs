@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::accounts::AccountsError;
 use crate::audit::AuditError;
+use crate::identity::IdentityError;
 use crate::ingest::ImportError;
 use crate::ingest::postgres::PullError;
 use crate::ledger::LedgerError;
@@ -45,6 +46,8 @@ pub enum Error {
     Accounts(#[from] AccountsError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error("invalid input: {0}")]
     InvalidInput(String),
 }
@@ -211,6 +214,12 @@ impl Error {
             },
             Error::Audit(AuditError::Broken { .. }) => ErrorCode::AuditBroken,
             Error::Audit(AuditError::Database(_)) => ErrorCode::Internal,
+            Error::Identity(e) => match e {
+                IdentityError::BadInput(_) | IdentityError::BadCard(_) => ErrorCode::InvalidInput,
+                IdentityError::NotFound(_) => ErrorCode::NotFound,
+                IdentityError::Io(..) => ErrorCode::Io,
+                IdentityError::Secrets(s) => secret_code(s),
+            },
             Error::Money(_) | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::Secrets(s) => secret_code(s),
         }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod files;
+pub mod identity;
 pub mod ingest;
 pub mod ledger;
 pub mod money;

@@ -33,6 +33,12 @@ pub mod entries {
     pub fn signing_key(workspace_id: &str, public_key_hex: &str) -> String {
         format!("workspace:{workspace_id}:signing-key:{public_key_hex}")
     }
+
+    /// An identity's private key on this device, named by its public key (an identity
+    /// belongs to a person, not to a workspace: it joins a company's roster by its card).
+    pub fn identity_key(public_key_hex: &str) -> String {
+        format!("identity:{public_key_hex}:signing-key")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod demo;
+pub mod identity;
 pub mod import;
 pub mod ledger;
 pub mod payouts;
