@@ -247,7 +247,7 @@ fn an_identity_is_made_here_and_only_its_card_leaves() {
     let exported = closebook_engine::identity::read_card(&out).unwrap();
     assert_eq!(exported.public_key, public_key);
     // Byte for byte: no file the CLI wrote holds the private key.
-    for f in walk(tmp.path()) {
+    for f in common::files_below(tmp.path()) {
         let bytes = std::fs::read(&f).unwrap();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(&seed),
@@ -273,17 +273,4 @@ fn an_identity_is_made_here_and_only_its_card_leaves() {
             &public_key,
         ))
         .unwrap();
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -41,21 +41,8 @@ impl std::io::Write for Captured {
 
 fn files_text(dir: &std::path::Path) -> String {
     let mut out = String::new();
-    for e in walk(dir) {
+    for e in common::files_below(dir) {
         out.push_str(&String::from_utf8_lossy(&std::fs::read(&e).unwrap()));
-    }
-    out
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
     }
     out
 }

@@ -152,3 +152,17 @@ pub fn dump_text(ws: &Workspace) -> String {
     }
     out
 }
+
+/// Every file below `dir`, recursively (to look for secrets byte for byte).
+pub fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

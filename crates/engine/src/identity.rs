@@ -23,9 +23,6 @@ pub const CARD_FORMAT: &str = "closebook-identity-card-v1";
 /// Largest card read: a real one is under 1 KiB.
 pub const MAX_CARD_BYTES: u64 = 8 * 1024;
 
-/// Longest name on a card: names appear in reports, signatures and file names.
-pub const MAX_NAME_LEN: usize = 64;
-
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("{0}")]
@@ -80,18 +77,7 @@ impl Card {
 }
 
 fn check_name(name: &str) -> Result<&str, IdentityError> {
-    let n = name.trim();
-    if n.is_empty()
-        || n.chars().count() > MAX_NAME_LEN
-        || !n
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '\''))
-    {
-        return Err(IdentityError::BadInput(format!(
-            "`{name}` is not a usable name: 1 to {MAX_NAME_LEN} letters, digits, spaces, dots, dashes, underscores or apostrophes"
-        )));
-    }
-    Ok(n)
+    people::usable_name(name).map_err(IdentityError::BadInput)
 }
 
 /// Where a data folder keeps this device's identity cards.

@@ -228,7 +228,9 @@ pub fn keychain_name(workspace_id: &str, public_key_hex: &str) -> String {
 /// Longest name accepted: names appear in reports, signatures and file names.
 pub const MAX_NAME_LEN: usize = 64;
 
-fn check_name(name: &str) -> Result<&str, PayoutError> {
+/// A person's name, trimmed, or why it is not usable (the one rule for names, on the
+/// roster and on identity cards).
+pub(crate) fn usable_name(name: &str) -> Result<&str, String> {
     let n = name.trim();
     if n.is_empty()
         || n.chars().count() > MAX_NAME_LEN
@@ -236,11 +238,15 @@ fn check_name(name: &str) -> Result<&str, PayoutError> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '\''))
     {
-        return Err(PayoutError::BadInput(format!(
+        return Err(format!(
             "`{name}` is not a usable name: 1 to {MAX_NAME_LEN} letters, digits, spaces, dots, dashes, underscores or apostrophes"
-        )));
+        ));
     }
     Ok(n)
+}
+
+fn check_name(name: &str) -> Result<&str, PayoutError> {
+    usable_name(name).map_err(PayoutError::BadInput)
 }
 
 fn read_person(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, i64, String)> {
