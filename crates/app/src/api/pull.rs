@@ -11,7 +11,7 @@ use closebook_engine::{Error, OpContext};
 
 use super::Result;
 
-/// Rows per page: the engine's default; at most this many.
+/// Most rows per page a pull may ask for (the engine's default is `DEFAULT_PAGE_SIZE`).
 pub const MAX_PAGE_SIZE: i64 = 100_000;
 
 /// A libpq-style URL from the usual PG environment variables.
